@@ -1,0 +1,300 @@
+"""Orders: the order, its lines (a snapshot of what was bought), its history, and number counters."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import ZERO, JSONType, Model, Money, UTCDateTime, enum_column, utcnow
+from app.models.customers import Customer
+from app.models.files import StoredFile
+
+
+class LabelledEnum(enum.StrEnum):
+    """A text enum whose members carry a Russian label for the interface."""
+
+    @property
+    def label(self) -> str:
+        return self._labels()[self.value]
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        raise NotImplementedError
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class OrderStatus(LabelledEnum):
+    new = "new"
+    confirmed = "confirmed"
+    in_production = "in_production"
+    ready = "ready"
+    shipped = "shipped"
+    handed_over = "handed_over"
+    completed = "completed"
+    cancelled = "cancelled"
+    refunded = "refunded"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "new": "Новый",
+            "confirmed": "Принят",
+            "in_production": "В печати",
+            "ready": "Готов",
+            "shipped": "Отправлен",
+            "handed_over": "Выдан",
+            "completed": "Завершён",
+            "cancelled": "Отменён",
+            "refunded": "Возврат",
+        }
+
+
+class PaymentStatus(LabelledEnum):
+    unpaid = "unpaid"
+    paid = "paid"
+    refunded = "refunded"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"unpaid": "Не оплачен", "paid": "Оплачен", "refunded": "Возвращён"}
+
+
+class PaymentMethod(LabelledEnum):
+    on_receipt = "on_receipt"
+    invoice = "invoice"
+    card_online = "card_online"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "on_receipt": "При получении",
+            "invoice": "Безналичный расчёт по счёту",
+            "card_online": "Картой онлайн",
+        }
+
+
+class DeliveryMethod(LabelledEnum):
+    pickup = "pickup"
+    courier = "courier"
+    post = "post"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"pickup": "Самовывоз", "courier": "Курьер", "post": "Почта России"}
+
+
+class LineKind(LabelledEnum):
+    product = "product"
+    delivery = "delivery"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"product": "Товар", "delivery": "Доставка"}
+
+
+class ActorKind(LabelledEnum):
+    staff = "staff"
+    customer = "customer"
+    system = "system"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"staff": "Сотрудник", "customer": "Покупатель", "system": "Система"}
+
+
+class OrderNumberCounter(Model):
+    """The last order number used in a year (shop time zone); incremented atomically."""
+
+    __tablename__ = "order_number_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0, nullable=False)
+
+
+class Order(Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.CheckConstraint("goods_total >= 0", name="goods_total_non_negative"),
+        sa.CheckConstraint("discount_total >= 0 AND discount_total <= goods_total", name="discount_range"),
+        sa.CheckConstraint("total = goods_total - discount_total", name="total_consistent"),
+        sa.CheckConstraint("points_paid >= 0 AND points_paid <= total", name="points_range"),
+        sa.CheckConstraint("amount_due = total - points_paid", name="amount_due_consistent"),
+        sa.Index("ix_order_status_created", "status", "created_at"),
+        sa.Index("ix_order_created_at", "created_at"),
+        sa.Index("ix_order_contact_email", "contact_email"),
+        sa.Index("ix_order_contact_phone", "contact_phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20), unique=True, nullable=False)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        enum_column(OrderStatus, "order_status"), default=OrderStatus.new, nullable=False
+    )
+    payment_status: Mapped[PaymentStatus] = mapped_column(
+        enum_column(PaymentStatus, "payment_status"), default=PaymentStatus.unpaid, nullable=False, index=True
+    )
+    payment_method: Mapped[PaymentMethod] = mapped_column(
+        enum_column(PaymentMethod, "payment_method"), nullable=False, index=True
+    )
+    delivery_method: Mapped[DeliveryMethod] = mapped_column(
+        enum_column(DeliveryMethod, "delivery_method"), nullable=False, index=True
+    )
+    contact_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    contact_email: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    delivery_address: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
+    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
+    due_date: Mapped[date | None] = mapped_column(sa.Date)
+
+    promo_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("promo_code.id", ondelete="RESTRICT"), index=True)
+    promo_code_text: Mapped[str] = mapped_column(sa.String(40), default="", nullable=False)
+
+    # Money: goods_total (lines before discount) − discount_total = total (the VAT base);
+    # total is paid by points_paid (bonus points, a second tender) + amount_due (money).
+    goods_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
+    discount_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
+    vat_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
+    points_paid: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
+    amount_due: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
+
+    # Idempotency: the token of the checkout form that created the order.
+    checkout_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+    promo_code: Mapped[PromoCode | None] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[OrderHistory]] = relationship(
+        back_populates="order", order_by="OrderHistory.id", viewonly=True
+    )
+
+    @property
+    def product_lines(self) -> list[OrderLine]:
+        return [line for line in self.lines if line.kind == LineKind.product]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(Model):
+    """What was bought, frozen at checkout: later catalog changes never alter it."""
+
+    __tablename__ = "order_line"
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "position", name="uq_order_line_order_position"),
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("discount >= 0 AND discount <= gross_amount", name="discount_range"),
+        sa.CheckConstraint("total = gross_amount - discount", name="total_consistent"),
+        sa.CheckConstraint("net_amount + vat_amount = total", name="vat_consistent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(nullable=False)
+    kind: Mapped[LineKind] = mapped_column(enum_column(LineKind, "line_kind"), default=LineKind.product, nullable=False)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id", ondelete="SET NULL"), index=True)
+    product_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    # [{"group": "Бумага", "value": "Мелованная 300 г/м²", "value_id": 12}, ...]
+    options: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)
+    quantity: Mapped[int] = mapped_column(nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Money, nullable=False)  # gross / quantity, for display
+    gross_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)  # before discount, VAT included
+    discount: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False)  # gross − discount
+    vat_rate: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))  # None: без НДС
+    vat_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    net_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    layout_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="RESTRICT"), index=True)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    layout_file: Mapped[StoredFile | None] = relationship()
+
+    @property
+    def options_label(self) -> str:
+        return ", ".join(f"{o['group']}: {o['value']}" for o in self.options)
+
+    @property
+    def vat_label(self) -> str:
+        return "без НДС" if self.vat_rate is None else f"{self.vat_rate:g} %"
+
+
+class OrderHistory(Model):
+    """Append-only record of every change to an order: who, when, what, old → new."""
+
+    __tablename__ = "order_history"
+    __table_args__ = (sa.Index("ix_order_history_order_id_id", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"), nullable=False)
+    actor_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
+    actor_customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    field: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)
+    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
+    batch_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+
+    order: Mapped[Order] = relationship(back_populates="history")
+
+
+class PromoKind(LabelledEnum):
+    percent = "percent"
+    fixed = "fixed"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"percent": "Процент", "fixed": "Сумма, ₽"}
+
+
+class PromoCode(Model):
+    __tablename__ = "promo_code"
+    __table_args__ = (
+        sa.CheckConstraint("value > 0", name="value_positive"),
+        sa.CheckConstraint("kind <> 'percent' OR value <= 100", name="percent_at_most_100"),
+        sa.CheckConstraint("usage_limit IS NULL OR usage_limit > 0", name="usage_limit_positive"),
+        sa.CheckConstraint("per_customer_limit IS NULL OR per_customer_limit > 0", name="per_customer_positive"),
+        sa.CheckConstraint("times_used >= 0", name="times_used_non_negative"),
+        sa.CheckConstraint("min_order_total >= 0", name="min_order_non_negative"),
+        sa.CheckConstraint("valid_until IS NULL OR valid_from IS NULL OR valid_until >= valid_from", name="dates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)  # stored upper-case
+    description: Mapped[str] = mapped_column(sa.String(255), default="", nullable=False)
+    kind: Mapped[PromoKind] = mapped_column(enum_column(PromoKind, "promo_kind"), nullable=False)
+    value: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    # Shop-local calendar days, both inclusive.
+    valid_from: Mapped[date | None] = mapped_column(sa.Date)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)
+    usage_limit: Mapped[int | None] = mapped_column()
+    per_customer_limit: Mapped[int | None] = mapped_column()
+    min_order_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
+    times_used: Mapped[int] = mapped_column(default=0, nullable=False)
+    is_active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,0 +1,383 @@
+"""Orders: placing one from a cart, numbering, the status state machine, payment state, totals and VAT."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import (
+    Cart,
+    Customer,
+    DeliveryMethod,
+    LineKind,
+    Order,
+    OrderLine,
+    OrderNumberCounter,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    PromoCode,
+    VatCategory,
+)
+from app.services import catalog, promo
+from app.services.errors import InvalidTransition, NotFound, ValidationError
+from app.services.history import Actor, record
+from app.services.money import ZERO, allocate, extract_vat, to_money
+from app.services.shoptime import now, shop_today
+
+S = OrderStatus
+
+# The state machine: from each status, the statuses an order may move to.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.new: frozenset({S.confirmed, S.cancelled}),
+    S.confirmed: frozenset({S.in_production, S.cancelled}),
+    S.in_production: frozenset({S.ready, S.cancelled}),
+    S.ready: frozenset({S.shipped, S.handed_over, S.cancelled}),
+    S.shipped: frozenset({S.completed}),
+    S.handed_over: frozenset({S.completed}),
+    S.completed: frozenset({S.refunded}),
+    S.cancelled: frozenset({S.refunded}),
+    S.refunded: frozenset(),
+}
+
+# The timestamp each status sets when an order enters it.
+STATUS_TIMESTAMPS = {
+    S.confirmed: "confirmed_at",
+    S.ready: "ready_at",
+    S.shipped: "shipped_at",
+    S.handed_over: "shipped_at",
+    S.completed: "completed_at",
+    S.cancelled: "cancelled_at",
+    S.refunded: "refunded_at",
+}
+
+OPEN_STATUSES = frozenset({S.new, S.confirmed, S.in_production, S.ready, S.shipped, S.handed_over})
+
+
+def transition_error(order: Order, target: OrderStatus) -> str | None:
+    """Why `order` cannot move to `target` (a Russian sentence), or None when it can."""
+    current = order.status
+    if target == current:
+        return f"Заказ {order.number} уже в статусе «{current.label}»."
+    if target not in TRANSITIONS[current]:
+        return f"Заказ {order.number}: нельзя из «{current.label}» в «{target.label}»."
+    if target == S.shipped and order.delivery_method == DeliveryMethod.pickup:
+        return f"Заказ {order.number}: самовывоз не отправляют — выберите «{S.handed_over.label}»."
+    if target == S.handed_over and order.delivery_method != DeliveryMethod.pickup:
+        return f"Заказ {order.number}: доставку не выдают в офисе — выберите «{S.shipped.label}»."
+    if target == S.refunded and order.payment_status != PaymentStatus.paid:
+        return f"Заказ {order.number} не оплачен — возвращать нечего."
+    return None
+
+
+def allowed_targets(order: Order) -> list[OrderStatus]:
+    return [s for s in OrderStatus if s in TRANSITIONS[order.status] and transition_error(order, s) is None]
+
+
+def change_status(
+    session: Session,
+    order: Order,
+    target: OrderStatus | str,
+    *,
+    actor: Actor,
+    comment: str = "",
+    batch_id: str | None = None,
+) -> Order:
+    """Move the order to `target` through the state machine, recording it; InvalidTransition if not allowed."""
+    try:
+        target = OrderStatus(target)
+    except ValueError:
+        raise InvalidTransition(f"Неизвестный статус: {target}.") from None
+    error = transition_error(order, target)
+    if error:
+        raise InvalidTransition(error)
+    moment = now()
+    old = order.status
+    order.status = target
+    if target in STATUS_TIMESTAMPS:
+        setattr(order, STATUS_TIMESTAMPS[target], moment)
+    record(session, order, actor, "status", old.value, target.value, comment=comment, batch_id=batch_id)
+    if target == S.cancelled and order.promo_code_id is not None:
+        promo.release(session, order.promo_code_id)
+    if target == S.refunded:
+        _set_payment(session, order, PaymentStatus.refunded, actor=actor, comment=comment, batch_id=batch_id)
+        order.refunded_at = moment
+    session.flush()
+    return order
+
+
+def _set_payment(
+    session: Session, order: Order, status: PaymentStatus, *, actor: Actor, comment: str, batch_id: str | None
+) -> None:
+    old = order.payment_status
+    order.payment_status = status
+    record(session, order, actor, "payment_status", old.value, status.value, comment=comment, batch_id=batch_id)
+
+
+def mark_paid(
+    session: Session, order: Order, *, actor: Actor, paid_at: datetime | None = None, comment: str = ""
+) -> Order:
+    if order.payment_status == PaymentStatus.paid:
+        raise InvalidTransition(f"Заказ {order.number} уже оплачен.")
+    if order.payment_status == PaymentStatus.refunded or order.status in (S.cancelled, S.refunded):
+        raise InvalidTransition(f"Заказ {order.number} в статусе «{order.status.label}» нельзя отметить оплаченным.")
+    _set_payment(session, order, PaymentStatus.paid, actor=actor, comment=comment, batch_id=None)
+    order.paid_at = paid_at or now()
+    session.flush()
+    return order
+
+
+def next_order_number(session: Session, year: int) -> str:
+    """Allocate the next number of the year atomically: 2026-000123."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OrderNumberCounter)
+    session.execute(insert.values(year=year, last_value=0).on_conflict_do_nothing(index_elements=["year"]))
+    value = session.execute(
+        sa.update(OrderNumberCounter)
+        .where(OrderNumberCounter.year == year)
+        .values(last_value=OrderNumberCounter.last_value + 1)
+        .returning(OrderNumberCounter.last_value)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return f"{year}-{value:06d}"
+
+
+PHONE_DIGITS = re.compile(r"\D+")
+
+
+def normalize_phone(raw: str) -> str:
+    """+7XXXXXXXXXX from the usual ways of writing a Russian number; ValidationError otherwise."""
+    digits = PHONE_DIGITS.sub("", raw or "")
+    if len(digits) == 11 and digits[0] in "78":
+        digits = digits[1:]
+    if len(digits) != 10 or digits[0] not in "3489":
+        raise ValidationError("Укажите телефон в формате +7 999 123-45-67.", field="contact_phone")
+    return "+7" + digits
+
+
+@dataclass
+class CheckoutData:
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    delivery_method: str
+    payment_method: str
+    checkout_token: str
+    delivery_address: str = ""
+    comment: str = ""
+    promo_code: str = ""
+
+
+def delivery_price(delivery: DeliveryMethod, goods_total: Decimal) -> Decimal:
+    config = current_app.config
+    if delivery == DeliveryMethod.pickup:
+        return ZERO
+    if delivery == DeliveryMethod.courier:
+        return ZERO if goods_total >= config["DELIVERY_FREE_FROM"] else to_money(config["DELIVERY_PRICE_COURIER"])
+    return to_money(config["DELIVERY_PRICE_POST"])
+
+
+def validate_checkout(data: CheckoutData) -> tuple[DeliveryMethod, PaymentMethod, str]:
+    if not data.contact_name.strip():
+        raise ValidationError("Укажите имя получателя.", field="contact_name")
+    phone = normalize_phone(data.contact_phone)
+    try:
+        delivery = DeliveryMethod(data.delivery_method)
+    except ValueError:
+        raise ValidationError("Выберите способ получения.", field="delivery_method") from None
+    try:
+        payment = PaymentMethod(data.payment_method)
+    except ValueError:
+        raise ValidationError("Выберите способ оплаты.", field="payment_method") from None
+    if payment == PaymentMethod.card_online:
+        raise ValidationError("Оплата картой онлайн пока недоступна.", field="payment_method")
+    if payment == PaymentMethod.on_receipt and delivery == DeliveryMethod.post:
+        raise ValidationError(
+            "Почтовые отправления оплачиваются заранее — выберите оплату по счёту.", field="payment_method"
+        )
+    if delivery != DeliveryMethod.pickup and len(data.delivery_address.strip()) < 10:
+        raise ValidationError("Укажите адрес доставки: город, улицу, дом.", field="delivery_address")
+    if not data.checkout_token or len(data.checkout_token) > 64:
+        raise ValidationError("Форма устарела — обновите страницу и отправьте заказ ещё раз.")
+    return delivery, payment, phone
+
+
+def order_by_checkout_token(session: Session, token: str) -> Order | None:
+    return session.scalar(sa.select(Order).where(Order.checkout_token == token)) if token else None
+
+
+@dataclass
+class PricedOrder:
+    """The lines of an order-to-be with discount and VAT split per line, before anything is stored."""
+
+    lines: list[OrderLine]
+    promo_code: PromoCode | None
+
+    @property
+    def goods_total(self) -> Decimal:
+        return sum((line.gross_amount for line in self.lines if line.kind == LineKind.product), ZERO)
+
+    @property
+    def delivery_total(self) -> Decimal:
+        return sum((line.total for line in self.lines if line.kind == LineKind.delivery), ZERO)
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum((line.discount for line in self.lines), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.lines), ZERO)
+
+    @property
+    def vat_total(self) -> Decimal:
+        return sum((line.vat_amount for line in self.lines), ZERO)
+
+
+def price_order(
+    session: Session, *, customer_id: int | None, cart: Cart, delivery: DeliveryMethod, promo_code: str = ""
+) -> PricedOrder:
+    """Re-price every cart item with today's prices, apply the promo code, add delivery, split VAT per line.
+
+    The promo discount is allocated over the product lines in proportion to their amounts (delivery
+    is not discounted), so each line's VAT is computed on what the customer actually pays for it.
+    """
+    if not cart.items:
+        raise ValidationError("Корзина пуста.")
+    today = shop_today()
+    lines: list[OrderLine] = []
+    for item in cart.items:
+        q = catalog.quote(session, product=item.product, quantity=item.quantity, option_value_ids=item.option_value_ids)
+        if item.product.requires_layout and item.layout_file_id is None:
+            raise ValidationError(f"Загрузите макет для «{item.product.name}».", field="layout")
+        lines.append(
+            OrderLine(
+                kind=LineKind.product,
+                product_id=item.product.id,
+                product_name=item.product.name,
+                options=q.options,
+                quantity=q.quantity,
+                unit_price=q.unit_price,
+                gross_amount=q.total,
+                vat_rate=catalog.vat_rate_for(session, item.product.vat_category, today),
+                layout_file_id=item.layout_file_id,
+            )
+        )
+    goods_total = sum((line.gross_amount for line in lines), ZERO)
+
+    found_promo = None
+    discount_total = ZERO
+    if promo_code.strip():
+        found_promo = promo.applicable_promo(
+            session, code=promo_code, customer_id=customer_id, goods_total=goods_total, day=today
+        )
+        discount_total = promo.discount_for(found_promo, goods_total)
+    for line, share in zip(lines, allocate(discount_total, [line.gross_amount for line in lines]), strict=True):
+        line.discount = share
+
+    shipping = delivery_price(delivery, goods_total - discount_total)
+    if shipping > 0:
+        lines.append(
+            OrderLine(
+                kind=LineKind.delivery,
+                product_name=f"Доставка: {delivery.label}",
+                options=[],
+                quantity=1,
+                unit_price=shipping,
+                gross_amount=shipping,
+                discount=ZERO,
+                vat_rate=catalog.vat_rate_for(session, VatCategory.standard, today),
+            )
+        )
+    for position, line in enumerate(lines, start=1):
+        line.position = position
+        line.total = line.gross_amount - line.discount
+        line.net_amount, line.vat_amount = extract_vat(line.total, line.vat_rate)
+    return PricedOrder(lines=lines, promo_code=found_promo)
+
+
+def place_order(session: Session, *, customer: Customer, cart: Cart, data: CheckoutData) -> Order:
+    """Turn the cart into an order (see price_order), numbered, recorded, with the promo use counted.
+
+    Idempotent on `data.checkout_token`: submitting the same checkout form twice returns the first order.
+    """
+    existing = order_by_checkout_token(session, data.checkout_token)
+    if existing is not None:
+        if existing.customer_id != customer.id:
+            raise ValidationError("Форма устарела — обновите страницу и отправьте заказ ещё раз.")
+        return existing
+    if not customer.active:
+        raise ValidationError("Учётная запись заблокирована — оформление заказов недоступно.")
+    delivery, payment, phone = validate_checkout(data)
+    priced = price_order(session, customer_id=customer.id, cart=cart, delivery=delivery, promo_code=data.promo_code)
+    found_promo = priced.promo_code
+    order = Order(
+        number=next_order_number(session, shop_today().year),
+        customer_id=customer.id,
+        status=OrderStatus.new,
+        payment_status=PaymentStatus.unpaid,
+        payment_method=payment,
+        delivery_method=delivery,
+        contact_name=data.contact_name.strip()[:200],
+        contact_email=data.contact_email.strip().lower()[:255],
+        contact_phone=phone,
+        delivery_address="" if delivery == DeliveryMethod.pickup else data.delivery_address.strip(),
+        comment=data.comment.strip(),
+        promo_code_id=found_promo.id if found_promo else None,
+        promo_code_text=found_promo.code if found_promo else "",
+        checkout_token=data.checkout_token,
+        lines=priced.lines,
+    )
+    recalculate_totals(order)
+    session.add(order)
+    if found_promo is not None:
+        promo.consume(session, found_promo)
+    session.flush()
+    record(session, order, Actor.customer(customer), "created", None, OrderStatus.new.value)
+    cart.items.clear()
+    session.flush()
+    return order
+
+
+def recalculate_totals(order: Order) -> None:
+    """Order totals are sums of its lines, never computed on their own."""
+    order.goods_total = sum((line.gross_amount for line in order.lines), ZERO)
+    order.discount_total = sum((line.discount for line in order.lines), ZERO)
+    order.total = order.goods_total - order.discount_total
+    order.vat_total = sum((line.vat_amount for line in order.lines), ZERO)
+    order.points_paid = order.points_paid or ZERO
+    order.amount_due = order.total - order.points_paid
+
+
+def customer_orders(session: Session, customer_id: int) -> list[Order]:
+    return list(
+        session.scalars(
+            sa.select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at.desc(), Order.id.desc())
+        )
+    )
+
+
+def customer_order(session: Session, customer_id: int, number: str) -> Order:
+    """The customer's own order; NotFound for anyone else's (the same answer as for no order at all)."""
+    order = session.scalar(
+        sa.select(Order)
+        .where(Order.number == number, Order.customer_id == customer_id)
+        .options(selectinload(Order.lines).selectinload(OrderLine.layout_file))
+    )
+    if order is None:
+        raise NotFound("Заказ не найден.")
+    return order
+
+
+def order_by_number(session: Session, number: str) -> Order:
+    order = session.scalar(sa.select(Order).where(Order.number == number.strip()))
+    if order is None:
+        raise NotFound("Заказ не найден.")
+    return order

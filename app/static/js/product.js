@@ -1,0 +1,51 @@
+// Live price on the product page: asks the server's quote on every change, so both always agree.
+(function () {
+  "use strict";
+  const form = document.getElementById("product-form");
+  if (!form) return;
+  document.documentElement.classList.add("js");
+  const total = document.getElementById("price-total");
+  const unit = document.getElementById("price-unit");
+  const error = document.getElementById("price-error");
+  let seq = 0;
+
+  function query() {
+    const params = new URLSearchParams();
+    params.set("quantity", form.elements.quantity.value);
+    form.querySelectorAll("input[name=option]:checked").forEach((el) => params.append("option", el.value));
+    return params;
+  }
+
+  async function refresh() {
+    const mine = ++seq;
+    form.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(form.dataset.priceUrl + "?" + query().toString(), {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const data = await response.json();
+      if (mine !== seq) return;
+      if (data.ok) {
+        total.textContent = data.total_label;
+        unit.textContent = data.unit_price_label + " за штуку";
+        error.textContent = "";
+        total.dataset.amount = data.total;
+      } else {
+        total.textContent = "—";
+        unit.textContent = "";
+        error.textContent = data.error;
+        total.dataset.amount = "";
+      }
+    } catch (e) {
+      if (mine === seq) error.textContent = "Не удалось пересчитать цену. Проверьте соединение.";
+    } finally {
+      if (mine === seq) form.removeAttribute("aria-busy");
+    }
+  }
+
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "layout") return;
+    refresh();
+  });
+})();

@@ -1,0 +1,108 @@
+"""Shared pieces of the back-office views: data interface with shop-day date filters, enum fields, formats."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, time, timedelta
+
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, SQLAFilterConverter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from markupsafe import Markup, escape
+from wtforms import SelectField
+
+from app.services.money import format_money
+from app.services.shoptime import format_datetime, shop_tz
+
+
+def _parse_day(value: str) -> datetime | None:
+    value = (value or "").strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _shop_midnight(day: datetime) -> datetime:
+    return datetime.combine(day.date(), time.min, tzinfo=shop_tz())
+
+
+class FilterDayFrom(BaseFilter):
+    """Moments on or after the start of this shop-local day."""
+
+    name = "с даты (включительно)"
+    arg_name = "day_from"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201
+        day = _parse_day(value)
+        if day is None:
+            return query
+        return query.filter(getattr(self.model, self.column_name) >= _shop_midnight(day))
+
+
+class FilterDayTo(BaseFilter):
+    """Moments before the end of this shop-local day."""
+
+    name = "по дату (включительно)"
+    arg_name = "day_to"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201
+        day = _parse_day(value)
+        if day is None:
+            return query
+        return query.filter(getattr(self.model, self.column_name) < _shop_midnight(day) + timedelta(days=1))
+
+
+class ShopFilterConverter(SQLAFilterConverter):
+    """Datetimes are filtered by shop-local days (never by naive datetimes); enums by equality."""
+
+    conversion_table = (
+        ("is_datetime", [FilterDayFrom, FilterDayTo]),
+        ("is_enum", [FilterEqual, FilterNotEqual]),
+    ) + tuple(c for c in SQLAFilterConverter.conversion_table if c[0] not in ("is_datetime", "is_enum"))
+
+    def convert(self, col_name: str):  # noqa: ANN201
+        extra = getattr(self.datamodel, "extra_filters", {}).get(col_name)
+        if extra:
+            return [item(col_name, self.datamodel) for item in extra]
+        return super().convert(col_name)
+
+
+class ShopInterface(SQLAInterface):
+    filter_converter_class = ShopFilterConverter
+
+    def __init__(self, obj, session=None, extra_filters: dict | None = None) -> None:  # noqa: ANN001
+        super().__init__(obj, session)
+        self.extra_filters = extra_filters or {}
+
+
+def enum_select(enum_cls: type[enum.Enum], label: str, **kwargs) -> SelectField:
+    """A select with the Russian labels of a LabelledEnum, giving back enum members."""
+    return SelectField(
+        label,
+        choices=[(m.value, m.label) for m in enum_cls],  # type: ignore[attr-defined]
+        coerce=lambda v: v if isinstance(v, enum_cls) else enum_cls(v),
+        **kwargs,
+    )
+
+
+def enum_label(value) -> str:  # noqa: ANN001
+    return getattr(value, "label", value) or ""
+
+
+def money_cell(value) -> Markup:  # noqa: ANN001
+    return Markup('<span class="text-nowrap">%s</span>') % format_money(value) if value is not None else Markup("")
+
+
+def dt_cell(value) -> str:  # noqa: ANN001
+    return format_datetime(value)
+
+
+def bool_cell(value) -> str:  # noqa: ANN001
+    return "да" if value else "нет"
+
+
+def link(url: str, text: str) -> Markup:
+    return Markup('<a href="%s">%s</a>') % (url, escape(text))

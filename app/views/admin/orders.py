@@ -1,0 +1,165 @@
+"""Back-office orders: list with filters and quick search, order page, status changes, payment, files."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
+from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
+from app.services import orders
+from app.services.errors import DomainError, NotFound
+from app.services.history import Actor
+from app.views.admin.base import ShopInterface, dt_cell, enum_label, enum_select, link, money_cell
+from app.views.shop.files import send_stored
+
+
+class FilterOrderSearch(BaseFilter):
+    """Number, email, phone or name — one box, as staff type (or scan) it."""
+
+    name = "содержит (номер, email, телефон, имя)"
+    arg_name = "order_search"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201
+        text = (value or "").strip()
+        if not text:
+            return query
+        digits = "".join(ch for ch in text if ch.isdigit())
+        pattern = f"%{text.lower()}%"
+        conditions = [
+            Order.number.ilike(f"%{text}%"),
+            Order.contact_email.ilike(pattern),
+            Order.contact_name.ilike(pattern),
+        ]
+        if len(digits) >= 4:
+            conditions.append(Order.contact_phone.like(f"%{digits[-10:]}%"))
+        return query.filter(or_(*conditions))
+
+
+def _status_cell(value) -> str:  # noqa: ANN001
+    return enum_label(value)
+
+
+class OrderView(ModelView):
+    datamodel = ShopInterface(
+        Order, extra_filters={"number": [FilterOrderSearch, FilterEqual], "status": [FilterEqual, FilterNotEqual]}
+    )
+    list_title = "Заказы"
+    show_title = "Заказ"
+    base_permissions = ["can_list", "can_show", "can_download", "can_change_status", "can_mark_paid"]
+    list_columns = [
+        "number", "created_at", "customer", "contact_name", "status", "payment_status", "delivery_method",
+        "payment_method", "total",
+    ]
+    search_columns = [
+        "number", "status", "payment_status", "delivery_method", "payment_method", "created_at", "customer",
+        "contact_email", "contact_phone",
+    ]
+    order_columns = ["number", "created_at", "status", "payment_status", "total"]
+    label_columns = {
+        "number": "Номер", "created_at": "Создан", "customer": "Покупатель", "contact_name": "Получатель",
+        "contact_email": "Email", "contact_phone": "Телефон", "status": "Статус", "payment_status": "Оплата",
+        "delivery_method": "Получение", "payment_method": "Способ оплаты", "total": "Сумма",
+    }
+    search_form_extra_fields = {
+        "status": enum_select(OrderStatus, "Статус"),
+        "payment_status": enum_select(PaymentStatus, "Оплата"),
+        "delivery_method": enum_select(DeliveryMethod, "Получение"),
+        "payment_method": enum_select(PaymentMethod, "Способ оплаты"),
+    }
+    formatters_columns = {
+        "created_at": dt_cell, "status": _status_cell, "payment_status": enum_label,
+        "delivery_method": enum_label, "payment_method": enum_label, "total": money_cell,
+        "number": lambda n: link(f"find?q={n}", n),
+    }
+    list_template = "admin/order_list.html"
+    base_order = ("created_at", "desc")
+    page_size = 50
+
+    def _order(self, pk: int) -> Order:
+        order = db.session.scalar(
+            db.select(Order).where(Order.id == pk).options(
+                selectinload(Order.lines).selectinload(OrderLine.layout_file), selectinload(Order.history)
+            )
+        )
+        if order is None:
+            abort(404)
+        return order
+
+    def _can(self, permission: str) -> bool:
+        return self.appbuilder.sm.has_access(permission, self.class_permission_name)
+
+    @expose("/show/<pk>")
+    @has_access
+    def show(self, pk):  # noqa: ANN001, ANN201
+        try:
+            order = self._order(int(pk))
+        except ValueError:
+            abort(404)
+        return self.render_template(
+            "admin/order_show.html",
+            order=order,
+            targets=orders.allowed_targets(order),
+            can_change_status=self._can("can_change_status"),
+            can_mark_paid=self._can("can_mark_paid"),
+            can_download=self._can("can_download"),
+            title=f"Заказ {order.number}",
+        )
+
+    @expose("/find")
+    @has_access
+    def find(self):  # noqa: ANN201
+        """Quick search: an exact (or scanned) order number opens the order, anything else filters the list."""
+        text = request.args.get("q", "").strip()
+        if text:
+            try:
+                order = orders.order_by_number(db.session, text)
+                return redirect(url_for(".show", pk=order.id))
+            except NotFound:
+                pass
+        return redirect(url_for(".list", _flt_0_number=text) if text else url_for(".list"))
+
+    @expose("/status/<int:pk>", methods=["POST"])
+    @has_access
+    def change_status(self, pk: int):  # noqa: ANN201
+        order = self._order(pk)
+        try:
+            orders.change_status(
+                db.session, order, request.form.get("status", ""), actor=Actor.staff(g.user),
+                comment=request.form.get("comment", "").strip(),
+            )
+            db.session.commit()
+            flash(f"Статус заказа {order.number}: «{order.status.label}».", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        return redirect(url_for(".show", pk=pk))
+
+    @expose("/paid/<int:pk>", methods=["POST"])
+    @has_access
+    def mark_paid(self, pk: int):  # noqa: ANN201
+        order = self._order(pk)
+        try:
+            orders.mark_paid(db.session, order, actor=Actor.staff(g.user), comment=request.form.get("comment", ""))
+            db.session.commit()
+            flash(f"Заказ {order.number} отмечен оплаченным.", "success")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        return redirect(url_for(".show", pk=pk))
+
+    @expose("/file/<int:file_id>")
+    @has_access
+    def download(self, file_id: int):  # noqa: ANN201
+        stored = db.session.get(StoredFile, file_id)
+        if stored is None:
+            abort(404)
+        try:
+            return send_stored(stored)
+        except NotFound:
+            abort(404)

@@ -1,0 +1,79 @@
+"""Staff roles and what each may do, declared in code (Flask-AppBuilder builtin roles, FAB_ROLES).
+
+A role grants "r" (list, show, download) or "rw" (also add, edit, delete) on a view, plus named extra
+permissions (a status change, a mass action). Menu access follows from the views a role can read.
+"""
+
+from __future__ import annotations
+
+READ = ("can_list", "can_show", "can_download")
+WRITE = ("can_add", "can_edit", "can_delete")
+
+# View class name → menu category, for menu_access on the categories.
+VIEW_CATEGORY = {
+    "OrderView": "Sales",
+    "PromoCodeView": "Sales",
+    "CategoryView": "Catalog",
+    "ProductView": "Catalog",
+    "OptionGroupView": "Catalog",
+    "OptionValueView": "Catalog",
+    "PriceTierView": "Catalog",
+    "VatRateView": "Catalog",
+    "CustomerView": "Customers",
+}
+
+CATALOG = ("CategoryView", "ProductView", "OptionGroupView", "OptionValueView", "PriceTierView")
+
+# role → {view: "r" | "rw" | extra permissions (tuple)}
+ROLE_GRANTS: dict[str, dict[str, str]] = {
+    "Manager": {
+        **{v: "rw" for v in CATALOG},
+        "VatRateView": "r",
+        "PromoCodeView": "rw",
+        "OrderView": "r",
+        "CustomerView": "r",
+    },
+    "Operator": {**{v: "r" for v in CATALOG}, "OrderView": "r", "CustomerView": "r"},
+    "Accountant": {"OrderView": "r", "CustomerView": "r", "PromoCodeView": "r", "VatRateView": "rw"},
+    "ContentEditor": {**{v: "r" for v in CATALOG}},
+    "Support": {"OrderView": "r", "CustomerView": "r"},
+}
+
+# Extra permissions beyond read/write: role → [(view, permission)].
+ROLE_EXTRAS: dict[str, list[tuple[str, str]]] = {
+    "Manager": [("OrderView", "can_change_status"), ("OrderView", "can_mark_paid"), ("CustomerView", "can_block")],
+    "Operator": [("OrderView", "can_change_status"), ("OrderView", "can_mark_paid")],
+    "Accountant": [("OrderView", "can_mark_paid")],
+}
+
+STAFF_ROLES = ("Admin", "Manager", "Operator", "Accountant", "ContentEditor", "Support")
+
+
+def _exact(name: str) -> str:
+    return f"^{name}$"
+
+
+def build_fab_roles() -> dict[str, list[list[str]]]:
+    """FAB_ROLES: each role as a list of [view-name regex, permission regex]; Admin may do everything."""
+    roles: dict[str, list[list[str]]] = {"Admin": [[".*", ".*"]]}
+    for role, grants in ROLE_GRANTS.items():
+        pvms: list[list[str]] = []
+        categories = set()
+        for view, mode in grants.items():
+            perms = READ + (WRITE if mode == "rw" else ())
+            pvms.append([_exact(view), "^(" + "|".join(perms) + ")$"])
+            pvms.append([_exact(view), "^menu_access$"])
+            categories.add(VIEW_CATEGORY[view])
+        for view, perm in ROLE_EXTRAS.get(role, []):
+            pvms.append([_exact(view), _exact(perm)])
+        for category in sorted(categories):
+            pvms.append([_exact(category), "^menu_access$"])
+        roles[role] = pvms
+    return roles
+
+
+def role_allows(role: str, view: str, permission: str) -> bool:
+    """The same answer FAB gives for a builtin role (used by tests to state the expected matrix)."""
+    import re
+
+    return any(re.match(v, view) and re.match(p, permission) for v, p in build_fab_roles()[role])

@@ -1,0 +1,38 @@
+"""Jinja filters and HTTP security headers shared by the storefront and the back office."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from app.models import OrderStatus, PaymentStatus
+from app.services.money import format_money
+from app.services.shoptime import format_date_long, format_datetime
+
+
+def register_template_filters(app: Flask) -> None:
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_datetime, "dt")
+    app.add_template_filter(format_date_long, "date_long")
+    app.add_template_filter(lambda d: d.strftime("%d.%m.%Y") if d else "", "date")
+    app.add_template_filter(lambda v: _label(OrderStatus, v), "status_label")
+    app.add_template_filter(lambda v: _label(PaymentStatus, v), "payment_label")
+
+
+def _label(enum_cls, value: str | None) -> str:  # noqa: ANN001
+    if not value:
+        return "—"
+    try:
+        return f"«{enum_cls(value).label}»"
+    except ValueError:
+        return value
+
+
+def add_security_headers(app: Flask, csp: str) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response

@@ -1,0 +1,101 @@
+"""Storefront wiring: Flask-Security for customers, CSRF, rate limits, blueprints, headers, error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_security import Security, SQLAlchemyUserDatastore, current_user
+from flask_security.mail_util import MailUtil
+
+from app.extensions import babel, csrf, db
+from app.models import Customer, CustomerRole
+from app.services import cart as cart_service
+from app.services import mail
+from app.views.filters import add_security_headers, register_template_filters
+
+SHOP_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class ShopMailUtil(MailUtil):
+    """Account emails (password reset, confirmation) go through the shop's SMTP sender."""
+
+    def send_mail(self, template, subject, recipient, sender, body, html, **kwargs) -> None:  # noqa: ANN001
+        to = recipient if isinstance(recipient, str) else recipient[1]
+        mail.send_email(to=to, subject=str(subject), text=body or "", html=html)
+
+
+def init_shop(app: Flask) -> None:
+    from app.views.shop import account, cart, catalog, checkout, files
+
+    babel.init_app(app, locale_selector=lambda: "ru_RU", timezone_selector=lambda: app.config["SHOP_TIMEZONE"])
+    csrf.init_app(app)
+    datastore = SQLAlchemyUserDatastore(db, Customer, CustomerRole)
+    app.extensions["shop_security"] = Security(app, datastore, mail_util_cls=ShopMailUtil)
+    limiter = Limiter(
+        key_func=get_remote_address,
+        app=app,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        enabled=app.config["RATELIMIT_ENABLED"],
+        headers_enabled=True,
+    )
+    for endpoint in ("security.login", "security.register", "security.forgot_password"):
+        app.view_functions[endpoint] = limiter.limit(
+            app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+            error_message="Слишком много попыток. Подождите минуту и попробуйте снова.",
+        )(app.view_functions[endpoint])
+
+    for module in (catalog, cart, checkout, account, files):
+        app.register_blueprint(module.bp)
+    register_template_filters(app)
+    add_security_headers(app, SHOP_CSP)
+
+    @app.before_request
+    def _adopt_anonymous_cart() -> None:
+        """After login, the cart filled before it becomes the customer's cart."""
+        token = session.get("cart_token")
+        if token and current_user.is_authenticated:
+            cart_service.merge_into_customer_cart(db.session, token=token, customer_id=current_user.id)
+            db.session.commit()
+            session.pop("cart_token", None)
+
+    @app.context_processor
+    def _shop_context() -> dict:
+        if "cart_count" not in g:
+            found = cart_service.find_cart(
+                db.session,
+                token=session.get("cart_token"),
+                customer_id=current_user.id if current_user.is_authenticated else None,
+            )
+            g.cart_count = len(found.items) if found else 0
+        return {"cart_count": g.cart_count, "shop_name": app.config["SHOP_NAME"]}
+
+    def _error(code: int, title: str, text: str):  # noqa: ANN202
+        def handler(_exc):  # noqa: ANN001, ANN202
+            return render_template("shop/error.html", code=code, title=title, text=text), code
+
+        return handler
+
+    app.register_error_handler(404, _error(404, "Страница не найдена", "Такой страницы нет или она недоступна."))
+    app.register_error_handler(403, _error(403, "Доступ запрещён", "У вас нет доступа к этой странице."))
+    app.register_error_handler(
+        413, _error(413, "Файл слишком большой",
+                    f"Максимальный размер файла — {app.config['UPLOAD_MAX_BYTES'] // (1024 * 1024)} МБ.")
+    )
+    app.register_error_handler(
+        429, _error(429, "Слишком много попыток", "Подождите минуту и попробуйте снова.")
+    )
+    app.register_error_handler(
+        400, _error(400, "Неверный запрос", "Форма устарела или заполнена неверно. Обновите страницу и попробуйте ещё раз.")
+    )
+
+    @app.errorhandler(500)
+    def _server_error(_exc):  # noqa: ANN001, ANN202
+        db.session.rollback()
+        return render_template("shop/error.html", code=500, title="Ошибка на сервере",
+                               text="Что-то пошло не так. Попробуйте ещё раз через минуту."), 500
+
+    app.jinja_env.globals["request_path"] = lambda: request.path

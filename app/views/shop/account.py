@@ -1,0 +1,28 @@
+"""The customer's own area: "Мои заказы" and an order's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_security import auth_required, current_user
+
+from app.extensions import db
+from app.services import orders
+from app.services.errors import NotFound
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.get("/orders")
+@auth_required()
+def orders_list():
+    return render_template("shop/orders.html", orders=orders.customer_orders(db.session, current_user.id))
+
+
+@bp.get("/orders/<number>")
+@auth_required()
+def order(number: str):
+    try:
+        found = orders.customer_order(db.session, current_user.id, number)
+    except NotFound:
+        abort(404)
+    return render_template("shop/order.html", order=found)

@@ -1,0 +1,101 @@
+"""Checkout: contact, delivery, payment, promo code; places the order once even if submitted twice."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_security import auth_required, current_user
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import DeliveryMethod, PaymentMethod
+from app.services import orders
+from app.services.errors import DomainError
+from app.views.shop.helpers import current_cart
+
+bp = Blueprint("checkout", __name__, url_prefix="/checkout")
+
+FIELDS = ("contact_name", "contact_email", "contact_phone", "delivery_method", "payment_method",
+          "delivery_address", "comment", "promo_code", "checkout_token")
+
+
+def _render(form: dict, error: str | None = None, error_field: str | None = None, status: int = 200):
+    cart = current_cart()
+    priced = None
+    promo_error = None
+    try:
+        delivery = DeliveryMethod(form.get("delivery_method") or DeliveryMethod.pickup)
+    except ValueError:
+        delivery = DeliveryMethod.pickup
+    if cart and cart.items:
+        try:
+            priced = orders.price_order(
+                db.session, customer_id=current_user.id, cart=cart, delivery=delivery,
+                promo_code=form.get("promo_code", ""),
+            )
+        except DomainError as exc:
+            if exc.field == "promo_code":
+                promo_error = exc.message
+                try:
+                    priced = orders.price_order(db.session, customer_id=current_user.id, cart=cart, delivery=delivery)
+                except DomainError as inner:
+                    error = error or inner.message
+            else:
+                error = error or exc.message
+    return render_template(
+        "shop/checkout.html", form=form, priced=priced, error=error, error_field=error_field,
+        promo_error=promo_error, deliveries=list(DeliveryMethod), payments=list(PaymentMethod),
+    ), status
+
+
+@bp.get("/")
+@auth_required()
+def show():
+    cart = current_cart()
+    if cart is None or not cart.items:
+        flash("Корзина пуста — выберите товар в каталоге.", "info")
+        return redirect(url_for("cart.show"))
+    form = {
+        "contact_name": current_user.full_name,
+        "contact_email": current_user.email,
+        "contact_phone": current_user.phone,
+        "delivery_method": DeliveryMethod.pickup.value,
+        "payment_method": PaymentMethod.on_receipt.value,
+        "checkout_token": secrets.token_urlsafe(24),
+    }
+    return _render(form)
+
+
+@bp.post("/")
+@auth_required()
+def submit():
+    form = {name: request.form.get(name, "").strip() for name in FIELDS}
+    if request.form.get("action") == "apply_promo":
+        return _render(form)
+    cart = current_cart()
+    existing = orders.order_by_checkout_token(db.session, form["checkout_token"])
+    if existing is not None and existing.customer_id == current_user.id:
+        return redirect(url_for("account.order", number=existing.number))
+    if cart is None or not cart.items:
+        flash("Корзина пуста — выберите товар в каталоге.", "info")
+        return redirect(url_for("cart.show"))
+    data = orders.CheckoutData(**form)
+    try:
+        order = orders.place_order(db.session, customer=current_user, cart=cart, data=data)
+        if not current_user.full_name:
+            current_user.full_name = order.contact_name
+        if not current_user.phone:
+            current_user.phone = order.contact_phone
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render(form, exc.message, exc.field, 400)
+    except IntegrityError:
+        # The same form submitted twice at once: the other request created the order.
+        db.session.rollback()
+        order = orders.order_by_checkout_token(db.session, form["checkout_token"])
+        if order is None or order.customer_id != current_user.id:
+            raise
+    flash(f"Заказ {order.number} оформлен. Мы сообщим, когда он будет принят в работу.", "success")
+    return redirect(url_for("account.order", number=order.number))

@@ -1,0 +1,179 @@
+"""Settings read from the environment (and `.env`): Development, Testing and Production profiles."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+load_dotenv(BASE_DIR / ".env")
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be a boolean (true/false), got {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+
+INSTANCE_PATH = Path(env("PRINTSHOP_INSTANCE_DIR", str(BASE_DIR / "instance")))  # type: ignore[arg-type]
+
+
+class Config:
+    """Defaults shared by every profile; each may be overridden by an environment variable."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'printshop.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    INSTANCE_DIR = str(INSTANCE_PATH)
+    UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_PATH / "uploads"))
+    UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+    # A little over the upload limit so the form fields around the file still fit.
+    MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 1024 * 1024
+
+    SHOP_NAME = env("SHOP_NAME", "Печатный двор")
+    SHOP_TIMEZONE = env("SHOP_TIMEZONE", "Europe/Moscow")
+    SHOP_BASE_URL = env("SHOP_BASE_URL", "http://127.0.0.1:5000")
+    # Delivery prices in roubles; courier delivery is free from the threshold.
+    DELIVERY_PRICE_COURIER = Decimal(env("DELIVERY_PRICE_COURIER", "400.00"))  # type: ignore[arg-type]
+    DELIVERY_PRICE_POST = Decimal(env("DELIVERY_PRICE_POST", "350.00"))  # type: ignore[arg-type]
+    DELIVERY_FREE_FROM = Decimal(env("DELIVERY_FREE_FROM", "5000.00"))  # type: ignore[arg-type]
+
+    # Mail (SMTP). With no MAIL_SERVER the messages are written to the log instead.
+    MAIL_SERVER = env("MAIL_SERVER")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Печатный двор <shop@pechatnydvor.ru>")
+    MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10)
+
+    # Flask-Security (customer accounts)
+    SECURITY_PASSWORD_SALT = env("SECURITY_PASSWORD_SALT")
+    SECURITY_PASSWORD_HASH = "argon2"
+    SECURITY_REGISTERABLE = True
+    SECURITY_RECOVERABLE = True
+    SECURITY_CHANGEABLE = True
+    SECURITY_TRACKABLE = True
+    SECURITY_CONFIRMABLE = env_bool("SECURITY_CONFIRMABLE", False)
+    SECURITY_SEND_REGISTER_EMAIL = env_bool("SECURITY_SEND_REGISTER_EMAIL", False)
+    SECURITY_EMAIL_VALIDATOR_ARGS = {"check_deliverability": False}
+    SECURITY_POST_LOGIN_VIEW = "/account/orders"
+    SECURITY_POST_REGISTER_VIEW = "/account/orders"
+    SECURITY_POST_LOGOUT_VIEW = "/"
+    SECURITY_EMAIL_SENDER = MAIL_DEFAULT_SENDER
+    SECURITY_URL_PREFIX = "/account"
+    SECURITY_PASSWORD_LENGTH_MIN = 8
+    SECURITY_USE_REGISTER_V2 = True
+    SECURITY_RETURN_GENERIC_RESPONSES = False
+    SECURITY_I18N_DIRNAME = ["builtin"]
+    SECURITY_MSG_LOGIN = ("Войдите, чтобы открыть эту страницу.", "info")
+
+    # Shop cookies (the back office has its own, see AdminConfig).
+    SESSION_COOKIE_NAME = "shop_session"
+    REMEMBER_COOKIE_NAME = "shop_remember"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    WTF_CSRF_TIME_LIMIT = None
+
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = SHOP_TIMEZONE
+
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
+
+    SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", False)
+
+    # Fonts for PDF documents (fpdf2 needs a Unicode TTF for Cyrillic).
+    PDF_FONT_REGULAR = env("PDF_FONT_REGULAR", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    PDF_FONT_BOLD = env("PDF_FONT_BOLD", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+    # Back office (Flask-AppBuilder)
+    ADMIN_APP_NAME = env("ADMIN_APP_NAME", "Печатный двор — офис")
+
+    # Development conveniences.
+    DEMO_BANNER = True
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = Config.SECRET_KEY or "dev-only-secret-key-change-me"
+    SECURITY_PASSWORD_SALT = Config.SECURITY_PASSWORD_SALT or "dev-only-password-salt"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SECURITY_PASSWORD_SALT = "test-password-salt"
+    # Argon2 at full strength makes every test login slow.
+    SECURITY_PASSWORD_HASH_OPTIONS = {"argon2": {"rounds": 1, "memory_cost": 256}}
+    RATELIMIT_ENABLED = False
+    MAIL_SERVER = None
+    DEMO_BANNER = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    DEMO_BANNER = False
+
+
+PROFILES = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the settings cannot run the application."""
+
+
+def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
+    """Return the settings of a profile as a dict, validated."""
+    name = name or env("PRINTSHOP_ENV", "development")
+    if name not in PROFILES:
+        raise ConfigError(f"PRINTSHOP_ENV must be one of {', '.join(PROFILES)}, got {name!r}")
+    profile = PROFILES[name]
+    settings = {key: getattr(profile, key) for key in dir(profile) if key.isupper()}
+    settings.update(overrides or {})
+    if settings["ENV_NAME"] == "production":
+        for key in ("SECRET_KEY", "SECURITY_PASSWORD_SALT"):
+            if not settings.get(key):
+                raise ConfigError(f"{key} must be set in production (environment variable {key}).")
+    if settings["UPLOAD_MAX_BYTES"] <= 0:
+        raise ConfigError("UPLOAD_MAX_BYTES must be positive")
+    settings["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
+    uri = settings["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri[len("postgres://"):]
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    settings["SQLALCHEMY_DATABASE_URI"] = uri
+    return settings
