@@ -135,7 +135,7 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret-key"
     SECURITY_PASSWORD_SALT = "test-password-salt"
     # Argon2 at full strength makes every test login slow.
-    SECURITY_PASSWORD_HASH_OPTIONS = {"argon2": {"rounds": 1, "memory_cost": 256}}
+    SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS = {"argon2__rounds": 1, "argon2__memory_cost": 256, "argon2__parallelism": 1}
     RATELIMIT_ENABLED = False
     MAIL_SERVER = None
     DEMO_BANNER = False
@@ -172,8 +172,8 @@ def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
     settings["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
     uri = settings["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):
-        uri = "postgresql+psycopg://" + uri[len("postgres://"):]
+        uri = "postgresql+psycopg://" + uri[len("postgres://") :]
     elif uri.startswith("postgresql://"):
-        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     settings["SQLALCHEMY_DATABASE_URI"] = uri
     return settings

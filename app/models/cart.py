@@ -17,9 +17,7 @@ class Cart(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
-    customer_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("customer.id", ondelete="CASCADE"), unique=True
-    )
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -233,10 +233,6 @@ class OrderLine(Model):
     def options_label(self) -> str:
         return ", ".join(f"{o['group']}: {o['value']}" for o in self.options)
 
-    @property
-    def vat_label(self) -> str:
-        return "без НДС" if self.vat_rate is None else f"{self.vat_rate:g} %"
-
 
 class OrderHistory(Model):
     """Append-only record of every change to an order: who, when, what, old → new."""

@@ -16,9 +16,9 @@ def order_summary(session: Session) -> dict:
     ).all()
     by_status = {status: count for status, count in rows}
     unpaid = session.scalar(
-        sa.select(sa.func.count()).select_from(Order).where(
-            Order.status.in_(OPEN_STATUSES), Order.payment_status == PaymentStatus.unpaid
-        )
+        sa.select(sa.func.count())
+        .select_from(Order)
+        .where(Order.status.in_(OPEN_STATUSES), Order.payment_status == PaymentStatus.unpaid)
     )
     return {
         "by_status": [(s, by_status.get(s, 0)) for s in OrderStatus if s in OPEN_STATUSES],

@@ -112,10 +112,14 @@ def merge_into_customer_cart(session: Session, *, token: str | None, customer_id
     cart = get_or_create_cart(session, token=None, customer_id=customer_id)
     if anonymous is not None and anonymous.id != cart.id:
         storage.claim_cart_files(session, cart_token=anonymous.token, customer_id=customer_id)
-        for item in list(anonymous.items):
-            anonymous.items.remove(item)
-            cart.items.append(item)
-        session.flush()
+        session.execute(
+            sa.update(CartItem)
+            .where(CartItem.cart_id == anonymous.id)
+            .values(cart_id=cart.id)
+            .execution_options(synchronize_session=False)
+        )
+        session.expire(anonymous, ["items"])
         session.delete(anonymous)
         session.flush()
+        session.expire(cart, ["items"])
     return cart

@@ -47,7 +47,9 @@ def product_by_slug(session: Session, slug: str) -> Product:
     product = session.scalar(
         sa.select(Product)
         .where(Product.slug == slug)
-        .options(selectinload(Product.option_groups).selectinload(OptionGroup.values), selectinload(Product.price_tiers))
+        .options(
+            selectinload(Product.option_groups).selectinload(OptionGroup.values), selectinload(Product.price_tiers)
+        )
     )
     if product is None or not product.is_active or not product.category.is_active:
         raise NotFound("Товар не найден или снят с продажи.")

@@ -39,89 +39,236 @@ VAT_RATES = [
 # product: (slug, name, summary, trim (w, h) or None, bleed, max_sides, days, tiers, groups)
 # group: (code, kind, name, required, multiple, [(name, mode, value, extra)])
 CATALOG = [
-    ("vizitki", "Визитки", "Классические и дизайнерские визитки на плотной бумаге.", [
-        ("vizitki-standart", "Визитки стандартные", "90×50 мм, мелованная бумага 300 г/м², полноцветная печать.",
-         (90, 50), D("2"), 2, 2,
-         [(100, "790.00"), (200, "1090.00"), (500, "1690.00"), (1000, "2490.00"), (2000, "4290.00")],
-         [
-             ("format", OptionKind.format, "Формат", True, False, [
-                 ("90×50 мм (стандарт)", M, "1", {"width_mm": D(90), "height_mm": D(50), "is_default": True}),
-                 ("85×55 мм (евро)", M, "1", {"width_mm": D(85), "height_mm": D(55)}),
-             ]),
-             ("paper", OptionKind.paper, "Бумага", True, False, [
-                 ("Мелованная 300 г/м²", M, "1", {"is_default": True}),
-                 ("Дизайнерская 300 г/м²", M, "1.6", {}),
-                 ("Крафт 350 г/м²", M, "1.35", {}),
-             ]),
-             ("sides", OptionKind.sides, "Печать", True, False, [
-                 ("Односторонняя 4+0", M, "1", {"sides": 1, "is_default": True}),
-                 ("Двусторонняя 4+4", M, "1.45", {"sides": 2}),
-             ]),
-             ("finishing", OptionKind.finishing, "Отделка", False, True, [
-                 ("Матовая ламинация", U, "0.90", {}),
-                 ("Скругление углов", F, "350", {}),
-                 ("Выборочный УФ-лак", U, "2.50", {}),
-             ]),
-         ]),
-    ]),
-    ("listovki", "Листовки", "Листовки и флаеры для промо-акций и раздачи.", [
-        ("listovki", "Листовки", "Форматы A6–A4, мелованная бумага 115–170 г/м².", (105, 148), D("2"), 2, 3,
-         [(100, "1290.00"), (500, "2490.00"), (1000, "3490.00"), (5000, "11900.00")],
-         [
-             ("format", OptionKind.format, "Формат", True, False, [
-                 ("A6 (105×148 мм)", M, "1", {"width_mm": D(105), "height_mm": D(148), "is_default": True}),
-                 ("A5 (148×210 мм)", M, "1.7", {"width_mm": D(148), "height_mm": D(210)}),
-                 ("A4 (210×297 мм)", M, "3", {"width_mm": D(210), "height_mm": D(297)}),
-             ]),
-             ("paper", OptionKind.paper, "Бумага", True, False, [
-                 ("Мелованная 115 г/м²", M, "1", {"is_default": True}),
-                 ("Мелованная 170 г/м²", M, "1.25", {}),
-             ]),
-             ("sides", OptionKind.sides, "Печать", True, False, [
-                 ("Односторонняя 4+0", M, "1", {"sides": 1, "is_default": True}),
-                 ("Двусторонняя 4+4", M, "1.4", {"sides": 2}),
-             ]),
-         ]),
-    ]),
-    ("nakleyki", "Наклейки", "Наклейки и стикеры на бумаге и плёнке, с контурной резкой.", [
-        ("nakleyki", "Наклейки", "Бумага или винил, прямоугольные или с контурной резкой.", (50, 50), D("2"), 1, 3,
-         [(50, "990.00"), (100, "1490.00"), (500, "4290.00"), (1000, "6990.00")],
-         [
-             ("format", OptionKind.format, "Формат", True, False, [
-                 ("50×50 мм", M, "1", {"width_mm": D(50), "height_mm": D(50), "is_default": True}),
-                 ("100×100 мм", M, "2.2", {"width_mm": D(100), "height_mm": D(100)}),
-                 ("A5 (148×210 мм)", M, "3", {"width_mm": D(148), "height_mm": D(210)}),
-             ]),
-             ("material", OptionKind.paper, "Материал", True, False, [
-                 ("Самоклеящаяся бумага", M, "1", {"is_default": True}),
-                 ("Белая виниловая плёнка", M, "1.5", {}),
-                 ("Прозрачная плёнка", M, "1.7", {}),
-             ]),
-             ("finishing", OptionKind.finishing, "Резка", False, True, [
-                 ("Контурная резка", F, "600", {}),
-             ]),
-         ]),
-    ]),
-    ("bannery", "Баннеры", "Широкоформатная печать на баннерной ткани и сетке.", [
-        ("banner", "Баннер", "Баннерная ткань или сетка, люверсы и проклейка по периметру.", (1000, 1000), D("0"), 1, 2,
-         [(1, "890.00"), (2, "1690.00"), (5, "3990.00"), (10, "7490.00")],
-         [
-             ("format", OptionKind.format, "Размер", True, False, [
-                 ("1×1 м", M, "1", {"width_mm": D(1000), "height_mm": D(1000), "is_default": True}),
-                 ("2×1 м", M, "2", {"width_mm": D(2000), "height_mm": D(1000)}),
-                 ("3×2 м", M, "5.6", {"width_mm": D(3000), "height_mm": D(2000)}),
-             ]),
-             ("material", OptionKind.paper, "Материал", True, False, [
-                 ("Баннерная ткань 440 г/м²", M, "1", {"is_default": True}),
-                 ("Литой баннер 510 г/м²", M, "1.3", {}),
-                 ("Баннерная сетка", M, "1.2", {}),
-             ]),
-             ("finishing", OptionKind.finishing, "Отделка", False, True, [
-                 ("Люверсы по периметру", U, "150", {}),
-                 ("Проклейка края", U, "200", {}),
-             ]),
-         ]),
-    ]),
+    (
+        "vizitki",
+        "Визитки",
+        "Классические и дизайнерские визитки на плотной бумаге.",
+        [
+            (
+                "vizitki-standart",
+                "Визитки стандартные",
+                "90×50 мм, мелованная бумага 300 г/м², полноцветная печать.",
+                (90, 50),
+                D("2"),
+                2,
+                2,
+                [(100, "790.00"), (200, "1090.00"), (500, "1690.00"), (1000, "2490.00"), (2000, "4290.00")],
+                [
+                    (
+                        "format",
+                        OptionKind.format,
+                        "Формат",
+                        True,
+                        False,
+                        [
+                            (
+                                "90×50 мм (стандарт)",
+                                M,
+                                "1",
+                                {"width_mm": D(90), "height_mm": D(50), "is_default": True},
+                            ),
+                            ("85×55 мм (евро)", M, "1", {"width_mm": D(85), "height_mm": D(55)}),
+                        ],
+                    ),
+                    (
+                        "paper",
+                        OptionKind.paper,
+                        "Бумага",
+                        True,
+                        False,
+                        [
+                            ("Мелованная 300 г/м²", M, "1", {"is_default": True}),
+                            ("Дизайнерская 300 г/м²", M, "1.6", {}),
+                            ("Крафт 350 г/м²", M, "1.35", {}),
+                        ],
+                    ),
+                    (
+                        "sides",
+                        OptionKind.sides,
+                        "Печать",
+                        True,
+                        False,
+                        [
+                            ("Односторонняя 4+0", M, "1", {"sides": 1, "is_default": True}),
+                            ("Двусторонняя 4+4", M, "1.45", {"sides": 2}),
+                        ],
+                    ),
+                    (
+                        "finishing",
+                        OptionKind.finishing,
+                        "Отделка",
+                        False,
+                        True,
+                        [
+                            ("Матовая ламинация", U, "0.90", {}),
+                            ("Скругление углов", F, "350", {}),
+                            ("Выборочный УФ-лак", U, "2.50", {}),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    ),
+    (
+        "listovki",
+        "Листовки",
+        "Листовки и флаеры для промо-акций и раздачи.",
+        [
+            (
+                "listovki",
+                "Листовки",
+                "Форматы A6–A4, мелованная бумага 115–170 г/м².",
+                (105, 148),
+                D("2"),
+                2,
+                3,
+                [(100, "1290.00"), (500, "2490.00"), (1000, "3490.00"), (5000, "11900.00")],
+                [
+                    (
+                        "format",
+                        OptionKind.format,
+                        "Формат",
+                        True,
+                        False,
+                        [
+                            ("A6 (105×148 мм)", M, "1", {"width_mm": D(105), "height_mm": D(148), "is_default": True}),
+                            ("A5 (148×210 мм)", M, "1.7", {"width_mm": D(148), "height_mm": D(210)}),
+                            ("A4 (210×297 мм)", M, "3", {"width_mm": D(210), "height_mm": D(297)}),
+                        ],
+                    ),
+                    (
+                        "paper",
+                        OptionKind.paper,
+                        "Бумага",
+                        True,
+                        False,
+                        [
+                            ("Мелованная 115 г/м²", M, "1", {"is_default": True}),
+                            ("Мелованная 170 г/м²", M, "1.25", {}),
+                        ],
+                    ),
+                    (
+                        "sides",
+                        OptionKind.sides,
+                        "Печать",
+                        True,
+                        False,
+                        [
+                            ("Односторонняя 4+0", M, "1", {"sides": 1, "is_default": True}),
+                            ("Двусторонняя 4+4", M, "1.4", {"sides": 2}),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    ),
+    (
+        "nakleyki",
+        "Наклейки",
+        "Наклейки и стикеры на бумаге и плёнке, с контурной резкой.",
+        [
+            (
+                "nakleyki",
+                "Наклейки",
+                "Бумага или винил, прямоугольные или с контурной резкой.",
+                (50, 50),
+                D("2"),
+                1,
+                3,
+                [(50, "990.00"), (100, "1490.00"), (500, "4290.00"), (1000, "6990.00")],
+                [
+                    (
+                        "format",
+                        OptionKind.format,
+                        "Формат",
+                        True,
+                        False,
+                        [
+                            ("50×50 мм", M, "1", {"width_mm": D(50), "height_mm": D(50), "is_default": True}),
+                            ("100×100 мм", M, "2.2", {"width_mm": D(100), "height_mm": D(100)}),
+                            ("A5 (148×210 мм)", M, "3", {"width_mm": D(148), "height_mm": D(210)}),
+                        ],
+                    ),
+                    (
+                        "material",
+                        OptionKind.paper,
+                        "Материал",
+                        True,
+                        False,
+                        [
+                            ("Самоклеящаяся бумага", M, "1", {"is_default": True}),
+                            ("Белая виниловая плёнка", M, "1.5", {}),
+                            ("Прозрачная плёнка", M, "1.7", {}),
+                        ],
+                    ),
+                    (
+                        "finishing",
+                        OptionKind.finishing,
+                        "Резка",
+                        False,
+                        True,
+                        [
+                            ("Контурная резка", F, "600", {}),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    ),
+    (
+        "bannery",
+        "Баннеры",
+        "Широкоформатная печать на баннерной ткани и сетке.",
+        [
+            (
+                "banner",
+                "Баннер",
+                "Баннерная ткань или сетка, люверсы и проклейка по периметру.",
+                (1000, 1000),
+                D("0"),
+                1,
+                2,
+                [(1, "890.00"), (2, "1690.00"), (5, "3990.00"), (10, "7490.00")],
+                [
+                    (
+                        "format",
+                        OptionKind.format,
+                        "Размер",
+                        True,
+                        False,
+                        [
+                            ("1×1 м", M, "1", {"width_mm": D(1000), "height_mm": D(1000), "is_default": True}),
+                            ("2×1 м", M, "2", {"width_mm": D(2000), "height_mm": D(1000)}),
+                            ("3×2 м", M, "5.6", {"width_mm": D(3000), "height_mm": D(2000)}),
+                        ],
+                    ),
+                    (
+                        "material",
+                        OptionKind.paper,
+                        "Материал",
+                        True,
+                        False,
+                        [
+                            ("Баннерная ткань 440 г/м²", M, "1", {"is_default": True}),
+                            ("Литой баннер 510 г/м²", M, "1.3", {}),
+                            ("Баннерная сетка", M, "1.2", {}),
+                        ],
+                    ),
+                    (
+                        "finishing",
+                        OptionKind.finishing,
+                        "Отделка",
+                        False,
+                        True,
+                        [
+                            ("Люверсы по периметру", U, "150", {}),
+                            ("Проклейка края", U, "200", {}),
+                        ],
+                    ),
+                ],
+            ),
+        ],
+    ),
 ]
 
 PROMO_CODES = [
@@ -130,6 +277,11 @@ PROMO_CODES = [
 ]
 
 DEMO_PASSWORD = "demo12345"
+
+PRODUCT_NOTE = (
+    "Перед печатью мы проверим макет: размер, вылеты, разрешение и цветовую модель. "
+    "Если что-то не так — напишем и поможем исправить."
+)
 
 CUSTOMERS = [
     ("ivan.petrov@example.ru", "Иван Петров", "+79161234567"),
@@ -168,15 +320,23 @@ def load_catalog(session: Session) -> int:
             if session.scalar(sa.select(Product.id).where(Product.slug == p_slug)) is not None:
                 continue
             product = Product(
-                category=category, slug=p_slug, name=p_name, summary=summary, position=p_pos,
-                trim_width_mm=D(trim[0]) if trim else None, trim_height_mm=D(trim[1]) if trim else None,
-                bleed_mm=bleed, max_sides=sides, production_days=days,
-                description=f"{summary}\nПроверим макет перед печатью и сообщим, если что-то не так.",
+                category=category,
+                slug=p_slug,
+                name=p_name,
+                summary=summary,
+                position=p_pos,
+                trim_width_mm=D(trim[0]) if trim else None,
+                trim_height_mm=D(trim[1]) if trim else None,
+                bleed_mm=bleed,
+                max_sides=sides,
+                production_days=days,
+                description=PRODUCT_NOTE,
             )
             product.price_tiers = [PriceTier(quantity=q, price=D(p)) for q, p in tiers]
             for g_pos, (code, kind, g_name, required, multiple, values) in enumerate(groups, 1):
-                group = OptionGroup(code=code, kind=kind, name=g_name, is_required=required, is_multiple=multiple,
-                                    position=g_pos)
+                group = OptionGroup(
+                    code=code, kind=kind, name=g_name, is_required=required, is_multiple=multiple, position=g_pos
+                )
                 group.values = [
                     OptionValue(name=v_name, price_mode=mode, price_value=D(value), position=v_pos, **extra)
                     for v_pos, (v_name, mode, value, extra) in enumerate(values, 1)
@@ -191,8 +351,17 @@ def load_catalog(session: Session) -> int:
 def load_promo_codes(session: Session) -> None:
     for code, description, kind, value, min_total, limit, per_customer in PROMO_CODES:
         if session.scalar(sa.select(PromoCode.id).where(PromoCode.code == code)) is None:
-            session.add(PromoCode(code=code, description=description, kind=kind, value=value,
-                                  min_order_total=min_total, usage_limit=limit, per_customer_limit=per_customer))
+            session.add(
+                PromoCode(
+                    code=code,
+                    description=description,
+                    kind=kind,
+                    value=value,
+                    min_order_total=min_total,
+                    usage_limit=limit,
+                    per_customer_limit=per_customer,
+                )
+            )
     session.flush()
 
 
@@ -203,8 +372,14 @@ def load_customers(session: Session) -> list[Customer]:
     for email, name, phone in CUSTOMERS:
         customer = session.scalar(sa.select(Customer).where(Customer.email == email))
         if customer is None:
-            customer = Customer(email=email, full_name=name, phone=phone, password=hash_password(DEMO_PASSWORD),
-                                fs_uniquifier=uuid.uuid4().hex, active=True)
+            customer = Customer(
+                email=email,
+                full_name=name,
+                phone=phone,
+                password=hash_password(DEMO_PASSWORD),
+                fs_uniquifier=uuid.uuid4().hex,
+                active=True,
+            )
             session.add(customer)
         customers.append(customer)
     session.flush()
@@ -223,14 +398,46 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
     products = {p.slug: p for p in session.scalars(sa.select(Product))}
     pdf = demo_pdf()
     plans = [
-        (customers[0], "vizitki-standart", 500, ["Дизайнерская 300 г/м²"], "pickup", "on_receipt", "",
-         [OrderStatus.confirmed, OrderStatus.in_production]),
-        (customers[0], "listovki", 1000, ["A5 (148×210 мм)"], "courier", "on_receipt",
-         "Москва, ул. Тверская, д. 7, кв. 12", []),
-        (customers[1], "nakleyki", 100, ["Белая виниловая плёнка", "Контурная резка"], "post", "invoice",
-         "190000, Санкт-Петербург, Невский пр., д. 28", [OrderStatus.confirmed]),
-        (customers[2], "banner", 2, ["2×1 м", "Люверсы по периметру"], "pickup", "invoice", "",
-         [OrderStatus.confirmed, OrderStatus.in_production, OrderStatus.ready, OrderStatus.handed_over]),
+        (
+            customers[0],
+            "vizitki-standart",
+            500,
+            ["Дизайнерская 300 г/м²"],
+            "pickup",
+            "on_receipt",
+            "",
+            [OrderStatus.confirmed, OrderStatus.in_production],
+        ),
+        (
+            customers[0],
+            "listovki",
+            1000,
+            ["A5 (148×210 мм)"],
+            "courier",
+            "on_receipt",
+            "Москва, ул. Тверская, д. 7, кв. 12",
+            [],
+        ),
+        (
+            customers[1],
+            "nakleyki",
+            100,
+            ["Белая виниловая плёнка", "Контурная резка"],
+            "post",
+            "invoice",
+            "190000, Санкт-Петербург, Невский пр., д. 28",
+            [OrderStatus.confirmed],
+        ),
+        (
+            customers[2],
+            "banner",
+            2,
+            ["2×1 м", "Люверсы по периметру"],
+            "pickup",
+            "invoice",
+            "",
+            [OrderStatus.confirmed, OrderStatus.in_production, OrderStatus.ready, OrderStatus.handed_over],
+        ),
     ]
     staff = Actor.system("demo")
     count = 0
@@ -246,13 +453,24 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
                 default_ids[value.group_id] = chosen[name]
         cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
         layout = storage.store_bytes(session, data=pdf, filename=f"maket-{slug}.pdf", customer_id=customer.id)
-        cart_service.add_item(session, cart, product=product, quantity=qty,
-                              option_value_ids=list(default_ids.values()), layout=layout)
-        order = orders.place_order(session, customer=customer, cart=cart, data=orders.CheckoutData(
-            contact_name=customer.full_name, contact_email=customer.email, contact_phone=customer.phone,
-            delivery_method=delivery, payment_method=payment, delivery_address=address,
-            checkout_token=f"demo-{n}", comment="",
-        ))
+        cart_service.add_item(
+            session, cart, product=product, quantity=qty, option_value_ids=list(default_ids.values()), layout=layout
+        )
+        order = orders.place_order(
+            session,
+            customer=customer,
+            cart=cart,
+            data=orders.CheckoutData(
+                contact_name=customer.full_name,
+                contact_email=customer.email,
+                contact_phone=customer.phone,
+                delivery_method=delivery,
+                payment_method=payment,
+                delivery_address=address,
+                checkout_token=f"demo-{n}",
+                comment="",
+            ),
+        )
         for status in statuses:
             orders.change_status(session, order, status, actor=staff)
         if payment == "invoice" and statuses:

@@ -21,7 +21,12 @@ class MailError(Exception):
 
 
 def build_message(
-    *, to: str, subject: str, text: str, html: str | None = None, sender: str | None = None,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    sender: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     msg = EmailMessage()
@@ -43,7 +48,12 @@ def send_message(msg: EmailMessage) -> None:
     config = current_app.config
     server = config.get("MAIL_SERVER")
     if not server:
-        log.info("Email (MAIL_SERVER not set, not sent) to %s: %s\n%s", msg["To"], msg["Subject"], msg.get_body(("plain",)).get_content())
+        log.info(
+            "Email (MAIL_SERVER not set, not sent) to %s: %s\n%s",
+            msg["To"],
+            msg["Subject"],
+            msg.get_body(("plain",)).get_content(),
+        )
         return
     smtp_cls = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
     try:
@@ -59,5 +69,7 @@ def send_message(msg: EmailMessage) -> None:
         raise MailError(f"SMTP: {exc}") from exc
 
 
-def send_email(*, to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None) -> None:
+def send_email(
+    *, to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None
+) -> None:
     send_message(build_message(to=to, subject=subject, text=text, html=html, headers=headers))

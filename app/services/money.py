@@ -55,3 +55,11 @@ def format_money(value: Decimal | None, currency: bool = True) -> str:
         return ""
     text = format_decimal(to_money(value), "#,##0.00", locale="ru_RU")
     return f"{text}\u00a0₽" if currency else text
+
+
+def format_rate(rate: Decimal | None) -> str:
+    """22 % (or «без НДС»), without trailing zeros."""
+    if rate is None:
+        return "без НДС"
+    text = format(rate.normalize(), "f")
+    return f"{text.replace('.', ',')}\u00a0%"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 
 from app.services.errors import ValidationError
 

@@ -169,9 +169,7 @@ def customer_can_read(session: Session, stored: StoredFile, *, customer_id: int 
     return bool(on_own_order)
 
 
-def file_for_customer(
-    session: Session, file_id: int, *, customer_id: int | None, cart_token: str | None
-) -> StoredFile:
+def file_for_customer(session: Session, file_id: int, *, customer_id: int | None, cart_token: str | None) -> StoredFile:
     """The file if this customer (or this anonymous cart) may download it; NotFound otherwise."""
     stored = session.get(StoredFile, file_id)
     if stored is None or not customer_can_read(session, stored, customer_id=customer_id, cart_token=cart_token):

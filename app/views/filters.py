@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from app.models import OrderStatus, PaymentStatus
-from app.services.money import format_money
+from app.services.money import format_money, format_rate
 from app.services.shoptime import format_date_long, format_datetime
 
 
 def register_template_filters(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_rate, "rate")
     app.add_template_filter(format_datetime, "dt")
     app.add_template_filter(format_date_long, "date_long")
     app.add_template_filter(lambda d: d.strftime("%d.%m.%Y") if d else "", "date")

@@ -12,7 +12,7 @@
   function query() {
     const params = new URLSearchParams();
     params.set("quantity", form.elements.quantity.value);
-    form.querySelectorAll("input[name=option]:checked").forEach((el) => params.append("option", el.value));
+    form.querySelectorAll("input[name^=opt_]:checked").forEach((el) => params.append("option", el.value));
     return params;
   }
 

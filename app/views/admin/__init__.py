@@ -51,7 +51,6 @@ def admin_settings(app: Flask) -> dict:
         "REMEMBER_COOKIE_NAME": "admin_remember",
         "SESSION_COOKIE_PATH": "/admin",
         "REMEMBER_COOKIE_PATH": "/admin",
-        "WTF_CSRF_ENABLED": True,
         "STAFF_ARGON2_OPTIONS": (
             {"time_cost": 1, "memory_cost": 256, "parallelism": 1} if app.config.get("TESTING") else {}
         ),
@@ -59,13 +58,19 @@ def admin_settings(app: Flask) -> dict:
 
 
 def init_admin(app: Flask) -> None:
-    from app.views.admin.catalog import CategoryView, OptionGroupView, OptionValueView, PriceTierView, ProductView, VatRateView
+    from app.views.admin.catalog import (
+        CategoryView,
+        OptionGroupView,
+        OptionValueView,
+        PriceTierView,
+        ProductView,
+        VatRateView,
+    )
     from app.views.admin.customers import CustomerView
     from app.views.admin.orders import OrderView
     from app.views.admin.promo import PromoCodeView
 
-    for key, value in admin_settings(app).items():
-        app.config.setdefault(key, value)
+    app.config.update(admin_settings(app))
     csrf.init_app(app)  # FAB's mass-action POST (action_post) is not CSRF-checked without it
     register_template_filters(app)
 
@@ -73,9 +78,8 @@ def init_admin(app: Flask) -> None:
     def _nonce() -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
 
-    @app.context_processor
-    def _csp_nonce() -> dict:
-        return {"csp_nonce": lambda: g.get("csp_nonce", "")}
+    # A global, not a context processor: FAB renders its widgets with the bare Jinja environment.
+    app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
 
     @app.after_request
     def _headers(response):  # noqa: ANN001, ANN202
@@ -96,13 +100,34 @@ def init_admin(app: Flask) -> None:
     with app.app_context():
         appbuilder.init_app(app, db.session)
         add = appbuilder.add_view
-        add(OrderView, "OrderView", label="Заказы", icon="fa-shopping-cart", category="Sales",
-            category_label="Продажи", category_icon="fa-rub")
+        add(
+            OrderView,
+            "OrderView",
+            label="Заказы",
+            icon="fa-shopping-cart",
+            category="Sales",
+            category_label="Продажи",
+            category_icon="fa-rub",
+        )
         add(PromoCodeView, "PromoCodeView", label="Промокоды", icon="fa-ticket", category="Sales")
-        add(CustomerView, "CustomerView", label="Покупатели", icon="fa-users", category="Customers",
-            category_label="Покупатели", category_icon="fa-users")
-        add(CategoryView, "CategoryView", label="Категории", icon="fa-folder", category="Catalog",
-            category_label="Каталог", category_icon="fa-th")
+        add(
+            CustomerView,
+            "CustomerView",
+            label="Покупатели",
+            icon="fa-users",
+            category="Customers",
+            category_label="Покупатели",
+            category_icon="fa-users",
+        )
+        add(
+            CategoryView,
+            "CategoryView",
+            label="Категории",
+            icon="fa-folder",
+            category="Catalog",
+            category_label="Каталог",
+            category_icon="fa-th",
+        )
         add(ProductView, "ProductView", label="Товары", icon="fa-cube", category="Catalog")
         appbuilder.add_view_no_menu(OptionGroupView)
         appbuilder.add_view_no_menu(OptionValueView)

@@ -88,8 +88,18 @@ def enum_select(enum_cls: type[enum.Enum], label: str, **kwargs) -> SelectField:
     )
 
 
-def enum_label(value) -> str:  # noqa: ANN001
-    return getattr(value, "label", value) or ""
+def label_of(enum_cls: type[enum.Enum]):  # noqa: ANN201
+    """A list/show formatter: FAB hands enum columns over as their raw value; show the Russian label."""
+
+    def formatter(value) -> str:  # noqa: ANN001
+        if value is None or value == "":
+            return ""
+        try:
+            return enum_cls(value).label  # type: ignore[attr-defined]
+        except ValueError:
+            return str(value)
+
+    return formatter
 
 
 def money_cell(value) -> Markup:  # noqa: ANN001

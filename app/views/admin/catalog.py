@@ -5,8 +5,18 @@ from __future__ import annotations
 from flask_appbuilder import ModelView
 from wtforms.validators import InputRequired, NumberRange, Regexp
 
-from app.models import Category, OptionGroup, OptionKind, OptionValue, PriceMode, PriceTier, Product, VatCategory, VatRate
-from app.views.admin.base import ShopInterface, bool_cell, enum_label, enum_select, money_cell
+from app.models import (
+    Category,
+    OptionGroup,
+    OptionKind,
+    OptionValue,
+    PriceMode,
+    PriceTier,
+    Product,
+    VatCategory,
+    VatRate,
+)
+from app.views.admin.base import ShopInterface, bool_cell, enum_select, label_of, money_cell
 
 
 class PriceTierView(ModelView):
@@ -34,14 +44,28 @@ class OptionValueView(ModelView):
     edit_title = "Вариант опции"
     list_columns = ["group", "name", "price_mode", "price_value", "is_active", "is_default", "position"]
     add_columns = edit_columns = show_columns = [
-        "group", "name", "price_mode", "price_value", "is_active", "is_default", "position",
-        "width_mm", "height_mm", "sides",
+        "group",
+        "name",
+        "price_mode",
+        "price_value",
+        "is_active",
+        "is_default",
+        "position",
+        "width_mm",
+        "height_mm",
+        "sides",
     ]
     search_columns = ["group", "name", "is_active"]
     label_columns = {
-        "group": "Группа", "name": "Название", "price_mode": "Как влияет на цену", "price_value": "Значение",
-        "is_active": "Доступен", "is_default": "По умолчанию", "position": "Порядок",
-        "width_mm": "Ширина, мм (для формата)", "height_mm": "Высота, мм (для формата)",
+        "group": "Группа",
+        "name": "Название",
+        "price_mode": "Как влияет на цену",
+        "price_value": "Значение",
+        "is_active": "Доступен",
+        "is_default": "По умолчанию",
+        "position": "Порядок",
+        "width_mm": "Ширина, мм (для формата)",
+        "height_mm": "Высота, мм (для формата)",
         "sides": "Сторон печати (1 или 2)",
     }
     description_columns = {
@@ -49,7 +73,7 @@ class OptionValueView(ModelView):
         "is_active": "Снимите, чтобы вариант нельзя было выбрать (старые заказы не изменятся)",
     }
     add_form_extra_fields = edit_form_extra_fields = {"price_mode": enum_select(PriceMode, "Как влияет на цену")}
-    formatters_columns = {"price_mode": enum_label, "is_active": bool_cell, "is_default": bool_cell}
+    formatters_columns = {"price_mode": label_of(PriceMode), "is_active": bool_cell, "is_default": bool_cell}
     validators_columns = {
         "price_value": [InputRequired(), NumberRange(min=0, message="Значение не может быть отрицательным")],
         "sides": [NumberRange(min=1, max=2, message="Сторон печати: 1 или 2")],
@@ -64,14 +88,27 @@ class OptionGroupView(ModelView):
     edit_title = "Группа опций"
     related_views = [OptionValueView]
     list_columns = ["product", "name", "kind", "is_required", "is_multiple", "position"]
-    add_columns = edit_columns = show_columns = ["product", "code", "name", "kind", "is_required", "is_multiple", "position"]
+    add_columns = edit_columns = show_columns = [
+        "product",
+        "code",
+        "name",
+        "kind",
+        "is_required",
+        "is_multiple",
+        "position",
+    ]
     search_columns = ["product", "name", "kind"]
     label_columns = {
-        "product": "Товар", "code": "Код", "name": "Название", "kind": "Вид", "is_required": "Обязательная",
-        "is_multiple": "Несколько вариантов", "position": "Порядок",
+        "product": "Товар",
+        "code": "Код",
+        "name": "Название",
+        "kind": "Вид",
+        "is_required": "Обязательная",
+        "is_multiple": "Несколько вариантов",
+        "position": "Порядок",
     }
     add_form_extra_fields = edit_form_extra_fields = {"kind": enum_select(OptionKind, "Вид")}
-    formatters_columns = {"kind": enum_label, "is_required": bool_cell, "is_multiple": bool_cell}
+    formatters_columns = {"kind": label_of(OptionKind), "is_required": bool_cell, "is_multiple": bool_cell}
     base_order = ("position", "asc")
 
 
@@ -84,19 +121,40 @@ class ProductView(ModelView):
     related_views = [OptionGroupView, PriceTierView]
     list_columns = ["name", "category", "is_active", "vat_category", "production_days", "position"]
     add_columns = edit_columns = show_columns = [
-        "category", "name", "slug", "summary", "description", "is_active", "position", "vat_category",
-        "trim_width_mm", "trim_height_mm", "bleed_mm", "max_sides", "production_days", "requires_layout",
+        "category",
+        "name",
+        "slug",
+        "summary",
+        "description",
+        "is_active",
+        "position",
+        "vat_category",
+        "trim_width_mm",
+        "trim_height_mm",
+        "bleed_mm",
+        "max_sides",
+        "production_days",
+        "requires_layout",
     ]
     search_columns = ["name", "category", "is_active", "vat_category"]
     label_columns = {
-        "category": "Категория", "name": "Название", "slug": "Адрес (slug)", "summary": "Кратко",
-        "description": "Описание", "is_active": "В продаже", "position": "Порядок", "vat_category": "НДС",
-        "trim_width_mm": "Ширина под обрез, мм", "trim_height_mm": "Высота под обрез, мм",
-        "bleed_mm": "Вылеты, мм", "max_sides": "Макс. сторон печати", "production_days": "Срок, раб. дней",
+        "category": "Категория",
+        "name": "Название",
+        "slug": "Адрес (slug)",
+        "summary": "Кратко",
+        "description": "Описание",
+        "is_active": "В продаже",
+        "position": "Порядок",
+        "vat_category": "НДС",
+        "trim_width_mm": "Ширина под обрез, мм",
+        "trim_height_mm": "Высота под обрез, мм",
+        "bleed_mm": "Вылеты, мм",
+        "max_sides": "Макс. сторон печати",
+        "production_days": "Срок, раб. дней",
         "requires_layout": "Нужен макет",
     }
     add_form_extra_fields = edit_form_extra_fields = {"vat_category": enum_select(VatCategory, "НДС")}
-    formatters_columns = {"vat_category": enum_label, "is_active": bool_cell, "requires_layout": bool_cell}
+    formatters_columns = {"vat_category": label_of(VatCategory), "is_active": bool_cell, "requires_layout": bool_cell}
     validators_columns = {
         "slug": [Regexp(r"^[a-z0-9-]+$", message="Только латинские буквы, цифры и дефис")],
         "bleed_mm": [NumberRange(min=0, max=20, message="Вылеты от 0 до 20 мм")],
@@ -117,7 +175,10 @@ class CategoryView(ModelView):
     add_columns = edit_columns = show_columns = ["name", "slug", "description", "is_active", "position"]
     search_columns = ["name", "is_active"]
     label_columns = {
-        "name": "Название", "slug": "Адрес (slug)", "description": "Описание", "is_active": "Показывать",
+        "name": "Название",
+        "slug": "Адрес (slug)",
+        "description": "Описание",
+        "is_active": "Показывать",
         "position": "Порядок",
     }
     formatters_columns = {"is_active": bool_cell}
@@ -135,6 +196,6 @@ class VatRateView(ModelView):
     label_columns = {"category": "Вид ставки", "rate": "Ставка, %", "valid_from": "Действует с"}
     description_columns = {"valid_from": "Ставка действует с этой даты до начала следующей ставки того же вида"}
     add_form_extra_fields = edit_form_extra_fields = {"category": enum_select(VatCategory, "Вид ставки")}
-    formatters_columns = {"category": enum_label}
+    formatters_columns = {"category": label_of(VatCategory)}
     validators_columns = {"rate": [InputRequired(), NumberRange(min=0, max=99, message="Ставка от 0 до 99 %")]}
     base_order = ("valid_from", "desc")

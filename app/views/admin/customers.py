@@ -20,17 +20,33 @@ class CustomerView(ModelView):
     method_permission_name = {"block_action": "block", "unblock_action": "block"}
     list_columns = ["email", "full_name", "phone", "active", "created_at", "last_login_at"]
     show_columns = [
-        "email", "full_name", "phone", "active", "blocked_reason", "confirmed_at", "created_at",
-        "last_login_at", "login_count",
+        "email",
+        "full_name",
+        "phone",
+        "active",
+        "blocked_reason",
+        "confirmed_at",
+        "created_at",
+        "last_login_at",
+        "login_count",
     ]
     search_columns = ["email", "full_name", "phone", "active", "created_at"]
     label_columns = {
-        "email": "Email", "full_name": "Имя", "phone": "Телефон", "active": "Активен",
-        "blocked_reason": "Причина блокировки", "confirmed_at": "Email подтверждён", "created_at": "Зарегистрирован",
-        "last_login_at": "Последний вход", "login_count": "Входов",
+        "email": "Email",
+        "full_name": "Имя",
+        "phone": "Телефон",
+        "active": "Активен",
+        "blocked_reason": "Причина блокировки",
+        "confirmed_at": "Email подтверждён",
+        "created_at": "Зарегистрирован",
+        "last_login_at": "Последний вход",
+        "login_count": "Входов",
     }
     formatters_columns = {
-        "active": bool_cell, "created_at": dt_cell, "last_login_at": dt_cell, "confirmed_at": dt_cell,
+        "active": bool_cell,
+        "created_at": dt_cell,
+        "last_login_at": dt_cell,
+        "confirmed_at": dt_cell,
     }
     base_order = ("created_at", "desc")
 

@@ -15,7 +15,7 @@ from app.models import DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMet
 from app.services import orders
 from app.services.errors import DomainError, NotFound
 from app.services.history import Actor
-from app.views.admin.base import ShopInterface, dt_cell, enum_label, enum_select, link, money_cell
+from app.views.admin.base import ShopInterface, dt_cell, enum_select, label_of, link, money_cell
 from app.views.shop.files import send_stored
 
 
@@ -41,10 +41,6 @@ class FilterOrderSearch(BaseFilter):
         return query.filter(or_(*conditions))
 
 
-def _status_cell(value) -> str:  # noqa: ANN001
-    return enum_label(value)
-
-
 class OrderView(ModelView):
     datamodel = ShopInterface(
         Order, extra_filters={"number": [FilterOrderSearch, FilterEqual], "status": [FilterEqual, FilterNotEqual]}
@@ -52,19 +48,42 @@ class OrderView(ModelView):
     list_title = "Заказы"
     show_title = "Заказ"
     base_permissions = ["can_list", "can_show", "can_download", "can_change_status", "can_mark_paid"]
+    method_permission_name = {"find": "list"}  # the quick search is part of the list
     list_columns = [
-        "number", "created_at", "customer", "contact_name", "status", "payment_status", "delivery_method",
-        "payment_method", "total",
+        "number",
+        "created_at",
+        "customer",
+        "contact_name",
+        "status",
+        "payment_status",
+        "delivery_method",
+        "payment_method",
+        "total",
     ]
     search_columns = [
-        "number", "status", "payment_status", "delivery_method", "payment_method", "created_at", "customer",
-        "contact_email", "contact_phone",
+        "number",
+        "status",
+        "payment_status",
+        "delivery_method",
+        "payment_method",
+        "created_at",
+        "customer",
+        "contact_email",
+        "contact_phone",
     ]
     order_columns = ["number", "created_at", "status", "payment_status", "total"]
     label_columns = {
-        "number": "Номер", "created_at": "Создан", "customer": "Покупатель", "contact_name": "Получатель",
-        "contact_email": "Email", "contact_phone": "Телефон", "status": "Статус", "payment_status": "Оплата",
-        "delivery_method": "Получение", "payment_method": "Способ оплаты", "total": "Сумма",
+        "number": "Номер",
+        "created_at": "Создан",
+        "customer": "Покупатель",
+        "contact_name": "Получатель",
+        "contact_email": "Email",
+        "contact_phone": "Телефон",
+        "status": "Статус",
+        "payment_status": "Оплата",
+        "delivery_method": "Получение",
+        "payment_method": "Способ оплаты",
+        "total": "Сумма",
     }
     search_form_extra_fields = {
         "status": enum_select(OrderStatus, "Статус"),
@@ -73,8 +92,12 @@ class OrderView(ModelView):
         "payment_method": enum_select(PaymentMethod, "Способ оплаты"),
     }
     formatters_columns = {
-        "created_at": dt_cell, "status": _status_cell, "payment_status": enum_label,
-        "delivery_method": enum_label, "payment_method": enum_label, "total": money_cell,
+        "created_at": dt_cell,
+        "status": label_of(OrderStatus),
+        "payment_status": label_of(PaymentStatus),
+        "delivery_method": label_of(DeliveryMethod),
+        "payment_method": label_of(PaymentMethod),
+        "total": money_cell,
         "number": lambda n: link(f"find?q={n}", n),
     }
     list_template = "admin/order_list.html"
@@ -83,9 +106,9 @@ class OrderView(ModelView):
 
     def _order(self, pk: int) -> Order:
         order = db.session.scalar(
-            db.select(Order).where(Order.id == pk).options(
-                selectinload(Order.lines).selectinload(OrderLine.layout_file), selectinload(Order.history)
-            )
+            db.select(Order)
+            .where(Order.id == pk)
+            .options(selectinload(Order.lines).selectinload(OrderLine.layout_file), selectinload(Order.history))
         )
         if order is None:
             abort(404)
@@ -130,7 +153,10 @@ class OrderView(ModelView):
         order = self._order(pk)
         try:
             orders.change_status(
-                db.session, order, request.form.get("status", ""), actor=Actor.staff(g.user),
+                db.session,
+                order,
+                request.form.get("status", ""),
+                actor=Actor.staff(g.user),
                 comment=request.form.get("comment", "").strip(),
             )
             db.session.commit()

@@ -6,7 +6,7 @@ from flask_appbuilder import ModelView
 from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
 from app.models import PromoCode, PromoKind
-from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_label, enum_select, money_cell
+from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_select, label_of, money_cell
 
 
 class PromoCodeView(ModelView):
@@ -17,16 +17,32 @@ class PromoCodeView(ModelView):
     edit_title = "Редактирование промокода"
     list_columns = ["code", "kind", "value", "valid_from", "valid_until", "times_used", "usage_limit", "is_active"]
     add_columns = edit_columns = [
-        "code", "description", "kind", "value", "valid_from", "valid_until", "usage_limit",
-        "per_customer_limit", "min_order_total", "is_active",
+        "code",
+        "description",
+        "kind",
+        "value",
+        "valid_from",
+        "valid_until",
+        "usage_limit",
+        "per_customer_limit",
+        "min_order_total",
+        "is_active",
     ]
     show_columns = add_columns + ["times_used", "created_at"]
     search_columns = ["code", "kind", "is_active", "valid_until"]
     label_columns = {
-        "code": "Код", "description": "Описание", "kind": "Тип скидки", "value": "Размер (% или ₽)",
-        "valid_from": "Действует с", "valid_until": "Действует по", "usage_limit": "Лимит использований",
-        "per_customer_limit": "Лимит на покупателя", "min_order_total": "Минимальная сумма заказа, ₽",
-        "times_used": "Использован", "is_active": "Активен", "created_at": "Создан",
+        "code": "Код",
+        "description": "Описание",
+        "kind": "Тип скидки",
+        "value": "Размер (% или ₽)",
+        "valid_from": "Действует с",
+        "valid_until": "Действует по",
+        "usage_limit": "Лимит использований",
+        "per_customer_limit": "Лимит на покупателя",
+        "min_order_total": "Минимальная сумма заказа, ₽",
+        "times_used": "Использован",
+        "is_active": "Активен",
+        "created_at": "Создан",
     }
     description_columns = {
         "code": "Латинские буквы и цифры; покупатель может ввести в любом регистре",
@@ -41,7 +57,10 @@ class PromoCodeView(ModelView):
         "min_order_total": [Optional(), NumberRange(min=0, message="Сумма не может быть отрицательной")],
     }
     formatters_columns = {
-        "kind": enum_label, "value": lambda v: f"{v:g}", "min_order_total": money_cell, "is_active": bool_cell,
+        "kind": label_of(PromoKind),
+        "value": lambda v: f"{v:g}",
+        "min_order_total": money_cell,
+        "is_active": bool_cell,
         "created_at": dt_cell,
     }
     base_order = ("created_at", "desc")

@@ -42,12 +42,30 @@ class StaffUserDBModelView(UserDBModelView):
 class StaffSecurityManager(SecurityManager):
     userdbmodelview = StaffUserDBModelView
 
-    def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="", groups=None, commit=True):  # noqa: ANN001, ANN201, E501
+    def add_user(
+        self,
+        username,
+        first_name,
+        last_name,
+        email,
+        role=None,
+        password="",
+        hashed_password="",
+        groups=None,
+        commit=True,
+    ):  # noqa: ANN001, ANN201, E501
         if password and not hashed_password:
             hashed_password = hash_password(password)
         return super().add_user(
-            username, first_name, last_name, email, role,
-            password="", hashed_password=hashed_password, groups=groups, commit=commit,
+            username,
+            first_name,
+            last_name,
+            email,
+            role,
+            password="",
+            hashed_password=hashed_password,
+            groups=groups,
+            commit=commit,
         )
 
     def reset_password(self, userid, password) -> None:  # noqa: ANN001

@@ -9,7 +9,7 @@ from flask_security import Security, SQLAlchemyUserDatastore, current_user
 from flask_security.mail_util import MailUtil
 
 from app.extensions import babel, csrf, db
-from app.models import Customer, CustomerRole
+from app.models import Customer, CustomerRole, utcnow
 from app.services import cart as cart_service
 from app.services import mail
 from app.views.filters import add_security_headers, register_template_filters
@@ -33,6 +33,7 @@ def init_shop(app: Flask) -> None:
 
     babel.init_app(app, locale_selector=lambda: "ru_RU", timezone_selector=lambda: app.config["SHOP_TIMEZONE"])
     csrf.init_app(app)
+    app.config["SECURITY_DATETIME_FACTORY"] = utcnow  # aware UTC, like every timestamp we store
     datastore = SQLAlchemyUserDatastore(db, Customer, CustomerRole)
     app.extensions["shop_security"] = Security(app, datastore, mail_util_cls=ShopMailUtil)
     limiter = Limiter(
@@ -42,9 +43,11 @@ def init_shop(app: Flask) -> None:
         enabled=app.config["RATELIMIT_ENABLED"],
         headers_enabled=True,
     )
+    app.extensions["shop_limiter"] = limiter  # the limiter is only weakly referenced otherwise
     for endpoint in ("security.login", "security.register", "security.forgot_password"):
         app.view_functions[endpoint] = limiter.limit(
-            app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+            app.config["LOGIN_RATE_LIMIT"],
+            methods=["POST"],
             error_message="Слишком много попыток. Подождите минуту и попробуйте снова.",
         )(app.view_functions[endpoint])
 
@@ -82,20 +85,27 @@ def init_shop(app: Flask) -> None:
     app.register_error_handler(404, _error(404, "Страница не найдена", "Такой страницы нет или она недоступна."))
     app.register_error_handler(403, _error(403, "Доступ запрещён", "У вас нет доступа к этой странице."))
     app.register_error_handler(
-        413, _error(413, "Файл слишком большой",
-                    f"Максимальный размер файла — {app.config['UPLOAD_MAX_BYTES'] // (1024 * 1024)} МБ.")
+        413,
+        _error(
+            413,
+            "Файл слишком большой",
+            f"Максимальный размер файла — {app.config['UPLOAD_MAX_BYTES'] // (1024 * 1024)} МБ.",
+        ),
     )
+    app.register_error_handler(429, _error(429, "Слишком много попыток", "Подождите минуту и попробуйте снова."))
     app.register_error_handler(
-        429, _error(429, "Слишком много попыток", "Подождите минуту и попробуйте снова.")
-    )
-    app.register_error_handler(
-        400, _error(400, "Неверный запрос", "Форма устарела или заполнена неверно. Обновите страницу и попробуйте ещё раз.")
+        400,
+        _error(400, "Неверный запрос", "Форма устарела или заполнена неверно. Обновите страницу и попробуйте ещё раз."),
     )
 
     @app.errorhandler(500)
     def _server_error(_exc):  # noqa: ANN001, ANN202
         db.session.rollback()
-        return render_template("shop/error.html", code=500, title="Ошибка на сервере",
-                               text="Что-то пошло не так. Попробуйте ещё раз через минуту."), 500
+        return render_template(
+            "shop/error.html",
+            code=500,
+            title="Ошибка на сервере",
+            text="Что-то пошло не так. Попробуйте ещё раз через минуту.",
+        ), 500
 
     app.jinja_env.globals["request_path"] = lambda: request.path

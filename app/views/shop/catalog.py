@@ -29,17 +29,24 @@ def category(slug: str):
     except NotFound:
         abort(404)
     return render_template(
-        "shop/category.html", category=found, products=catalog.active_products(db.session, found),
+        "shop/category.html",
+        category=found,
+        products=catalog.active_products(db.session, found),
         categories=catalog.active_categories(db.session),
     )
 
 
 def _form_choice() -> tuple[int | None, list[str]]:
+    """Quantity and chosen option value ids: `option=` (the price API) or one `opt_<group>` per group (the form)."""
     try:
         quantity = int(request.values.get("quantity", ""))
     except ValueError:
         quantity = None
-    return quantity, request.values.getlist("option")
+    chosen = request.values.getlist("option")
+    for key in request.values:
+        if key.startswith("opt_"):
+            chosen.extend(request.values.getlist(key))
+    return quantity, chosen
 
 
 def _quote_json(q: Quote) -> dict:
@@ -95,13 +102,20 @@ def product(slug: str):
             layout = None
             if upload and upload.filename:
                 layout = storage.store_upload(
-                    db.session, stream=upload.stream, filename=upload.filename,
-                    customer_id=customer_id(), cart_token=cart.token if customer_id() is None else None,
+                    db.session,
+                    stream=upload.stream,
+                    filename=upload.filename,
+                    customer_id=customer_id(),
+                    cart_token=cart.token if customer_id() is None else None,
                 )
             elif found.requires_layout:
                 raise DomainError("Загрузите файл макета.", field="layout")
             cart_service.add_item(
-                db.session, cart, product=found, quantity=q.quantity, option_value_ids=q.option_value_ids,
+                db.session,
+                cart,
+                product=found,
+                quantity=q.quantity,
+                option_value_ids=q.option_value_ids,
                 layout=layout,
             )
             db.session.commit()
@@ -114,6 +128,13 @@ def product(slug: str):
     chosen_ids = {int(c) for c in chosen if str(c).isdigit()}
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "shop/product.html", product=found, quote=q, error=error, error_field=error_field, quantity=quantity, chosen_ids=chosen_ids,
-        accepted=storage.ACCEPTED_LABEL, max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
+        "shop/product.html",
+        product=found,
+        quote=q,
+        error=error,
+        error_field=error_field,
+        quantity=quantity,
+        chosen_ids=chosen_ids,
+        accepted=storage.ACCEPTED_LABEL,
+        max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
     ), status

@@ -16,8 +16,17 @@ from app.views.shop.helpers import current_cart
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
-FIELDS = ("contact_name", "contact_email", "contact_phone", "delivery_method", "payment_method",
-          "delivery_address", "comment", "promo_code", "checkout_token")
+FIELDS = (
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "delivery_method",
+    "payment_method",
+    "delivery_address",
+    "comment",
+    "promo_code",
+    "checkout_token",
+)
 
 
 def _render(form: dict, error: str | None = None, error_field: str | None = None, status: int = 200):
@@ -31,7 +40,10 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
     if cart and cart.items:
         try:
             priced = orders.price_order(
-                db.session, customer_id=current_user.id, cart=cart, delivery=delivery,
+                db.session,
+                customer_id=current_user.id,
+                cart=cart,
+                delivery=delivery,
                 promo_code=form.get("promo_code", ""),
             )
         except DomainError as exc:
@@ -44,8 +56,14 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
             else:
                 error = error or exc.message
     return render_template(
-        "shop/checkout.html", form=form, priced=priced, error=error, error_field=error_field,
-        promo_error=promo_error, deliveries=list(DeliveryMethod), payments=list(PaymentMethod),
+        "shop/checkout.html",
+        form=form,
+        priced=priced,
+        error=error,
+        error_field=error_field,
+        promo_error=promo_error,
+        deliveries=list(DeliveryMethod),
+        payments=list(PaymentMethod),
     ), status
 
 

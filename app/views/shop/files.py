@@ -15,8 +15,11 @@ bp = Blueprint("files", __name__, url_prefix="/files")
 def send_stored(stored):  # noqa: ANN001, ANN201 - shared with the back office
     """Always as an attachment, never rendered inline by the browser."""
     response = send_file(
-        storage.open_blob(stored), mimetype=stored.content_type, as_attachment=True,
-        download_name=stored.original_name, max_age=0,
+        storage.open_blob(stored),
+        mimetype=stored.content_type,
+        as_attachment=True,
+        download_name=stored.original_name,
+        max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -1,0 +1,234 @@
+"""Test fixtures: the whole suite runs on SQLite and on PostgreSQL (when reachable), each test on clean tables.
+
+The database of each backend is built once per session by the Alembic migrations (so every run also
+checks that they work), then every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests import factories
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2, autocommit=True):
+            return True
+    except psycopg.Error:
+        return False
+
+
+PG_AVAILABLE = _pg_available()
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_AVAILABLE else [])
+if os.environ.get("TEST_BACKENDS"):
+    BACKENDS = [b for b in os.environ["TEST_BACKENDS"].split(",") if b in BACKENDS]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database backends: {', '.join(BACKENDS)}"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _create_pg_database(name: str) -> str:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = sa.engine.make_url(PG_ADMIN_URL)
+    return base.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def session_tmp() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="printshop-tests-") as tmp:
+        yield Path(tmp)
+
+
+def build_database_url(backend: str, tmp: Path, label: str = "") -> tuple[str, str | None]:
+    """A fresh empty database of the backend: (url, pg database name to drop later)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / f'test-{label or uuid.uuid4().hex}.db'}", None
+    name = f"printshop_test_{_worker()}_{label or uuid.uuid4().hex[:8]}"
+    return _create_pg_database(name), name
+
+
+def test_settings(url: str, tmp: Path) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "INSTANCE_DIR": str(tmp / "instance"),
+        "UPLOAD_DIR": str(tmp / "uploads"),
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in fresh context variables, as in a real server.
+
+    Without this a request reuses the test's own app context (and its `g`, where Flask-Login keeps
+    the current user), so one request's login would leak into the next.
+    """
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def _wsgi_app(backend: str, session_tmp: Path) -> Iterator[Flask]:
+    """The combined app on a database built by the migrations, once per backend."""
+    from flask_migrate import upgrade
+
+    from app import create_wsgi_app
+
+    tmp = session_tmp / backend
+    tmp.mkdir(exist_ok=True)
+    url, pg_name = build_database_url(backend, tmp, "main")
+    app = create_wsgi_app(test_settings(url, tmp), profile="testing")
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        upgrade()
+    yield app
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    with app.extensions["admin_app"].app_context():
+        db.engine.dispose()
+    if pg_name:
+        _drop_pg_database(pg_name)
+
+
+def truncate_all(app: Flask) -> None:
+    from app.extensions import db
+
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with app.app_context():
+        engine = db.engine
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+                for name in reversed(tables):
+                    conn.execute(sa.text(f'DELETE FROM "{name}"'))
+                conn.execute(sa.text("DELETE FROM sqlite_sequence")) if conn.execute(
+                    sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
+                ).first() else None
+                conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture
+def app(_wsgi_app: Flask) -> Iterator[Flask]:
+    """The storefront app (the back office is mounted at /admin), on clean tables with VAT rates loaded."""
+    from app.extensions import db
+
+    truncate_all(_wsgi_app)
+    with _wsgi_app.app_context():
+        factories.load_reference_data()
+        db.session.commit()
+        db.session.remove()
+    yield _wsgi_app
+    with _wsgi_app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def admin_app(app: Flask) -> Flask:
+    return app.extensions["admin_app"]
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[sa.orm.Session]:
+    """A session inside the shop app's context, for calling services directly."""
+    from app.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def staff_client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def catalog(db_session) -> factories.Catalog:  # noqa: ANN001
+    return factories.load_catalog(db_session)
+
+
+@pytest.fixture
+def customer(db_session):  # noqa: ANN001, ANN201
+    return factories.make_customer(db_session, email="buyer@example.ru", full_name="Покупатель Первый")
+
+
+@pytest.fixture
+def other_customer(db_session):  # noqa: ANN001, ANN201
+    return factories.make_customer(db_session, email="other@example.ru", full_name="Покупатель Второй")
+
+
+@pytest.fixture
+def smtp_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """A real SMTP server on loopback; both apps send their mail to it during the test."""
+    from tests.mailbox import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    for flask_app in (app, app.extensions["admin_app"]):
+        monkeypatch.setitem(flask_app.config, "MAIL_SERVER", "127.0.0.1")
+        monkeypatch.setitem(flask_app.config, "MAIL_PORT", server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shop_app_with(app: Flask) -> Iterator:
+    """Build another storefront app on the same database with some settings changed (features fixed at start)."""
+    from app import create_shop_app
+    from app.extensions import db
+
+    built: list[Flask] = []
+    keys = ("SQLALCHEMY_DATABASE_URI", "INSTANCE_DIR", "UPLOAD_DIR", "WTF_CSRF_ENABLED", "MAIL_SERVER", "MAIL_PORT")
+
+    def build(**overrides: object) -> Flask:
+        other = create_shop_app({k: app.config[k] for k in keys} | overrides, profile="testing")
+        other.test_client_class = IsolatedClient
+        built.append(other)
+        return other
+
+    yield build
+    for other in built:
+        with other.app_context():
+            db.engine.dispose()

@@ -1,0 +1,181 @@
+"""Test data built through the same services the application uses; fixtures named for states."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_security.utils import hash_password
+from sqlalchemy.orm import Session
+
+from app.models import Customer, Order, OrderStatus, Product
+from app.services import cart as cart_service
+from app.services import demo_data, orders, storage
+from app.services.history import Actor
+
+PASSWORD = "secret-pass-123"
+
+
+def load_reference_data() -> None:
+    from app.extensions import db
+
+    demo_data.load_vat_rates(db.session)
+
+
+@dataclass
+class Catalog:
+    cards: Product
+    flyers: Product
+    stickers: Product
+    banner: Product
+
+    def value(self, product: Product, name: str) -> int:
+        return next(v.id for g in product.option_groups for v in g.values if v.name == name)
+
+    def defaults(self, product: Product, *names: str) -> list[int]:
+        """The default option of every required group, with the named values swapped in."""
+        chosen: dict[object, int] = {}
+        for group in product.option_groups:
+            for value in group.values:
+                if value.is_default:
+                    chosen[group.id] = value.id
+        for name in names:
+            value = next(v for g in product.option_groups for v in g.values if v.name == name)
+            chosen[value.group_id if not value.group.is_multiple else f"m{value.id}"] = value.id
+        return list(chosen.values())
+
+
+def load_catalog(session: Session) -> Catalog:
+    demo_data.load_catalog(session)
+    session.commit()
+    by_slug = {p.slug: p for p in session.scalars(sa.select(Product))}
+    return Catalog(
+        cards=by_slug["vizitki-standart"],
+        flyers=by_slug["listovki"],
+        stickers=by_slug["nakleyki"],
+        banner=by_slug["banner"],
+    )
+
+
+def make_customer(
+    session: Session, *, email: str, full_name: str = "", phone: str = "+79990001122", active: bool = True
+) -> Customer:
+    customer = Customer(
+        email=email,
+        full_name=full_name,
+        phone=phone,
+        password=hash_password(PASSWORD),
+        fs_uniquifier=uuid.uuid4().hex,
+        active=active,
+    )
+    session.add(customer)
+    session.commit()
+    return customer
+
+
+def pdf_bytes(width_mm: float = 94, height_mm: float = 54, pages: int = 1, text: str = "Макет") -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="mm", format=(width_mm, height_mm))
+    pdf.add_font("DejaVu", fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    pdf.set_font("DejaVu", size=8)
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.set_xy(5, 5)
+        pdf.cell(text=text)
+    return bytes(pdf.output())
+
+
+def png_bytes(size: tuple[int, int] = (300, 200)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def place_order(
+    session: Session,
+    customer: Customer,
+    product: Product,
+    *,
+    quantity: int | None = None,
+    option_ids: list[int] | None = None,
+    delivery: str = "pickup",
+    payment: str = "on_receipt",
+    address: str = "",
+    promo_code: str = "",
+    token: str | None = None,
+    with_layout: bool = True,
+) -> Order:
+    """An order placed through the cart and checkout services, as a customer would."""
+    cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
+    layout = (
+        storage.store_bytes(session, data=pdf_bytes(), filename="maket.pdf", customer_id=customer.id)
+        if with_layout
+        else None
+    )
+    if option_ids is None:
+        from app.services.catalog import default_option_ids
+
+        option_ids = default_option_ids(product)
+    cart_service.add_item(
+        session,
+        cart,
+        product=product,
+        quantity=quantity or product.price_tiers[0].quantity,
+        option_value_ids=option_ids,
+        layout=layout,
+    )
+    order = orders.place_order(
+        session,
+        customer=customer,
+        cart=cart,
+        data=orders.CheckoutData(
+            contact_name=customer.full_name or "Покупатель",
+            contact_email=customer.email,
+            contact_phone="+7 999 000-11-22",
+            delivery_method=delivery,
+            payment_method=payment,
+            delivery_address=address,
+            promo_code=promo_code,
+            checkout_token=token or uuid.uuid4().hex,
+        ),
+    )
+    session.commit()
+    return order
+
+
+def advance(session: Session, order: Order, *statuses: OrderStatus) -> Order:
+    for status in statuses:
+        orders.change_status(session, order, status, actor=Actor.system("test"))
+    session.commit()
+    return order
+
+
+def make_staff(app: Flask, role: str, email: str | None = None) -> str:
+    """Create a staff user with one role in the back office; returns its login (email)."""
+    from app.extensions import db
+    from app.services import staff
+
+    admin = app.extensions["admin_app"]
+    email = email or f"{role.lower()}-{uuid.uuid4().hex[:6]}@pechatnydvor.ru"
+    with admin.app_context():
+        staff.create_staff(email=email, role=role, password=PASSWORD, first_name=role, last_name="Тестов")
+        db.session.remove()
+    return email
+
+
+def login_customer(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    response = client.post("/account/login", data={"email": email, "password": password})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+
+
+def login_staff(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    response = client.post("/admin/login/", data={"username": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert "/login" not in response.headers["Location"]

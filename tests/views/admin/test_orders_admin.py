@@ -1,0 +1,81 @@
+"""Staff work with orders: list filters and search, the order page, status changes, payment, files."""
+
+import pytest
+
+from app.models import OrderStatus
+from tests.factories import advance, login_staff, make_staff, place_order
+
+
+@pytest.fixture
+def operator(app, staff_client):
+    login_staff(staff_client, make_staff(app, "Operator", email="oleg@pechatnydvor.ru"))
+    return staff_client
+
+
+def test_order_list_filters_and_searches(operator, db_session, catalog, customer, other_customer):
+    first = place_order(db_session, customer, catalog.cards)
+    second = place_order(db_session, other_customer, catalog.flyers, delivery="courier", address="Москва, Арбат, 1")
+    advance(db_session, second, OrderStatus.confirmed)
+
+    page = operator.get("/admin/orderview/list/").get_data(as_text=True)
+    assert first.number in page and second.number in page and "Принят" in page and "Новый" in page
+    confirmed = operator.get("/admin/orderview/list/?_flt_0_status=confirmed").get_data(as_text=True)
+    assert second.number in confirmed and first.number not in confirmed
+    courier = operator.get("/admin/orderview/list/?_flt_0_delivery_method=courier").get_data(as_text=True)
+    assert second.number in courier and first.number not in courier
+    by_email = operator.get("/admin/orderview/find?q=other@example").headers["Location"]
+    listed = operator.get(by_email).get_data(as_text=True)
+    assert second.number in listed and first.number not in listed
+    by_phone = operator.get(operator.get("/admin/orderview/find?q=999 000-11-22").headers["Location"])
+    assert first.number in by_phone.get_data(as_text=True)
+    exact = operator.get(f"/admin/orderview/find?q={first.number}")
+    assert exact.headers["Location"].endswith(f"/admin/orderview/show/{first.id}")
+    today = first.created_at.astimezone().strftime("%Y-%m-%d")
+    dated = operator.get(f"/admin/orderview/list/?_flt_0_created_at={today}").get_data(as_text=True)
+    assert first.number in dated
+    future = operator.get("/admin/orderview/list/?_flt_0_created_at=2999-01-01").get_data(as_text=True)
+    assert first.number not in future
+
+
+def test_order_page_shows_lines_file_and_history_and_status_changes(operator, db_session, catalog, customer):
+    order = place_order(db_session, customer, catalog.cards)
+    page = operator.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    assert "Визитки стандартные" in page and "maket.pdf" in page and "оформил заказ" in page
+    response = operator.post(
+        f"/admin/orderview/status/{order.id}", data={"status": "confirmed", "comment": "ок"}, follow_redirects=True
+    )
+    text = response.get_data(as_text=True)
+    assert "Статус заказа" in text and "статус «Новый» → «Принят»" in text and "Operator Тестов" in text
+    bad = operator.post(f"/admin/orderview/status/{order.id}", data={"status": "completed"}, follow_redirects=True)
+    assert "нельзя из «Принят» в «Завершён»" in bad.get_data(as_text=True)
+    db_session.expire_all()
+    assert order.status == OrderStatus.confirmed
+
+
+def test_staff_downloads_the_layout(operator, db_session, catalog, customer):
+    order = place_order(db_session, customer, catalog.cards)
+    with operator.get(f"/admin/orderview/file/{order.lines[0].layout_file_id}") as response:
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert operator.get("/admin/orderview/file/99999").status_code == 404
+    assert operator.get("/admin/orderview/show/99999").status_code == 404
+
+
+def test_mass_action_needs_a_csrf_token(app, admin_app, db_session, customer, monkeypatch):
+    monkeypatch.setitem(admin_app.config, "WTF_CSRF_ENABLED", True)
+    client = app.test_client()
+    login_staff_with_csrf(client, make_staff(app, "Admin"))
+    response = client.post("/admin/customerview/action_post", data={"action": "block_action", "rowid": [customer.id]})
+    assert response.status_code == 400
+    db_session.expire_all()
+    assert customer.active
+
+
+def login_staff_with_csrf(client, email):
+    import re
+
+    page = client.get("/admin/login/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/admin/login/", data={"username": email, "password": "secret-pass-123", "csrf_token": token}
+    )
+    assert response.status_code == 302
