@@ -43,7 +43,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """Unique per test process, so parallel runs on one server never drop each other's databases."""
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 def _create_pg_database(name: str) -> str:
