@@ -17,6 +17,7 @@ from app.models.catalog import (
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
+from app.models.notifications import Channel, DeliveryState, Notification
 from app.models.orders import (
     ActorKind,
     DeliveryMethod,
@@ -37,11 +38,14 @@ __all__ = [
     "Cart",
     "CartItem",
     "Category",
+    "Channel",
     "Customer",
     "CustomerRole",
     "DeliveryMethod",
+    "DeliveryState",
     "LineKind",
     "Model",
+    "Notification",
     "OptionGroup",
     "OptionKind",
     "OptionValue",

@@ -26,7 +26,7 @@ from app.models import (
     PromoCode,
     VatCategory,
 )
-from app.services import catalog, promo
+from app.services import catalog, notifications, promo
 from app.services.errors import InvalidTransition, NotFound, ValidationError
 from app.services.history import Actor, record
 from app.services.money import ZERO, allocate, extract_vat, to_money
@@ -110,6 +110,7 @@ def change_status(
         _set_payment(session, order, PaymentStatus.refunded, actor=actor, comment=comment, batch_id=batch_id)
         order.refunded_at = moment
     session.flush()
+    notifications.order_status_changed(session, [notifications.status_change(order, old)])
     return order
 
 
