@@ -40,6 +40,8 @@ class Customer(Model, UserMixin):
     full_name: Mapped[str] = mapped_column(sa.String(200), default="", nullable=False)
     phone: Mapped[str] = mapped_column(sa.String(20), default="", nullable=False)
     blocked_reason: Mapped[str] = mapped_column(sa.String(500), default="", nullable=False)
+    # Marketing consent (news and promotions); service messages about orders do not depend on it.
+    newsletter_subscribed: Mapped[bool] = mapped_column(default=False, nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     current_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
