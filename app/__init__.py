@@ -18,17 +18,26 @@ MIGRATIONS_DIR = str(BASE_DIR / "migrations")
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
-    """SQLite enforces foreign keys only when asked, and waits for locks instead of failing at once."""
+    """SQLite enforces foreign keys only when asked, and waits for locks instead of failing at once.
+
+    Its built-in lower() (and so ILIKE) folds ASCII only; Python's folds Cyrillic too.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _base_app(import_name: str, settings: dict, **kwargs) -> Flask:
     app = Flask(import_name, instance_path=settings["INSTANCE_DIR"], **kwargs)
     app.config.update(settings)
+    app.extensions["printshop_settings"] = settings
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from app.extensions import db, migrate
@@ -59,6 +68,13 @@ def create_admin_app(config: dict | None = None, profile: str | None = None) -> 
 
     init_admin(app)
     return app
+
+
+def admin_app_for(app: Flask) -> Flask:
+    """The back office on the same settings as `app` (the mounted one when there is one)."""
+    if "admin_app" not in app.extensions:
+        app.extensions["admin_app"] = create_admin_app(app.extensions["printshop_settings"])
+    return app.extensions["admin_app"]
 
 
 def create_wsgi_app(config: dict | None = None, profile: str | None = None) -> Flask:

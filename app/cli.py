@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
@@ -43,12 +43,11 @@ def seed_bulk(customers: int, orders_count: int, days: int, random_seed: int) ->
 @click.option("--last-name", default="")
 def staff_create(email: str, role: str, password: str, first_name: str, last_name: str) -> None:
     """Create a back-office user with one role."""
-    from app import create_admin_app
+    from app import admin_app_for
     from app.services import staff
     from app.services.errors import DomainError
 
-    admin = create_admin_app()
-    with admin.app_context():
+    with admin_app_for(current_app).app_context():
         try:
             user = staff.create_staff(
                 email=email, role=role, password=password, first_name=first_name, last_name=last_name
@@ -61,11 +60,10 @@ def staff_create(email: str, role: str, password: str, first_name: str, last_nam
 @staff_cli.command("sync-roles")
 def staff_sync_roles() -> None:
     """Create the roles declared in code (FAB_ROLES) in the database, so they can be assigned."""
-    from app import create_admin_app
+    from app import admin_app_for
     from app.services import staff
 
-    admin = create_admin_app()
-    with admin.app_context():
+    with admin_app_for(current_app).app_context():
         names = staff.sync_roles()
     click.echo("Роли: " + ", ".join(names))
 

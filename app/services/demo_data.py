@@ -495,10 +495,10 @@ def demo_pdf() -> bytes:
 
 def load_staff() -> list[tuple[str, str]]:
     """Staff users need the back-office app (Flask-AppBuilder's security manager)."""
-    from app import create_admin_app
+    from app import admin_app_for
     from app.services import staff
 
-    admin = create_admin_app(current_app.config.get("_OVERRIDES"))
+    admin = admin_app_for(current_app._get_current_object())  # type: ignore[attr-defined]
     created = []
     with admin.app_context():
         staff.sync_roles()

@@ -28,7 +28,7 @@ def create_staff(*, email: str, role: str, password: str, first_name: str = "", 
     if role not in current_app.config["FAB_ROLES"]:
         raise ValidationError(f"Неизвестная роль {role!r}. Роли: {', '.join(current_app.config['FAB_ROLES'])}.")
     try:
-        email = validate_email(email, check_deliverability=False, globally_deliverable=False).normalized
+        email = validate_email(email, check_deliverability=False, globally_deliverable=False).normalized.lower()
     except EmailNotValidError:
         raise ValidationError(f"Неверный email: {email!r}.") from None
     if len(password) < 8:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
@@ -9,9 +10,10 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
+from wtforms import StringField
 
 from app.extensions import db
-from app.models import DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
+from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
 from app.services import orders
 from app.services.errors import DomainError, NotFound
 from app.services.history import Actor
@@ -41,9 +43,30 @@ class FilterOrderSearch(BaseFilter):
         return query.filter(or_(*conditions))
 
 
+class FilterCustomer(BaseFilter):
+    """The customer by email or name — a text box, not a select of every customer in the database."""
+
+    name = "email или имя содержит"
+    arg_name = "customer_search"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201
+        text = (value or "").strip().lower()
+        if not text:
+            return query
+        ids = sa.select(Customer.id).where(
+            or_(sa.func.lower(Customer.email).contains(text), sa.func.lower(Customer.full_name).contains(text))
+        )
+        return query.filter(Order.customer_id.in_(ids))
+
+
 class OrderView(ModelView):
     datamodel = ShopInterface(
-        Order, extra_filters={"number": [FilterOrderSearch, FilterEqual], "status": [FilterEqual, FilterNotEqual]}
+        Order,
+        extra_filters={
+            "number": [FilterOrderSearch, FilterEqual],
+            "status": [FilterEqual, FilterNotEqual],
+            "customer": [FilterCustomer],
+        },
     )
     list_title = "Заказы"
     show_title = "Заказ"
@@ -86,6 +109,7 @@ class OrderView(ModelView):
         "total": "Сумма",
     }
     search_form_extra_fields = {
+        "customer": StringField("Покупатель"),
         "status": enum_select(OrderStatus, "Статус"),
         "payment_status": enum_select(PaymentStatus, "Оплата"),
         "delivery_method": enum_select(DeliveryMethod, "Получение"),

@@ -35,6 +35,8 @@ def test_order_list_filters_and_searches(operator, db_session, catalog, customer
     assert first.number in dated
     future = operator.get("/admin/orderview/list/?_flt_0_created_at=2999-01-01").get_data(as_text=True)
     assert first.number not in future
+    by_customer = operator.get("/admin/orderview/list/?_flt_0_customer=Второй").get_data(as_text=True)
+    assert second.number in by_customer and first.number not in by_customer
 
 
 def test_order_page_shows_lines_file_and_history_and_status_changes(operator, db_session, catalog, customer):

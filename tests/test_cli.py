@@ -1,0 +1,68 @@
+"""Command line: demo data is idempotent, staff accounts are created with a role, bad arguments are refused."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Category, Customer, Order, Product, PromoCode
+
+
+def _counts(app) -> tuple[int, ...]:
+    with app.app_context():
+        return tuple(
+            db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (Category, Product, Customer, Order, PromoCode)
+        )
+
+
+def test_seed_demo_twice_does_not_duplicate(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed", "demo"])
+    assert first.exit_code == 0, first.output
+    assert "admin@pechatnydvor.ru" in first.output and "demo12345" in first.output
+    counts = _counts(app)
+    assert counts == (4, 4, 3, 4, 2)
+    second = runner.invoke(args=["seed", "demo"])
+    assert second.exit_code == 0, second.output
+    assert _counts(app) == counts
+
+
+def test_staff_create_validates_and_creates(app, staff_client):
+    from tests.factories import login_staff
+
+    runner = app.test_cli_runner()
+    bad_role = runner.invoke(
+        args=["staff", "create", "--email", "x@pechatnydvor.ru", "--role", "Boss", "--password", "long-password"]
+    )
+    assert bad_role.exit_code != 0 and "Неизвестная роль 'Boss'" in bad_role.output
+    short = runner.invoke(
+        args=["staff", "create", "--email", "x@pechatnydvor.ru", "--role", "Operator", "--password", "short"]
+    )
+    assert short.exit_code != 0 and "не короче 8" in short.output
+    ok = runner.invoke(
+        args=[
+            "staff",
+            "create",
+            "--email",
+            "Oper@PechatnyDvor.ru",
+            "--role",
+            "Operator",
+            "--password",
+            "secret-pass-123",
+        ]
+    )
+    assert ok.exit_code == 0, ok.output
+    again = runner.invoke(
+        args=[
+            "staff",
+            "create",
+            "--email",
+            "oper@pechatnydvor.ru",
+            "--role",
+            "Operator",
+            "--password",
+            "secret-pass-123",
+        ]
+    )
+    assert again.exit_code != 0 and "уже существует" in again.output
+    login_staff(staff_client, "oper@pechatnydvor.ru")
+    assert staff_client.get("/admin/orderview/list/").status_code == 200
