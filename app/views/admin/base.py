@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time, timedelta
 
+import sqlalchemy as sa
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -76,6 +77,20 @@ class ShopInterface(SQLAInterface):
     def __init__(self, obj, session=None, extra_filters: dict | None = None) -> None:  # noqa: ANN001
         super().__init__(obj, session)
         self.extra_filters = extra_filters or {}
+
+    def is_nullable(self, col_name: str) -> bool:
+        """Optional in forms: checkboxes (unticked is a value) and texts whose default is empty.
+
+        FAB would mark every NOT NULL column required, so a checkbox could never be unticked.
+        """
+        column = self.list_columns.get(col_name)
+        if column is not None and not self.is_relation(col_name):
+            if isinstance(column.type, sa.Boolean):
+                return True
+            default = getattr(column.default, "arg", None)
+            if isinstance(column.type, sa.String | sa.Text) and default == "":
+                return True
+        return super().is_nullable(col_name)
 
 
 def enum_select(enum_cls: type[enum.Enum], label: str, **kwargs) -> SelectField:
