@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -38,7 +39,7 @@ VAT_RATES = [
 # (slug, name, description, [products])
 # product: (slug, name, summary, trim (w, h) or None, bleed, max_sides, days, tiers, groups)
 # group: (code, kind, name, required, multiple, [(name, mode, value, extra)])
-CATALOG = [
+CATALOG: list[tuple[Any, ...]] = [
     (
         "vizitki",
         "Визитки",
@@ -444,7 +445,9 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
     for n, (customer, slug, qty, option_names, delivery, payment, address, statuses) in enumerate(plans, 1):
         product = products[slug]
         chosen = {v.name: v.id for g in product.option_groups for v in g.values}
-        default_ids = {v.group_id: v.id for g in product.option_groups for v in g.values if v.is_default}
+        default_ids: dict[object, int] = {
+            v.group_id: v.id for g in product.option_groups for v in g.values if v.is_default
+        }
         for name in option_names:
             value = next(v for g in product.option_groups for v in g.values if v.name == name)
             if value.group.is_multiple:
@@ -502,7 +505,7 @@ def load_staff() -> list[tuple[str, str]]:
     created = []
     with admin.app_context():
         staff.sync_roles()
-        sm = admin.appbuilder.sm
+        sm = admin.extensions["appbuilder"].sm
         for email, role, first, last in STAFF:
             if sm.find_user(email=email) is None:
                 staff.create_staff(email=email, role=role, password=DEMO_PASSWORD, first_name=first, last_name=last)

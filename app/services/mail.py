@@ -48,12 +48,9 @@ def send_message(msg: EmailMessage) -> None:
     config = current_app.config
     server = config.get("MAIL_SERVER")
     if not server:
-        log.info(
-            "Email (MAIL_SERVER not set, not sent) to %s: %s\n%s",
-            msg["To"],
-            msg["Subject"],
-            msg.get_body(("plain",)).get_content(),
-        )
+        body = msg.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        log.info("Email (MAIL_SERVER not set, not sent) to %s: %s\n%s", msg["To"], msg["Subject"], text)
         return
     smtp_cls = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
     try:

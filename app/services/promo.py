@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from app.models import Order, OrderStatus, PromoCode, PromoKind
@@ -58,7 +59,7 @@ def applicable_promo(
 
 def consume(session: Session, promo: PromoCode) -> None:
     """Count one use, atomically: two orders racing for the last use cannot both get it."""
-    result = session.execute(
+    result: CursorResult = session.execute(  # type: ignore[assignment]
         sa.update(PromoCode)
         .where(
             PromoCode.id == promo.id,
