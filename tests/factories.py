@@ -90,6 +90,14 @@ def pdf_bytes(width_mm: float = 94, height_mm: float = 54, pages: int = 1, text:
     return bytes(pdf.output())
 
 
+def layout_for(product: Product, option_ids: list[int]) -> bytes:
+    """A one-page PDF of the product's format plus bleed: a layout that passes preflight."""
+    from app.services import preflight
+
+    spec = preflight.spec_for_ids(product, option_ids)
+    return pdf_bytes(spec.full_width, spec.full_height)
+
+
 def png_bytes(size: tuple[int, int] = (300, 200)) -> bytes:
     from PIL import Image
 
@@ -114,15 +122,17 @@ def place_order(
 ) -> Order:
     """An order placed through the cart and checkout services, as a customer would."""
     cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
-    layout = (
-        storage.store_bytes(session, data=pdf_bytes(), filename="maket.pdf", customer_id=customer.id)
-        if with_layout
-        else None
-    )
     if option_ids is None:
         from app.services.catalog import default_option_ids
 
         option_ids = default_option_ids(product)
+    layout = (
+        storage.store_bytes(
+            session, data=layout_for(product, option_ids), filename="maket.pdf", customer_id=customer.id
+        )
+        if with_layout
+        else None
+    )
     cart_service.add_item(
         session,
         cart,

@@ -344,6 +344,10 @@ def customer_memberships(session: Session, customer_id: int) -> list[CompanyMemb
     )
 
 
+def companies_with_right(session: Session, customer_id: int, right: str) -> list[Company]:
+    return [m.company for m in customer_memberships(session, customer_id) if right in ROLE_RIGHTS[m.role]]
+
+
 def company_ids_with(customer_id: int, roles: frozenset[MemberRole]) -> sa.Select:
     """A subquery of the ids of companies where the customer has one of these roles."""
     return sa.select(CompanyMember.company_id).where(

@@ -390,13 +390,12 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
     """A few orders in different states, placed through the same services as real ones."""
     from app.models import Order, OrderStatus
     from app.services import cart as cart_service
-    from app.services import orders, storage
+    from app.services import orders, preflight, storage
     from app.services.history import Actor
 
     if session.scalar(sa.select(sa.func.count()).select_from(Order)):
         return 0
     products = {p.slug: p for p in session.scalars(sa.select(Product))}
-    pdf = demo_pdf()
     plans = [
         (
             customers[0],
@@ -452,6 +451,8 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
             else:
                 default_ids[value.group_id] = chosen[name]
         cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
+        spec = preflight.spec_for_ids(product, list(default_ids.values()))
+        pdf = demo_pdf(spec.full_width, spec.full_height)
         layout = storage.store_bytes(session, data=pdf, filename=f"maket-{slug}.pdf", customer_id=customer.id)
         cart_service.add_item(
             session, cart, product=product, quantity=qty, option_value_ids=list(default_ids.values()), layout=layout
@@ -479,16 +480,17 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
     return count
 
 
-def demo_pdf() -> bytes:
-    """A one-page business-card PDF (94×54 mm with bleed) drawn with fpdf2."""
+def demo_pdf(width_mm: float = 94, height_mm: float = 54) -> bytes:
+    """A one-page layout PDF drawn with fpdf2 (by default a business card, 94×54 mm with bleed)."""
     from fpdf import FPDF
 
-    pdf = FPDF(unit="mm", format=(94, 54))
+    pdf = FPDF(unit="mm", format=(width_mm, height_mm))
+    pdf.set_auto_page_break(False)
     pdf.add_page()
     font = current_app.config["PDF_FONT_REGULAR"]
     pdf.add_font("DejaVu", fname=font)
     pdf.set_font("DejaVu", size=12)
-    pdf.set_xy(8, 20)
+    pdf.set_xy(8, height_mm / 2 - 7)
     pdf.cell(text="Печатный двор — демо-макет")
     return bytes(pdf.output())
 

@@ -34,9 +34,9 @@ def inn_is_valid(value: str) -> bool:
     if len(value) == 10:
         return _weighted(value, INN10_WEIGHTS) == int(value[9])
     if len(value) == 12:
-        return _weighted(value, INN12_WEIGHTS_11) == int(value[10]) and _weighted(
-            value, INN12_WEIGHTS_12
-        ) == int(value[11])
+        return _weighted(value, INN12_WEIGHTS_11) == int(value[10]) and _weighted(value, INN12_WEIGHTS_12) == int(
+            value[11]
+        )
     return False
 
 
