@@ -189,3 +189,52 @@ def login_staff(client: FlaskClient, email: str, password: str = PASSWORD) -> No
     response = client.post("/admin/login/", data={"username": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert "/login" not in response.headers["Location"]
+
+
+ROMASHKA = {
+    "kind": "legal",
+    "full_name": "Общество с ограниченной ответственностью «Ромашка»",
+    "short_name": "ООО «Ромашка»",
+    "inn": "7707083893",
+    "kpp": "773601001",
+    "ogrn": "1027700132195",
+    "legal_address": "117997, г. Москва, ул. Вавилова, д. 19",
+    "postal_address": "117997, г. Москва, ул. Вавилова, д. 19, офис 5",
+    "director": "Генеральный директор Иванов И. И.",
+    "bank_name": "ПАО Сбербанк",
+    "bik": "044525225",
+    "settlement_account": "40702810200000000001",
+    "correspondent_account": "30101810400000000225",
+    "email": "buh@romashka.ru",
+    "phone": "+7 495 123-45-67",
+}
+
+
+def make_company(session: Session, owner: Customer, *, status: str = "approved", **changes: object):
+    """A company created by `owner` through the service, then (by default) approved by staff."""
+    from app.models import CompanyStatus
+    from app.services import companies
+
+    data = companies.CompanyData(**(ROMASHKA | changes))  # type: ignore[arg-type]
+    company = companies.create_company(session, owner=owner, data=data)
+    if status != "pending":
+        companies.review(
+            session,
+            company,
+            CompanyStatus(status),
+            actor=Actor.system("test"),
+            reason="" if status == "approved" else "тест",
+        )
+    session.commit()
+    return company
+
+
+def add_member(session: Session, company, customer: Customer, role: str):  # noqa: ANN001, ANN201
+    """Invite and accept, as the storefront does."""
+    from app.services import companies
+
+    owner = next(m.customer for m in company.members if m.role.value == "owner")
+    invite = companies.invite(session, company, email=customer.email, role=role, by=owner)
+    member = companies.accept_invite(session, companies.invite_token(invite), customer=customer)
+    session.commit()
+    return member
