@@ -182,12 +182,12 @@ def clean_requisites(data: CompanyData) -> dict:
         try:
             bik = requisites.check_bik(data.bik)
             values["bik"] = bik
-            for field, check in (
+            for field, check_account in (
                 ("settlement_account", requisites.check_settlement_account),
                 ("correspondent_account", requisites.check_correspondent_account),
             ):
                 try:
-                    values[field] = check(getattr(data, field), bik)
+                    values[field] = check_account(getattr(data, field), bik)
                 except ValidationError as exc:
                     errors[field] = exc.message
         except ValidationError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -480,6 +481,50 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
     return count
 
 
+DEMO_COMPANY: dict[str, Any] = {
+    "kind": "legal",
+    "full_name": "Общество с ограниченной ответственностью «Ромашка»",
+    "short_name": "ООО «Ромашка»",
+    "inn": "7707083893",
+    "kpp": "773601001",
+    "ogrn": "1027700132195",
+    "legal_address": "117997, г. Москва, ул. Вавилова, д. 19",
+    "postal_address": "117997, г. Москва, ул. Вавилова, д. 19, офис 5",
+    "director": "Генеральный директор Кузнецова А. В.",
+    "bank_name": "ПАО Сбербанк",
+    "bik": "044525225",
+    "settlement_account": "40702810200000000001",
+    "correspondent_account": "30101810400000000225",
+    "email": "romashka@example.ru",
+    "phone": "+7 495 123-45-67",
+}
+
+
+def load_demo_companies(session: Session, customers: list[Customer]) -> int:
+    """ООО «Ромашка» (approved; Анна owns it, Иван buys for it) with a company project from Иван's first order."""
+    from app.models import Company, CompanyMember, CompanyStatus, MemberRole, Order
+    from app.services import companies, projects
+    from app.services.history import Actor
+
+    if session.scalar(sa.select(Company.id).where(Company.inn == DEMO_COMPANY["inn"])) is not None:
+        return 0
+    owner, buyer = customers[2], customers[0]
+    company = companies.create_company(session, owner=owner, data=companies.CompanyData(**DEMO_COMPANY))
+    companies.review(session, company, CompanyStatus.approved, actor=Actor.system("demo"))
+    session.add(CompanyMember(company_id=company.id, customer_id=buyer.id, role=MemberRole.buyer))
+    companies.add_address(
+        session, company, label="Склад", address="Москва, ул. Складочная, д. 1, стр. 6", actor=Actor.system("demo")
+    )
+    session.flush()
+    first = session.scalar(sa.select(Order).where(Order.customer_id == buyer.id).order_by(Order.id))
+    if first is not None:
+        line = first.product_lines[0]
+        projects.save_from_order_line(
+            session, first, line.id, customer=buyer, name="Визитки — Петров", company_id=company.id
+        )
+    return 1
+
+
 def demo_pdf(width_mm: float = 94, height_mm: float = 54) -> bytes:
     """A one-page layout PDF drawn with fpdf2 (by default a business card, 94×54 mm with bleed)."""
     from fpdf import FPDF
@@ -518,6 +563,7 @@ def load_demo(session: Session) -> str:
     load_promo_codes(session)
     customers = load_customers(session)
     orders_created = load_demo_orders(session, customers)
+    load_demo_companies(session, customers)
     session.commit()
     staff_rows = load_staff()
     lines = [

@@ -292,7 +292,7 @@ def needs_recheck(report: dict | None, spec: Spec) -> bool:
 
 
 def blocks_ordering(report: dict | None, print_as_is: bool) -> bool:
-    return bool(report) and report.get("status") == ERROR and not print_as_is
+    return report is not None and report.get("status") == ERROR and not print_as_is
 
 
 def status_label(report: dict | None) -> str:

@@ -51,7 +51,7 @@ def _render_image(source: Path):  # noqa: ANN202 - a PIL image
         image.draft("RGB", (SIZE, SIZE))  # JPEG: decode at a reduced scale, fast for large photos
         image.thumbnail((SIZE, SIZE))
         if image.mode not in ("RGB", "RGBA", "L"):
-            image = image.convert("RGB")
+            return image.convert("RGB")
         return image.copy()
 
 

@@ -80,6 +80,7 @@ class CompanyView(ModelView):
             can_review=self._can("can_review"),
             can_edit=self._can("can_edit_requisites"),
             labels=companies.FIELD_LABELS,
+            status_labels={s.value: s.label for s in CompanyStatus},
             title=f"Компания {company.short_name}",
         )
 

@@ -117,7 +117,8 @@ def invite(company_id: int):
         company_id,
         "manage_members",
         lambda c: companies.invite(db.session, c, email=email, role=request.form.get("role", ""), by=current_user),
-        f"Приглашение для {email.strip()} создано и отправлено по почте. Ссылку можно также передать самостоятельно.",
+        f"Приглашение для {email.strip()} создано: письмо со ссылкой уйдёт в ближайшие минуты. "
+        "Ссылку можно передать и самостоятельно — она ниже, в списке «Ожидают ответа».",
     )
 
 

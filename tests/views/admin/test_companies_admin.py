@@ -64,7 +64,7 @@ def test_review_with_reason_and_staff_edit_are_in_the_history(app, staff_client,
     assert company.bank_name == "АО «Альфа»" and company.ogrn == ROMASHKA["ogrn"]
     page = staff_client.get(f"/admin/companyview/show/{company.id}").get_data(as_text=True)
     assert "Банк: ПАО Сбербанк → АО «Альфа»" in page
-    assert "Статус: pending → blocked" in page and "Подделка" in page
+    assert "Статус: На проверке → Заблокирована" in page and "Подделка" in page
     history = [(h.field, h.actor_kind.value) for h in company.history]
     assert ("bank_name", "staff") in history and ("status", "staff") in history
     assert "vat_payer" in [f for f, _ in history]  # the box was left unchecked in this form: recorded too
