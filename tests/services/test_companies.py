@@ -306,3 +306,23 @@ def test_delivery_addresses(db_session, customer, company):
         ("Склад", "Москва, ул. Складская, д. 1"),
         ("Почтовый адрес", ROMASHKA["postal_address"]),
     ]
+
+
+def test_a_customer_can_belong_to_several_companies(db_session, customer, other_customer, company):
+    ip = make_company(
+        db_session,
+        other_customer,
+        kind="individual",
+        inn="302502032671",
+        kpp="",
+        ogrn="309565808600188",
+        short_name="ИП Петров",
+        full_name="Индивидуальный предприниматель Петров Пётр Петрович",
+    )
+    add_member(db_session, ip, customer, "buyer")
+    memberships = companies.customer_memberships(db_session, customer.id)
+    assert [(m.company.short_name, m.role) for m in memberships] == [
+        ("ИП Петров", MemberRole.buyer),
+        ("ООО «Ромашка»", MemberRole.owner),
+    ]
+    assert {c.id for c in companies.ordering_companies(db_session, customer.id)} == {company.id, ip.id}
