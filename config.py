@@ -119,6 +119,10 @@ class Config:
     # Back office (Flask-AppBuilder)
     ADMIN_APP_NAME = env("ADMIN_APP_NAME", "Печатный двор — офис")
 
+    # Companies and saved projects.
+    COMPANY_INVITE_DAYS = env_int("COMPANY_INVITE_DAYS", 14)  # how long an invitation link works
+    THUMBNAIL_DIR = env("THUMBNAIL_DIR")  # layout thumbnails cache; unset: <instance folder>/thumbnails
+
     # Development conveniences.
     DEMO_BANNER = True
 

@@ -90,6 +90,14 @@ def pdf_bytes(width_mm: float = 94, height_mm: float = 54, pages: int = 1, text:
     return bytes(pdf.output())
 
 
+def layout_for(product: Product, option_ids: list[int]) -> bytes:
+    """A one-page PDF of the product's format plus bleed: a layout that passes preflight."""
+    from app.services import preflight
+
+    spec = preflight.spec_for_ids(product, option_ids)
+    return pdf_bytes(spec.full_width, spec.full_height)
+
+
 def png_bytes(size: tuple[int, int] = (300, 200)) -> bytes:
     from PIL import Image
 
@@ -114,15 +122,17 @@ def place_order(
 ) -> Order:
     """An order placed through the cart and checkout services, as a customer would."""
     cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
-    layout = (
-        storage.store_bytes(session, data=pdf_bytes(), filename="maket.pdf", customer_id=customer.id)
-        if with_layout
-        else None
-    )
     if option_ids is None:
         from app.services.catalog import default_option_ids
 
         option_ids = default_option_ids(product)
+    layout = (
+        storage.store_bytes(
+            session, data=layout_for(product, option_ids), filename="maket.pdf", customer_id=customer.id
+        )
+        if with_layout
+        else None
+    )
     cart_service.add_item(
         session,
         cart,
@@ -179,3 +189,52 @@ def login_staff(client: FlaskClient, email: str, password: str = PASSWORD) -> No
     response = client.post("/admin/login/", data={"username": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert "/login" not in response.headers["Location"]
+
+
+ROMASHKA = {
+    "kind": "legal",
+    "full_name": "Общество с ограниченной ответственностью «Ромашка»",
+    "short_name": "ООО «Ромашка»",
+    "inn": "7707083893",
+    "kpp": "773601001",
+    "ogrn": "1027700132195",
+    "legal_address": "117997, г. Москва, ул. Вавилова, д. 19",
+    "postal_address": "117997, г. Москва, ул. Вавилова, д. 19, офис 5",
+    "director": "Генеральный директор Иванов И. И.",
+    "bank_name": "ПАО Сбербанк",
+    "bik": "044525225",
+    "settlement_account": "40702810200000000001",
+    "correspondent_account": "30101810400000000225",
+    "email": "buh@romashka.ru",
+    "phone": "+7 495 123-45-67",
+}
+
+
+def make_company(session: Session, owner: Customer, *, status: str = "approved", **changes: object):
+    """A company created by `owner` through the service, then (by default) approved by staff."""
+    from app.models import CompanyStatus
+    from app.services import companies
+
+    data = companies.CompanyData(**(ROMASHKA | changes))  # type: ignore[arg-type]
+    company = companies.create_company(session, owner=owner, data=data)
+    if status != "pending":
+        companies.review(
+            session,
+            company,
+            CompanyStatus(status),
+            actor=Actor.system("test"),
+            reason="" if status == "approved" else "тест",
+        )
+    session.commit()
+    return company
+
+
+def add_member(session: Session, company, customer: Customer, role: str):  # noqa: ANN001, ANN201
+    """Invite and accept, as the storefront does."""
+    from app.services import companies
+
+    owner = next(m.customer for m in company.members if m.role.value == "owner")
+    invite = companies.invite(session, company, email=customer.email, role=role, by=owner)
+    member = companies.accept_invite(session, companies.invite_token(invite), customer=customer)
+    session.commit()
+    return member

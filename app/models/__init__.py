@@ -15,6 +15,16 @@ from app.models.catalog import (
     VatCategory,
     VatRate,
 )
+from app.models.companies import (
+    Company,
+    CompanyAddress,
+    CompanyHistory,
+    CompanyInvite,
+    CompanyKind,
+    CompanyMember,
+    CompanyStatus,
+    MemberRole,
+)
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
 from app.models.notifications import Channel, DeliveryState, Notification
@@ -32,6 +42,7 @@ from app.models.orders import (
     PromoCode,
     PromoKind,
 )
+from app.models.projects import Project, ProjectVersion
 
 __all__ = [
     "ActorKind",
@@ -65,4 +76,14 @@ __all__ = [
     "VatCategory",
     "VatRate",
     "utcnow",
+    "Company",
+    "CompanyAddress",
+    "CompanyHistory",
+    "CompanyInvite",
+    "CompanyKind",
+    "CompanyMember",
+    "CompanyStatus",
+    "MemberRole",
+    "Project",
+    "ProjectVersion",
 ]

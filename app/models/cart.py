@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import JSONType, Model, UTCDateTime, utcnow
+from app.models.base import JSONType, Model, Money, UTCDateTime, utcnow
 from app.models.catalog import Product
 from app.models.files import StoredFile
 
@@ -37,6 +38,12 @@ class CartItem(Model):
     option_value_ids: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)
     layout_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Layout preflight (app/services/preflight.py) and the customer's "печатать как есть" over its errors.
+    preflight: Mapped[dict | None] = mapped_column(JSONType)
+    print_as_is: Mapped[bool] = mapped_column(default=False, nullable=False)
+    # A reorder of a saved project, and the project's last price (shown beside today's).
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("project.id", ondelete="SET NULL"), index=True)
+    reference_price: Mapped[Decimal | None] = mapped_column(Money)
 
     cart: Mapped[Cart] = relationship(back_populates="items")
     product: Mapped[Product] = relationship()

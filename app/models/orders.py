@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import ZERO, JSONType, Model, Money, UTCDateTime, enum_column, utcnow
 from app.models.customers import Customer
 from app.models.files import StoredFile
+
+if TYPE_CHECKING:
+    from app.models.companies import Company
 
 
 class LabelledEnum(enum.StrEnum):
@@ -135,6 +139,8 @@ class Order(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(20), unique=True, nullable=False)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    # Ordered on behalf of a company (its members see it by role); None: a personal order.
+    company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("company.id", ondelete="RESTRICT"), index=True)
     status: Mapped[OrderStatus] = mapped_column(
         enum_column(OrderStatus, "order_status"), default=OrderStatus.new, nullable=False
     )
@@ -180,6 +186,7 @@ class Order(Model):
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship()
+    company: Mapped[Company | None] = relationship()
     promo_code: Mapped[PromoCode | None] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan"
@@ -225,6 +232,10 @@ class OrderLine(Model):
     vat_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     net_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     layout_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="RESTRICT"), index=True)
+    # The layout's preflight report at checkout, and whether the customer accepted printing it as it is.
+    preflight: Mapped[dict | None] = mapped_column(JSONType)
+    print_as_is: Mapped[bool] = mapped_column(default=False, nullable=False)
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("project.id", ondelete="SET NULL"), index=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
     layout_file: Mapped[StoredFile | None] = relationship()

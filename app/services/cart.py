@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Cart, CartItem, Product, StoredFile
-from app.services import catalog, storage
+from app.services import catalog, preflight, storage
 from app.services.errors import NotFound, ValidationError
 from app.services.money import ZERO
 
@@ -57,6 +57,8 @@ def add_item(
     ):
         raise NotFound("Файл не найден.")
     item = CartItem(product=product, quantity=q.quantity, option_value_ids=q.option_value_ids, layout_file=layout)
+    if layout is not None:
+        item.preflight = preflight.check_stored(layout, preflight.spec_for(product, q.values))
     cart.items.append(item)
     session.flush()
     return item
@@ -73,6 +75,33 @@ def change_quantity(session: Session, cart: Cart, item_id: int, quantity: int) -
     item = cart_item(cart, item_id)
     catalog.quote(session, product=item.product, quantity=quantity, option_value_ids=item.option_value_ids)
     item.quantity = quantity
+    session.flush()
+    return item
+
+
+def change_options(
+    session: Session, cart: Cart, item_id: int, *, quantity: int, option_value_ids: list[int]
+) -> CartItem:
+    """Change quantity and options (paper, format…) keeping the layout; a new format is preflighted again."""
+    item = cart_item(cart, item_id)
+    q = catalog.quote(session, product=item.product, quantity=quantity, option_value_ids=option_value_ids)
+    item.quantity = q.quantity
+    item.option_value_ids = q.option_value_ids
+    if item.layout_file is not None:
+        spec = preflight.spec_for(item.product, q.values)
+        if preflight.needs_recheck(item.preflight, spec):
+            item.preflight = preflight.check_stored(item.layout_file, spec)
+            item.print_as_is = False  # the acceptance was for the other format's report
+    session.flush()
+    return item
+
+
+def accept_as_is(session: Session, cart: Cart, item_id: int, *, accepted: bool) -> CartItem:
+    """The customer's "печатать как есть": print despite the preflight errors (or take it back)."""
+    item = cart_item(cart, item_id)
+    if accepted and (item.preflight or {}).get("status") != preflight.ERROR:
+        raise ValidationError("У этого макета нет ошибок проверки — подтверждение не нужно.")
+    item.print_as_is = accepted
     session.flush()
     return item
 

@@ -391,13 +391,12 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
     """A few orders in different states, placed through the same services as real ones."""
     from app.models import Order, OrderStatus
     from app.services import cart as cart_service
-    from app.services import orders, storage
+    from app.services import orders, preflight, storage
     from app.services.history import Actor
 
     if session.scalar(sa.select(sa.func.count()).select_from(Order)):
         return 0
     products = {p.slug: p for p in session.scalars(sa.select(Product))}
-    pdf = demo_pdf()
     plans = [
         (
             customers[0],
@@ -455,6 +454,8 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
             else:
                 default_ids[value.group_id] = chosen[name]
         cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
+        spec = preflight.spec_for_ids(product, list(default_ids.values()))
+        pdf = demo_pdf(spec.full_width, spec.full_height)
         layout = storage.store_bytes(session, data=pdf, filename=f"maket-{slug}.pdf", customer_id=customer.id)
         cart_service.add_item(
             session, cart, product=product, quantity=qty, option_value_ids=list(default_ids.values()), layout=layout
@@ -482,16 +483,61 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
     return count
 
 
-def demo_pdf() -> bytes:
-    """A one-page business-card PDF (94×54 mm with bleed) drawn with fpdf2."""
+DEMO_COMPANY: dict[str, Any] = {
+    "kind": "legal",
+    "full_name": "Общество с ограниченной ответственностью «Ромашка»",
+    "short_name": "ООО «Ромашка»",
+    "inn": "7707083893",
+    "kpp": "773601001",
+    "ogrn": "1027700132195",
+    "legal_address": "117997, г. Москва, ул. Вавилова, д. 19",
+    "postal_address": "117997, г. Москва, ул. Вавилова, д. 19, офис 5",
+    "director": "Генеральный директор Кузнецова А. В.",
+    "bank_name": "ПАО Сбербанк",
+    "bik": "044525225",
+    "settlement_account": "40702810200000000001",
+    "correspondent_account": "30101810400000000225",
+    "email": "romashka@example.ru",
+    "phone": "+7 495 123-45-67",
+}
+
+
+def load_demo_companies(session: Session, customers: list[Customer]) -> int:
+    """ООО «Ромашка» (approved; Анна owns it, Иван buys for it) with a company project from Иван's first order."""
+    from app.models import Company, CompanyMember, CompanyStatus, MemberRole, Order
+    from app.services import companies, projects
+    from app.services.history import Actor
+
+    if session.scalar(sa.select(Company.id).where(Company.inn == DEMO_COMPANY["inn"])) is not None:
+        return 0
+    owner, buyer = customers[2], customers[0]
+    company = companies.create_company(session, owner=owner, data=companies.CompanyData(**DEMO_COMPANY))
+    companies.review(session, company, CompanyStatus.approved, actor=Actor.system("demo"))
+    session.add(CompanyMember(company_id=company.id, customer_id=buyer.id, role=MemberRole.buyer))
+    companies.add_address(
+        session, company, label="Склад", address="Москва, ул. Складочная, д. 1, стр. 6", actor=Actor.system("demo")
+    )
+    session.flush()
+    first = session.scalar(sa.select(Order).where(Order.customer_id == buyer.id).order_by(Order.id))
+    if first is not None:
+        line = first.product_lines[0]
+        projects.save_from_order_line(
+            session, first, line.id, customer=buyer, name="Визитки — Петров", company_id=company.id
+        )
+    return 1
+
+
+def demo_pdf(width_mm: float = 94, height_mm: float = 54) -> bytes:
+    """A one-page layout PDF drawn with fpdf2 (by default a business card, 94×54 mm with bleed)."""
     from fpdf import FPDF
 
-    pdf = FPDF(unit="mm", format=(94, 54))
+    pdf = FPDF(unit="mm", format=(width_mm, height_mm))
+    pdf.set_auto_page_break(False)
     pdf.add_page()
     font = current_app.config["PDF_FONT_REGULAR"]
     pdf.add_font("DejaVu", fname=font)
     pdf.set_font("DejaVu", size=12)
-    pdf.set_xy(8, 20)
+    pdf.set_xy(8, height_mm / 2 - 7)
     pdf.cell(text="Печатный двор — демо-макет")
     return bytes(pdf.output())
 
@@ -519,6 +565,7 @@ def load_demo(session: Session) -> str:
     load_promo_codes(session)
     customers = load_customers(session)
     orders_created = load_demo_orders(session, customers)
+    load_demo_companies(session, customers)
     session.commit()
     staff_rows = load_staff()
     lines = [

@@ -26,7 +26,7 @@ from app.models import (
     PromoCode,
     VatCategory,
 )
-from app.services import catalog, notifications, promo
+from app.services import catalog, companies, notifications, preflight, projects, promo
 from app.services.errors import InvalidTransition, NotFound, ValidationError
 from app.services.history import Actor, record
 from app.services.money import ZERO, allocate, extract_vat, to_money
@@ -174,6 +174,7 @@ class CheckoutData:
     delivery_address: str = ""
     comment: str = ""
     promo_code: str = ""
+    company_id: str = ""  # "" = лично; else the company the order is placed for
 
 
 def delivery_price(delivery: DeliveryMethod, goods_total: Decimal) -> Decimal:
@@ -258,6 +259,12 @@ def price_order(
         q = catalog.quote(session, product=item.product, quantity=item.quantity, option_value_ids=item.option_value_ids)
         if item.product.requires_layout and item.layout_file_id is None:
             raise ValidationError(f"Загрузите макет для «{item.product.name}».", field="layout")
+        if preflight.blocks_ordering(item.preflight, item.print_as_is):
+            raise ValidationError(
+                f"Макет «{item.layout_file.original_name if item.layout_file else ''}» для «{item.product.name}» "
+                "не прошёл проверку. Замените файл или отметьте в корзине «печатать как есть».",
+                field="layout",
+            )
         lines.append(
             OrderLine(
                 kind=LineKind.product,
@@ -269,6 +276,9 @@ def price_order(
                 gross_amount=q.total,
                 vat_rate=catalog.vat_rate_for(session, item.product.vat_category, today),
                 layout_file_id=item.layout_file_id,
+                preflight=item.preflight,
+                print_as_is=item.print_as_is,
+                project_id=item.project_id,
             )
         )
     goods_total = sum((line.gross_amount for line in lines), ZERO)
@@ -316,12 +326,16 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
         return existing
     if not customer.active:
         raise ValidationError("Учётная запись заблокирована — оформление заказов недоступно.")
+    company = companies.company_for_order(session, customer=customer, company_id=data.company_id)
+    if company is not None and not data.payment_method:
+        data.payment_method = PaymentMethod.invoice.value  # companies pay by bank transfer unless they choose
     delivery, payment, phone = validate_checkout(data)
     priced = price_order(session, customer_id=customer.id, cart=cart, delivery=delivery, promo_code=data.promo_code)
     found_promo = priced.promo_code
     order = Order(
         number=next_order_number(session, shop_today().year),
         customer_id=customer.id,
+        company_id=company.id if company is not None else None,
         status=OrderStatus.new,
         payment_status=PaymentStatus.unpaid,
         payment_method=payment,
@@ -342,6 +356,7 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
         promo.consume(session, found_promo)
     session.flush()
     record(session, order, Actor.customer(customer), "created", None, OrderStatus.new.value)
+    projects.mark_ordered(session, order)
     cart.items.clear()
     session.flush()
     return order
@@ -366,10 +381,17 @@ def customer_orders(session: Session, customer_id: int) -> list[Order]:
 
 
 def customer_order(session: Session, customer_id: int, number: str) -> Order:
-    """The customer's own order; NotFound for anyone else's (the same answer as for no order at all)."""
+    """The customer's own order, or their company's (owner, accountant); NotFound for anyone else's (the same
+    answer as for no order at all)."""
     order = session.scalar(
         sa.select(Order)
-        .where(Order.number == number, Order.customer_id == customer_id)
+        .where(
+            Order.number == number,
+            sa.or_(
+                Order.customer_id == customer_id,
+                Order.company_id.in_(companies.company_ids_with(customer_id, companies.ORDER_VIEW_ROLES)),
+            ),
+        )
         .options(selectinload(Order.lines).selectinload(OrderLine.layout_file))
     )
     if order is None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.models import OrderLine, StoredFile
+from app.models import OrderLine, Project, ProjectVersion, StoredFile
 from app.models.orders import Order
 from app.services.errors import NotFound, ValidationError
 
@@ -166,7 +166,35 @@ def customer_can_read(session: Session, stored: StoredFile, *, customer_id: int 
         .join(Order)
         .where(OrderLine.layout_file_id == stored.id, Order.customer_id == customer_id)
     )
-    return bool(on_own_order)
+    return bool(on_own_order) or _shared_with_customer(session, stored, customer_id)
+
+
+def _shared_with_customer(session: Session, stored: StoredFile, customer_id: int) -> bool:
+    """Company members read the files of company-wide projects, and (by role) of the company's orders."""
+    from app.services import companies
+
+    members_of = companies.company_ids_with(customer_id, frozenset(companies.ROLE_RIGHTS))
+    in_project = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ProjectVersion)
+        .join(Project)
+        .where(
+            ProjectVersion.file_id == stored.id,
+            sa.or_(Project.customer_id == customer_id, Project.company_id.in_(members_of)),
+        )
+    )
+    if in_project:
+        return True
+    on_company_order = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OrderLine)
+        .join(Order)
+        .where(
+            OrderLine.layout_file_id == stored.id,
+            Order.company_id.in_(companies.company_ids_with(customer_id, companies.ORDER_VIEW_ROLES)),
+        )
+    )
+    return bool(on_company_order)
 
 
 def file_for_customer(session: Session, file_id: int, *, customer_id: int | None, cart_token: str | None) -> StoredFile:
@@ -191,3 +219,51 @@ def open_blob(stored: StoredFile) -> Path:
     if not path.exists():
         raise NotFound("Файл отсутствует в хранилище.")
     return path
+
+
+def copy_file(session: Session, stored: StoredFile, *, customer_id: int | None) -> StoredFile:
+    """A new row for the same bytes (same SHA-256, no copy on disk): a snapshot its new holder owns alone."""
+    copy = StoredFile(
+        sha256=stored.sha256,
+        size=stored.size,
+        kind=stored.kind,
+        content_type=stored.content_type,
+        original_name=stored.original_name,
+        customer_id=customer_id,
+    )
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def blob_in_use(session: Session, sha256: str) -> bool:
+    return bool(session.scalar(sa.select(sa.func.count()).select_from(StoredFile).where(StoredFile.sha256 == sha256)))
+
+
+def delete_file(session: Session, stored: StoredFile) -> bool:
+    """Delete a file row; the bytes go only when no other row (an order, a project version…) still names them.
+
+    True when the bytes go too (at commit). A row still referenced (an order line) is refused by its FK.
+    """
+    sha = stored.sha256
+    session.delete(stored)
+    session.flush()
+    if blob_in_use(session, sha):
+        return False
+    # Only once the transaction commits: a rollback brings the row back, and it needs its bytes.
+    session.info.setdefault(UNLINK_AFTER_COMMIT, set()).add(str(blob_path(sha)))
+    return True
+
+
+UNLINK_AFTER_COMMIT = "storage_unlink_after_commit"
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _unlink_deleted_blobs(session: Session) -> None:
+    for path in session.info.pop(UNLINK_AFTER_COMMIT, ()):
+        Path(path).unlink(missing_ok=True)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _keep_blobs_after_rollback(session: Session) -> None:
+    session.info.pop(UNLINK_AFTER_COMMIT, None)

@@ -133,3 +133,6 @@ def init_admin(app: Flask) -> None:
         appbuilder.add_view_no_menu(OptionValueView)
         appbuilder.add_view_no_menu(PriceTierView)
         add(VatRateView, "VatRateView", label="Ставки НДС", icon="fa-percent", category="Catalog")
+        from app.views.admin.companies import CompanyView
+
+        add(CompanyView, "CompanyView", label="Компании", icon="fa-building", category="Customers")

@@ -46,6 +46,13 @@ ROLE_EXTRAS: dict[str, list[tuple[str, str]]] = {
     "Accountant": [("OrderView", "can_mark_paid")],
 }
 
+# Companies (corporate accounts): Manager reviews them and edits requisites; Operator, Accountant and Support
+# read them (orders, invoices, questions need the requisites).
+VIEW_CATEGORY["CompanyView"] = "Customers"
+for _role in ("Manager", "Operator", "Accountant", "Support"):
+    ROLE_GRANTS[_role]["CompanyView"] = "r"
+ROLE_EXTRAS["Manager"] += [("CompanyView", "can_review"), ("CompanyView", "can_edit_requisites")]
+
 STAFF_ROLES = ("Admin", "Manager", "Operator", "Accountant", "ContentEditor", "Support")
 
 

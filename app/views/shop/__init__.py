@@ -29,7 +29,7 @@ class ShopMailUtil(MailUtil):
 
 
 def init_shop(app: Flask) -> None:
-    from app.views.shop import account, cart, catalog, checkout, files
+    from app.views.shop import account, cart, catalog, checkout, companies, files, projects
 
     babel.init_app(app, locale_selector=lambda: "ru_RU", timezone_selector=lambda: app.config["SHOP_TIMEZONE"])
     csrf.init_app(app)
@@ -51,7 +51,7 @@ def init_shop(app: Flask) -> None:
             error_message="Слишком много попыток. Подождите минуту и попробуйте снова.",
         )(app.view_functions[endpoint])
 
-    for module in (catalog, cart, checkout, account, files):
+    for module in (catalog, cart, checkout, account, files, companies, projects):
         app.register_blueprint(module.bp)
     register_template_filters(app)
     add_security_headers(app, SHOP_CSP)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import DeliveryMethod, PaymentMethod
-from app.services import orders
+from app.services import companies, orders
 from app.services.errors import DomainError
 from app.views.shop.helpers import current_cart
 
@@ -26,6 +26,7 @@ FIELDS = (
     "comment",
     "promo_code",
     "checkout_token",
+    "company_id",
 )
 
 
@@ -55,8 +56,13 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
                     error = error or inner.message
             else:
                 error = error or exc.message
+    memberships = companies.customer_memberships(db.session, current_user.id)
+    orderable = {c.id for c in companies.ordering_companies(db.session, current_user.id)}
     return render_template(
         "shop/checkout.html",
+        memberships=memberships,
+        orderable=orderable,
+        company_addresses={m.company_id: companies.delivery_addresses(m.company) for m in memberships},
         form=form,
         priced=priced,
         error=error,
@@ -81,7 +87,13 @@ def show():
         "delivery_method": DeliveryMethod.pickup.value,
         "payment_method": PaymentMethod.on_receipt.value,
         "checkout_token": secrets.token_urlsafe(24),
+        "company_id": "",
     }
+    # Ordering for a company (?company=<id>): bank transfer by invoice is its default payment.
+    wanted = request.args.get("company", "")
+    if wanted.isdigit() and int(wanted) in {c.id for c in companies.ordering_companies(db.session, current_user.id)}:
+        form["company_id"] = wanted
+        form["payment_method"] = PaymentMethod.invoice.value
     return _render(form)
 
 
