@@ -17,7 +17,15 @@ from app.models.catalog import (
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
-from app.models.notifications import Channel, DeliveryState, Notification
+from app.models.notifications import (
+    Channel,
+    DeliveryState,
+    Notification,
+    NotificationPreferences,
+    TelegramLink,
+    TelegramLinkToken,
+    TelegramUpdateOffset,
+)
 from app.models.orders import (
     ActorKind,
     DeliveryMethod,
@@ -32,9 +40,17 @@ from app.models.orders import (
     PromoCode,
     PromoKind,
 )
+from app.models.profile import Address, ConsentSource, NewsletterConsent
 
 __all__ = [
     "ActorKind",
+    "Address",
+    "ConsentSource",
+    "NewsletterConsent",
+    "NotificationPreferences",
+    "TelegramLink",
+    "TelegramLinkToken",
+    "TelegramUpdateOffset",
     "Cart",
     "CartItem",
     "Category",
