@@ -47,7 +47,7 @@ class Address(Model):
         """The address as a courier reads it: postcode, city, street, house, flat."""
         parts = [self.postcode, self.city, self.street, f"д. {self.house}"]
         if self.flat:
-            parts.append(f"кв./офис {self.flat}")
+            parts.append(f"кв./офис {self.flat}" if self.flat[0].isdigit() else self.flat)
         return ", ".join(p for p in parts if p)
 
     def snapshot(self) -> dict:

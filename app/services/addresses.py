@@ -188,8 +188,9 @@ class ChosenAddress:
 
 def format_snapshot(snapshot: dict) -> str:
     parts = [snapshot.get("postcode"), snapshot.get("city"), snapshot.get("street"), f"д. {snapshot.get('house')}"]
-    if snapshot.get("flat"):
-        parts.append(f"кв./офис {snapshot['flat']}")
+    flat = snapshot.get("flat") or ""
+    if flat:
+        parts.append(f"кв./офис {flat}" if flat[0].isdigit() else flat)
     text = ", ".join(p for p in parts if p)
     text += f"; получатель: {snapshot.get('recipient_name')}, {snapshot.get('phone')}"
     if snapshot.get("comment"):

@@ -30,6 +30,14 @@ def set_subscription(
     return True
 
 
+def record_registration(session: Session, customer: Customer) -> None:
+    """At registration the flag is set from the form; record where the consent came from."""
+    if customer.newsletter_subscribed:
+        session.flush()
+        session.add(NewsletterConsent(customer_id=customer.id, subscribed=True, source=ConsentSource.registration))
+        session.flush()
+
+
 def history(session: Session, customer_id: int) -> list[NewsletterConsent]:
     return list(
         session.scalars(

@@ -46,6 +46,22 @@ ROLE_EXTRAS: dict[str, list[tuple[str, str]]] = {
     "Accountant": [("OrderView", "can_mark_paid")],
 }
 
+# Notifications and newsletter: the outbox for those who answer customers, subscribers for marketing.
+VIEW_CATEGORY.update(
+    {"NotificationView": "Customers", "SubscriberView": "Customers", "NewsletterConsentView": "Customers"}
+)
+NEWSLETTER_VIEWS = {"SubscriberView": "r", "NewsletterConsentView": "r"}
+ROLE_GRANTS["Manager"].update({"NotificationView": "r", **NEWSLETTER_VIEWS})
+ROLE_GRANTS["Support"].update({"NotificationView": "r"})
+ROLE_GRANTS["ContentEditor"].update(NEWSLETTER_VIEWS)
+ROLE_EXTRAS["Manager"] += [
+    ("NotificationView", "can_resend"),
+    ("SubscriberView", "can_export"),
+    ("SubscriberView", "can_unsubscribe"),
+]
+ROLE_EXTRAS.setdefault("Support", []).append(("NotificationView", "can_resend"))
+ROLE_EXTRAS.setdefault("ContentEditor", []).append(("SubscriberView", "can_export"))
+
 STAFF_ROLES = ("Admin", "Manager", "Operator", "Accountant", "ContentEditor", "Support")
 
 
