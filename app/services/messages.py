@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app, render_template
+from flask import current_app
 from jinja2 import TemplateNotFound
 
 from app.models import Customer, Notification, OrderStatus
@@ -63,6 +63,11 @@ def _variables(ctx: MessageContext) -> dict:
     }
 
 
+def _render_file(template_name: str, **variables: object) -> str:
+    """Render outside any request (the delivery job): no context processors, just the template."""
+    return current_app.jinja_env.get_template(template_name).render(**variables)
+
+
 def _block(template_name: str, block: str, variables: dict) -> str:
     template = current_app.jinja_env.get_template(template_name)
     context = template.new_context(variables)
@@ -80,7 +85,7 @@ def template_renderer(ctx: MessageContext) -> Rendered:
     except (KeyError, TypeError, ValueError) as exc:
         raise RenderError(f"Шаблон «{event}» не подходит к данным сообщения: {exc}") from exc
     try:
-        content = render_template(f"notifications/{event}.html", **variables)
+        content = _render_file(f"notifications/{event}.html", **variables)
     except TemplateNotFound:
         content = None
     return Rendered(subject=" ".join(subject.split()), text=text, html=content)
@@ -95,7 +100,7 @@ def render(ctx: MessageContext) -> Rendered:
         # Whatever its renderer, a marketing message carries the one-click unsubscribe link.
         text = f"{text}\n\n--\nОтписаться от рассылки: {ctx.unsubscribe_url}"
     if html is not None:
-        html = render_template(
+        html = _render_file(
             "notifications/_email.html",
             subject=rendered.subject,
             content=html,

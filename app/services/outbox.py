@@ -104,10 +104,15 @@ def claim(session: Session, *, limit: int, lease_seconds: int | None = None) -> 
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # Lock the candidates first (a LIMIT subquery inside the UPDATE may be run more than once).
+        chosen = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        target = Notification.id.in_(chosen)
+    else:
+        # SQLite runs one writer at a time: the single UPDATE below is the compare-and-set.
+        target = Notification.id.in_(candidates.scalar_subquery())
     ids = session.scalars(
         sa.update(Notification)
-        .where(Notification.id.in_(candidates.scalar_subquery()), _due(moment))
+        .where(target, _due(moment))
         .values(
             state=DeliveryState.sending,
             claim_token=token,
