@@ -55,7 +55,9 @@ def test_first_address_becomes_primary_and_phone_is_normalised(db_session, custo
         ({"label": "x" * 41}, "label", "Поле «Название»: не длиннее 40 символов."),
     ],
 )
-def test_bad_address_is_refused_with_a_russian_message_and_nothing_saved(db_session, customer, overrides, field, message):
+def test_bad_address_is_refused_with_a_russian_message_and_nothing_saved(
+    db_session, customer, overrides, field, message
+):
     with pytest.raises(ValidationError) as error:
         addresses.add_address(db_session, customer_id=customer.id, data=data(**overrides))
     assert (error.value.field, error.value.message) == (field, message)
@@ -155,10 +157,11 @@ def test_concurrent_first_addresses_make_one_primary(app, backend, db_session):
     if backend != "postgresql":
         pytest.skip("row locks: PostgreSQL")
     owner = make_customer(db_session, email="first@example.ru").id
-    jobs = [
-        (lambda n: lambda s: addresses.add_address(s, customer_id=owner, data=data(label=f"A{n}")))(n)
-        for n in range(6)
-    ]
+
+    def adder(label: str):  # noqa: ANN202
+        return lambda s: addresses.add_address(s, customer_id=owner, data=data(label=label))
+
+    jobs = [adder(f"A{n}") for n in range(6)]
     assert _run_concurrently(app, jobs) == []
     db_session.expire_all()
     assert len(addresses.addresses_of(db_session, owner)) == 6

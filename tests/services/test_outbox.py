@@ -136,7 +136,10 @@ def test_smtp_down_mid_run_loses_nothing_and_sends_each_once(db_session, catalog
 
 def test_invalid_address_fails_for_good(db_session, customer, smtp_server):
     notifications.queue(
-        db_session, channel=Channel.email, event=notifications.ORDER_STATUS, recipient="no-at-sign",
+        db_session,
+        channel=Channel.email,
+        event=notifications.ORDER_STATUS,
+        recipient="no-at-sign",
         payload={"number": "2026-000001", "old": "new", "new": "confirmed"},
     )
     db_session.commit()
@@ -152,7 +155,10 @@ def test_gives_up_after_the_last_attempt(app, db_session, customer, smtp_server,
     monkeypatch.setitem(app.config, "NOTIFICATION_MAX_ATTEMPTS", 2)
     smtp_server.stop()
     notifications.queue(
-        db_session, channel=Channel.email, event=notifications.ORDER_STATUS, recipient=customer.email,
+        db_session,
+        channel=Channel.email,
+        event=notifications.ORDER_STATUS,
+        recipient=customer.email,
         payload={"number": "2026-000001", "old": "new", "new": "confirmed"},
     )
     db_session.commit()
@@ -172,7 +178,10 @@ def test_unknown_event_without_template_fails_with_a_clear_error(db_session, cus
 
 def test_a_crashed_senders_claim_is_taken_over_after_its_lease(db_session, customer, smtp_server):
     notifications.queue(
-        db_session, channel=Channel.email, event=notifications.ORDER_STATUS, recipient=customer.email,
+        db_session,
+        channel=Channel.email,
+        event=notifications.ORDER_STATUS,
+        recipient=customer.email,
         payload={"number": "2026-000001", "old": "new", "new": "confirmed"},
     )
     db_session.commit()
@@ -186,7 +195,10 @@ def test_a_crashed_senders_claim_is_taken_over_after_its_lease(db_session, custo
 
 def test_resend_queues_failed_messages_again(db_session, customer, smtp_server):
     message = notifications.queue(
-        db_session, channel=Channel.email, event=notifications.ORDER_STATUS, recipient=customer.email,
+        db_session,
+        channel=Channel.email,
+        event=notifications.ORDER_STATUS,
+        recipient=customer.email,
         payload={"number": "2026-000001", "old": "new", "new": "confirmed"},
     )
     message.state = DeliveryState.failed
@@ -231,7 +243,9 @@ def test_bulk_status_changes_read_settings_once_and_insert_once(app, db_session,
     order = place_order(db_session, customer, catalog.cards)
     other = place_order(db_session, other_customer, catalog.cards)
     changes = [
-        notifications.StatusChange(o.id, o.number, o.customer_id, o.contact_email, o.delivery_method, S.new, S.confirmed)
+        notifications.StatusChange(
+            o.id, o.number, o.customer_id, o.contact_email, o.delivery_method, S.new, S.confirmed
+        )
         for o in (order, other)
         for _ in range(500)
     ]

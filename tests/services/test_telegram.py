@@ -38,9 +38,7 @@ def ok(result=True) -> dict:  # noqa: ANN001
 
 def sent_texts(httpserver) -> list[tuple[int, str]]:
     return [
-        (json.loads(req.data)["chat_id"], json.loads(req.data)["text"])
-        for req, _ in httpserver.log
-        if req.path == SEND
+        (json.loads(req.data)["chat_id"], json.loads(req.data)["text"]) for req, _ in httpserver.log if req.path == SEND
     ]
 
 
@@ -154,8 +152,12 @@ def test_429_waits_as_long_as_telegram_asks(bot, db_session, customer):
     linked(db_session, customer)
     message = queue_status(db_session, customer)
     bot.expect_ordered_request(SEND, method="POST").respond_with_json(
-        {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 37",
-         "parameters": {"retry_after": 37}},
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 37",
+            "parameters": {"retry_after": 37},
+        },
         status=429,
     )
     bot.expect_ordered_request(SEND, method="POST").respond_with_json(ok({"message_id": 11}))

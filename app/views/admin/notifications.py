@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, flash, g, redirect, stream_with_context
+from flask import Response, flash, g, redirect
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
@@ -160,29 +160,23 @@ class SubscriberView(ModelView):
     @expose("/export.csv")
     @has_access
     def export_csv(self):  # noqa: ANN201
-        def rows():  # noqa: ANN202
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, delimiter=";")
-            buffer.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
-            writer.writerow(["Email", "Имя", "Телефон", "Подписан", "Источник"])
-            for sub in newsletter.subscribers(db.session):
-                writer.writerow(
-                    [
-                        _csv_safe(sub.email),
-                        _csv_safe(sub.full_name),
-                        _csv_safe(sub.phone),
-                        format_datetime(sub.subscribed_at),
-                        sub.source.label if sub.source else "",
-                    ]
-                )
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-            yield buffer.getvalue()
-
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(["Email", "Имя", "Телефон", "Подписан", "Источник"])
+        for sub in newsletter.subscribers(db.session):
+            writer.writerow(
+                [
+                    _csv_safe(sub.email),
+                    _csv_safe(sub.full_name),
+                    _csv_safe(sub.phone),
+                    format_datetime(sub.subscribed_at),
+                    sub.source.label if sub.source else "",
+                ]
+            )
         filename = f"subscribers-{shop_today().isoformat()}.csv"
         return Response(
-            stream_with_context(rows()),
+            buffer.getvalue(),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
