@@ -129,7 +129,7 @@ def claim(session: Session, *, limit: int, lease_seconds: int | None = None) -> 
 def _still_mine(session: Session, notification_id: int, token: str) -> bool:
     """Renew the lease just before sending; False if another sender took the row over meanwhile."""
     lease = now() + timedelta(seconds=_setting("NOTIFICATION_LEASE_SECONDS", 300))
-    renewed = session.execute(
+    renewed = session.execute(  # type: ignore[attr-defined]
         sa.update(Notification)
         .where(
             Notification.id == notification_id,
@@ -144,7 +144,7 @@ def _still_mine(session: Session, notification_id: int, token: str) -> bool:
 
 
 def _finish(session: Session, notification_id: int, token: str, **values: object) -> bool:
-    done = session.execute(
+    done = session.execute(  # type: ignore[attr-defined]
         sa.update(Notification)
         .where(Notification.id == notification_id, Notification.claim_token == token)
         .values(claim_token=None, claimed_until=None, **values)
@@ -344,7 +344,7 @@ def resend(session: Session, ids: list[int]) -> int:
     """Staff: queue failed, cancelled or sent messages again, due now. Pending or sending ones are left alone."""
     if not ids:
         raise ValidationError("Выберите сообщения.")
-    changed = session.execute(
+    changed = session.execute(  # type: ignore[attr-defined]
         sa.update(Notification)
         .where(
             Notification.id.in_(ids),

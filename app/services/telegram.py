@@ -154,13 +154,13 @@ def link_chat(session: Session, *, token: str, chat_id: int, username: str = "")
 
 
 def unlink_customer(session: Session, *, customer_id: int) -> bool:
-    deleted = session.execute(sa.delete(TelegramLink).where(TelegramLink.customer_id == customer_id)).rowcount
+    deleted = session.execute(sa.delete(TelegramLink).where(TelegramLink.customer_id == customer_id)).rowcount  # type: ignore[attr-defined]
     session.flush()
     return bool(deleted)
 
 
 def unlink_chat(session: Session, *, chat_id: int) -> bool:
-    deleted = session.execute(sa.delete(TelegramLink).where(TelegramLink.chat_id == chat_id)).rowcount
+    deleted = session.execute(sa.delete(TelegramLink).where(TelegramLink.chat_id == chat_id)).rowcount  # type: ignore[attr-defined]
     session.flush()
     return bool(deleted)
 
