@@ -46,18 +46,7 @@ class NotificationView(ModelView):
     show_title = "Уведомление"
     base_permissions = ["can_list", "can_show", "can_resend"]
     method_permission_name = {"resend_action": "resend"}
-    list_columns = [
-        "created_at",
-        "channel",
-        "event",
-        "recipient",
-        "customer",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "sent_at",
-        "last_error",
-    ]
+    list_columns = ["created_at", "channel", "event", "recipient", "state", "attempts", "next_attempt_at", "last_error"]
     show_columns = [
         "created_at",
         "channel",
@@ -106,6 +95,10 @@ class NotificationView(ModelView):
         "channel": label_of(Channel),
         "state": label_of(DeliveryState),
         "event": event_label,
+        "recipient": lambda v: v or "чат покупателя",
+        "customer": lambda v: str(v) if v else "—",
+        "order_id": lambda v: v or "—",
+        "dedupe_key": lambda v: v or "—",
         "last_error": error_cell,
         "body_text": pre_cell,
     }
