@@ -56,7 +56,10 @@ def test_order_status_email_arrives_with_both_bodies(db_session, catalog, custom
     assert len(smtp_server.messages) == 1
 
 
-def test_newsletter_carries_one_click_unsubscribe(app, client, db_session, customer, smtp_server, newsletter_renderer):
+def test_newsletter_carries_one_click_unsubscribe(
+    app, client, db_session, customer, smtp_server, newsletter_renderer, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # the signed token authenticates the POST
     newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
     notifications.queue_many(
         db_session,

@@ -116,6 +116,7 @@ def test_tokens_are_single_use_and_expire(bot, db_session, customer, other_custo
 
 def test_webhook_needs_the_secret_and_links_the_chat(bot, app, client, db_session, customer, monkeypatch):
     monkeypatch.setitem(app.config, "TELEGRAM_MODE", "webhook")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # exempt from CSRF: the secret authenticates
     invite = telegram.create_link_token(db_session, customer_id=customer.id)
     db_session.commit()
     update = start_update(1, f"/start {invite.token}")
