@@ -112,6 +112,24 @@ class Config:
 
     SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", False)
 
+    # Notification outbox delivery (see app/services/outbox.py).
+    NOTIFICATION_SEND_INTERVAL = env_int("NOTIFICATION_SEND_INTERVAL", 30)  # seconds between scheduler passes
+    NOTIFICATION_BATCH_SIZE = env_int("NOTIFICATION_BATCH_SIZE", 50)
+    NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 300)
+    NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 10)
+    NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 60)
+    NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 6 * 3600)
+    # Telegram bot: deep links t.me/<username>?start=<token>; updates by webhook or by polling.
+    TELEGRAM_API_BASE = env("TELEGRAM_API_BASE", "https://api.telegram.org")
+    TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN")
+    TELEGRAM_BOT_USERNAME = env("TELEGRAM_BOT_USERNAME")
+    TELEGRAM_MODE = env("TELEGRAM_MODE", "polling")
+    TELEGRAM_WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET")
+    TELEGRAM_POLL_INTERVAL = env_int("TELEGRAM_POLL_INTERVAL", 10)
+    TELEGRAM_LINK_TTL_MINUTES = env_int("TELEGRAM_LINK_TTL_MINUTES", 30)
+    TELEGRAM_TIMEOUT = env_int("TELEGRAM_TIMEOUT", 10)
+    ADDRESS_LIMIT = env_int("ADDRESS_LIMIT", 20)
+
     # Fonts for PDF documents (fpdf2 needs a Unicode TTF for Cyrillic).
     PDF_FONT_REGULAR = env("PDF_FONT_REGULAR", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     PDF_FONT_BOLD = env("PDF_FONT_BOLD", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -171,6 +189,8 @@ def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
         for key in ("SECRET_KEY", "SECURITY_PASSWORD_SALT"):
             if not settings.get(key):
                 raise ConfigError(f"{key} must be set in production (environment variable {key}).")
+    if settings.get("TELEGRAM_MODE", "polling") not in ("polling", "webhook"):
+        raise ConfigError(f"TELEGRAM_MODE must be polling or webhook, got {settings['TELEGRAM_MODE']!r}")
     if settings["UPLOAD_MAX_BYTES"] <= 0:
         raise ConfigError("UPLOAD_MAX_BYTES must be positive")
     settings["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024

@@ -1,4 +1,4 @@
-"""`flask` commands: demo and bulk data, staff accounts. Each is a thin call into a service."""
+"""`flask` commands: demo and bulk data, staff, outbox, Telegram, scheduler. Each is a thin call into a service."""
 
 from __future__ import annotations
 
@@ -68,6 +68,62 @@ def staff_sync_roles() -> None:
     click.echo("Роли: " + ", ".join(names))
 
 
+notifications_cli = AppGroup("notifications", help="The notification outbox.")
+telegram_cli = AppGroup("telegram", help="The Telegram bot.")
+
+
+@notifications_cli.command("send")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Handle at most this many messages.")
+def notifications_send(limit: int | None) -> None:
+    """Deliver the due messages of the outbox once (what the scheduler does every few seconds)."""
+    from app.services import outbox
+
+    report = outbox.deliver_due(db.session, limit=limit)
+    click.echo(str(report))
+
+
+@telegram_cli.command("poll")
+def telegram_poll() -> None:
+    """Read the bot's new updates once (polling mode)."""
+    from flask import current_app
+
+    from app.jobs import poll_telegram
+
+    click.echo(f"Обработано обновлений: {poll_telegram(current_app._get_current_object())}")
+
+
+@telegram_cli.command("set-webhook")
+@click.option("--url", default=None, help="Defaults to SHOP_BASE_URL/telegram/webhook/<TELEGRAM_WEBHOOK_SECRET>.")
+def telegram_set_webhook(url: str | None) -> None:
+    """Tell Telegram where to post updates (webhook mode); the secret goes in the path and the header."""
+    from flask import current_app
+
+    from app.services import telegram
+
+    secret = current_app.config.get("TELEGRAM_WEBHOOK_SECRET")
+    if not secret:
+        raise click.UsageError("Задайте TELEGRAM_WEBHOOK_SECRET.")
+    url = url or f"{current_app.config['SHOP_BASE_URL'].rstrip('/')}/telegram/webhook/{secret}"
+    try:
+        telegram.set_webhook(url, secret)
+    except telegram.TelegramError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Webhook: {url}")
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduled jobs (outbox delivery, Telegram polling) until stopped; one scheduler at a time."""
+    from flask import current_app
+
+    from app.jobs import run_scheduler
+
+    run_scheduler(current_app._get_current_object())
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(telegram_cli)
+    app.cli.add_command(scheduler_command)

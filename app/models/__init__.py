@@ -27,7 +27,15 @@ from app.models.companies import (
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
-from app.models.notifications import Channel, DeliveryState, Notification
+from app.models.notifications import (
+    Channel,
+    DeliveryState,
+    Notification,
+    NotificationPreferences,
+    TelegramLink,
+    TelegramLinkToken,
+    TelegramUpdateOffset,
+)
 from app.models.orders import (
     ActorKind,
     DeliveryMethod,
@@ -42,10 +50,18 @@ from app.models.orders import (
     PromoCode,
     PromoKind,
 )
+from app.models.profile import Address, ConsentSource, NewsletterConsent
 from app.models.projects import Project, ProjectVersion
 
 __all__ = [
     "ActorKind",
+    "Address",
+    "ConsentSource",
+    "NewsletterConsent",
+    "NotificationPreferences",
+    "TelegramLink",
+    "TelegramLinkToken",
+    "TelegramUpdateOffset",
     "Cart",
     "CartItem",
     "Category",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import JSONType, Model, UTCDateTime, enum_column, utcnow
+from app.models.customers import Customer
 from app.models.orders import LabelledEnum
 
 
@@ -70,3 +71,70 @@ class Notification(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Guards against queuing the same message twice (a newsletter per subscriber, say).
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    # The sender that claimed the row and until when; a row whose lease ran out is claimed again.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The plain-text body as delivered (or as it would have been), for staff.
+    body_text: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
+
+    customer: Mapped[Customer | None] = relationship()
+
+
+class NotificationPreferences(Model):
+    """A customer's choices: channels per event, which order statuses to hear about, Telegram quiet hours.
+
+    No row means the defaults; an event missing from `channels` also takes its default.
+    """
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        sa.CheckConstraint("quiet_from >= 0 AND quiet_from <= 23", name="quiet_from_hour"),
+        sa.CheckConstraint("quiet_to >= 0 AND quiet_to <= 23", name="quiet_to_hour"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # {"order_status": ["email", "telegram"], "points_credited": [], ...}
+    channels: Mapped[dict] = mapped_column(JSONType, default=dict, nullable=False)
+    # Order statuses that send an "order status changed" message; None: all of them.
+    order_statuses: Mapped[list | None] = mapped_column(JSONType)
+    quiet_hours: Mapped[bool] = mapped_column(default=False, nullable=False)
+    quiet_from: Mapped[int] = mapped_column(sa.SmallInteger, default=22, nullable=False)
+    quiet_to: Mapped[int] = mapped_column(sa.SmallInteger, default=9, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class TelegramLink(Model):
+    """The Telegram chat bound to a customer (one chat per customer, one customer per chat)."""
+
+    __tablename__ = "telegram_link"
+
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger, unique=True, nullable=False)
+    username: Mapped[str] = mapped_column(sa.String(100), default="", nullable=False)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class TelegramLinkToken(Model):
+    """A one-time token of the deep link t.me/<bot>?start=<token>; stored as its SHA-256, never in clear."""
+
+    __tablename__ = "telegram_link_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TelegramUpdateOffset(Model):
+    """The last update id read by the polling job (a single row), so no update is handled twice."""
+
+    __tablename__ = "telegram_update_offset"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_update_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)

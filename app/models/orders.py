@@ -157,6 +157,8 @@ class Order(Model):
     contact_email: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     contact_phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     delivery_address: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
+    # The saved address used at checkout, copied: editing the address book never changes a past order.
+    delivery_address_snapshot: Mapped[dict | None] = mapped_column(JSONType)
     comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
     due_date: Mapped[date | None] = mapped_column(sa.Date)
 

@@ -632,3 +632,31 @@ def delivery_addresses(company: Company) -> list[tuple[str, str]]:
     if company.postal_address:
         found.append(("Почтовый адрес", company.postal_address))
     return found
+
+
+def address_choices(company: Company) -> list[tuple[str, str, str]]:
+    """Checkout choices (key, label, address): the delivery addresses ("a<id>"), then the postal one ("postal")."""
+    found = [(f"a{a.id}", a.label, a.address) for a in company.addresses]
+    if company.postal_address:
+        found.append(("postal", "Почтовый адрес", company.postal_address))
+    return found
+
+
+def checkout_address(session: Session, *, customer: Customer, choice: str, company_id: str) -> tuple[str, dict]:
+    """The company address chosen at checkout ("company:<id>:<key>"): its text and the snapshot the order keeps.
+
+    Only for an order placed on behalf of that very company, by a member allowed to order for it.
+    """
+    try:
+        _, wanted_id, key = choice.split(":", 2)
+        wanted = int(wanted_id)
+    except ValueError:
+        raise ValidationError("Выберите адрес доставки.", field="address_id") from None
+    if str(wanted) != str(company_id or ""):
+        raise ValidationError("Адрес компании можно выбрать только для заказа от её имени.", field="address_id")
+    company = company_for_order(session, customer=customer, company_id=wanted)
+    entry = next(((label, text) for k, label, text in address_choices(company) if k == key), None) if company else None
+    if entry is None:
+        raise ValidationError("Выбранный адрес не найден — выберите другой.", field="address_id")
+    label, text = entry
+    return text, {"company_id": wanted, "label": label, "text": text}

@@ -1,22 +1,41 @@
-"""Notifications: what is queued in the outbox when something happens to a customer's order or account.
+"""Notifications: the events customers hear about, their settings, and queuing messages in the outbox.
 
 Messages are written to the outbox (`notification` table) in the same transaction as the event that
-caused them; a job delivers them later. Texts are rendered at delivery from `event` + `payload`.
+caused them; a job delivers them later (app/services/outbox.py). Texts are rendered at delivery from
+`event` + `payload` (app/services/messages.py). Which channels a customer gets is decided here, at
+queuing, from their settings; marketing consent is checked again at delivery.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.models import Channel, DeliveryMethod, Notification, OrderStatus
+from app.models import (
+    Channel,
+    Customer,
+    DeliveryMethod,
+    DeliveryState,
+    Notification,
+    NotificationPreferences,
+    OrderStatus,
+    TelegramLink,
+)
 from app.models.base import utcnow
+from app.services.errors import ValidationError
 
 ORDER_STATUS = "order_status"  # an order moved to another status
 ORDER_READY = "order_ready"  # ready for pickup, or handed to delivery
+TICKET_REPLY = "ticket_reply"  # staff answered a support ticket
+POINTS_CREDITED = "points_credited"  # bonus points credited
+POINTS_EXPIRING = "points_expiring"  # bonus points about to expire
+NEWSLETTER = "newsletter"  # news and promotions (marketing; queued by the CMS)
+TELEGRAM_LINKED = "telegram_linked"  # the bot confirms a linked chat (always sent)
+TELEGRAM_REPLY = "telegram_reply"  # the bot answers a chat that is not (or no longer) linked
 
 # Statuses a customer hears about (a new order is confirmed by the checkout page itself).
 NOTIFY_STATUSES = frozenset(
@@ -31,6 +50,159 @@ NOTIFY_STATUSES = frozenset(
         OrderStatus.refunded,
     }
 )
+
+EMAIL_AND_TELEGRAM = frozenset({Channel.email, Channel.telegram})
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """An event customers can be told about: its label in the settings, default channels, kind."""
+
+    name: str
+    label: str
+    default_channels: frozenset[Channel] = EMAIL_AND_TELEGRAM
+    configurable: bool = True  # offered in the profile's notification settings
+    marketing: bool = False  # needs marketing consent; carries the one-click unsubscribe link
+
+
+EVENTS: dict[str, EventInfo] = {}
+# Events that need the newsletter consent at delivery (unsubscribed meanwhile: the message is cancelled).
+MARKETING_EVENTS: set[str] = set()
+
+
+def register_event(
+    name: str,
+    label: str,
+    *,
+    default_channels: Iterable[Channel] = EMAIL_AND_TELEGRAM,
+    configurable: bool = True,
+    marketing: bool = False,
+) -> EventInfo:
+    info = EventInfo(name, label, frozenset(default_channels), configurable, marketing)
+    EVENTS[name] = info
+    if marketing:
+        MARKETING_EVENTS.add(name)
+    return info
+
+
+register_event(ORDER_STATUS, "Изменение статуса заказа")
+register_event(ORDER_READY, "Заказ готов к выдаче или отправлен")
+register_event(TICKET_REPLY, "Ответ службы поддержки")
+register_event(POINTS_CREDITED, "Начисление бонусных баллов", default_channels={Channel.telegram})
+register_event(POINTS_EXPIRING, "Скорое сгорание бонусных баллов")
+register_event(NEWSLETTER, "Новости и акции", default_channels={Channel.email}, configurable=False, marketing=True)
+register_event(TELEGRAM_LINKED, "Telegram подключён", default_channels={Channel.telegram}, configurable=False)
+register_event(TELEGRAM_REPLY, "Ответ бота", default_channels={Channel.telegram}, configurable=False)
+
+
+def configurable_events() -> list[EventInfo]:
+    return [info for info in EVENTS.values() if info.configurable]
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A customer's settings with the defaults filled in, and the linked Telegram chat (if any)."""
+
+    customer_id: int
+    channels: dict[str, frozenset[Channel]] = field(default_factory=dict)
+    order_statuses: frozenset[OrderStatus] = NOTIFY_STATUSES
+    quiet_hours: bool = False
+    quiet_from: int = 22
+    quiet_to: int = 9
+    telegram_chat_id: int | None = None
+    email: str = ""
+
+    def wants(self, event: str, channel: Channel) -> bool:
+        info = EVENTS.get(event)
+        chosen = self.channels.get(event, info.default_channels if info else frozenset({Channel.email}))
+        if channel not in chosen:
+            return False
+        return channel != Channel.telegram or self.telegram_chat_id is not None
+
+    def channels_for(self, event: str) -> list[Channel]:
+        return [channel for channel in Channel if self.wants(event, channel)]
+
+
+def _resolve(customer_id: int, row: NotificationPreferences | None, chat_id: int | None, email: str) -> Preferences:
+    stored = row.channels if row is not None else {}
+    channels = {}
+    for name, info in EVENTS.items():
+        if info.configurable and isinstance(stored.get(name), list):
+            channels[name] = frozenset(Channel(c) for c in stored[name] if c in Channel._value2member_map_)
+        else:
+            channels[name] = info.default_channels
+    statuses = NOTIFY_STATUSES
+    if row is not None and row.order_statuses is not None:
+        statuses = frozenset(OrderStatus(s) for s in row.order_statuses if s in OrderStatus._value2member_map_)
+    return Preferences(
+        customer_id=customer_id,
+        channels=channels,
+        order_statuses=statuses,
+        quiet_hours=row.quiet_hours if row is not None else False,
+        quiet_from=row.quiet_from if row is not None else 22,
+        quiet_to=row.quiet_to if row is not None else 9,
+        telegram_chat_id=chat_id,
+        email=email,
+    )
+
+
+def preferences_for(session: Session, customer_ids: Iterable[int]) -> dict[int, Preferences]:
+    """The settings of many customers with ONE query (for bulk status changes of thousands of orders)."""
+    ids = sorted({cid for cid in customer_ids if cid is not None})
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(Customer.id, Customer.email, NotificationPreferences, TelegramLink.chat_id)
+        .outerjoin(NotificationPreferences, NotificationPreferences.customer_id == Customer.id)
+        .outerjoin(TelegramLink, TelegramLink.customer_id == Customer.id)
+        .where(Customer.id.in_(ids))
+    ).all()
+    return {cid: _resolve(cid, prefs, chat_id, email) for cid, email, prefs, chat_id in rows}
+
+
+def preferences(session: Session, customer_id: int) -> Preferences:
+    return preferences_for(session, [customer_id]).get(customer_id) or Preferences(customer_id=customer_id)
+
+
+def save_preferences(
+    session: Session,
+    *,
+    customer_id: int,
+    channels: dict[str, Iterable[str]],
+    order_statuses: Iterable[str],
+    quiet_hours: bool = False,
+    quiet_from: int | str = 22,
+    quiet_to: int | str = 9,
+) -> NotificationPreferences:
+    """Store the customer's choices; ValidationError (nothing changed) for anything unknown."""
+    clean: dict[str, list[str]] = {}
+    for info in configurable_events():
+        values = set(channels.get(info.name, ()))
+        unknown = values - set(Channel._value2member_map_)
+        if unknown:
+            raise ValidationError("Неизвестный канал уведомлений.", field="channels")
+        clean[info.name] = [c.value for c in Channel if c.value in values]
+    statuses = set(order_statuses)
+    if statuses - {s.value for s in NOTIFY_STATUSES}:
+        raise ValidationError("Неизвестный статус заказа.", field="order_statuses")
+    try:
+        start, end = int(quiet_from), int(quiet_to)
+    except (TypeError, ValueError):
+        raise ValidationError("Тихие часы: укажите час от 0 до 23.", field="quiet_hours") from None
+    if not (0 <= start <= 23 and 0 <= end <= 23):
+        raise ValidationError("Тихие часы: укажите час от 0 до 23.", field="quiet_hours")
+    if quiet_hours and start == end:
+        raise ValidationError("Тихие часы: начало и конец не должны совпадать.", field="quiet_hours")
+    row = session.get(NotificationPreferences, customer_id)
+    if row is None:
+        row = NotificationPreferences(customer_id=customer_id)
+        session.add(row)
+    row.channels = clean
+    row.order_statuses = [s.value for s in OrderStatus if s.value in statuses]
+    row.quiet_hours = bool(quiet_hours)
+    row.quiet_from, row.quiet_to = start, end
+    session.flush()
+    return row
 
 
 @dataclass(frozen=True)
@@ -67,19 +239,78 @@ def event_for(change: StatusChange) -> str:
 
 
 def order_status_changed(session: Session, changes: Sequence[StatusChange]) -> int:
-    """Queue the messages for these status changes (set-based: one INSERT for any number of orders)."""
-    rows = [
-        {
-            "customer_id": change.customer_id,
-            "order_id": change.order_id,
-            "channel": Channel.email,
-            "event": event_for(change),
-            "recipient": change.email,
-            "payload": {"number": change.order_number, "old": change.old.value, "new": change.new.value},
-        }
-        for change in changes
-        if change.new in NOTIFY_STATUSES
-    ]
+    """Queue the messages for these status changes, by each customer's settings.
+
+    Set-based for mass changes: one query reads the settings of every customer of the batch, one
+    executemany INSERT queues the messages. Email goes to the order's contact address.
+    """
+    relevant = [change for change in changes if change.new in NOTIFY_STATUSES]
+    prefs = preferences_for(session, (change.customer_id for change in relevant))
+    rows = []
+    for change in relevant:
+        event = event_for(change)
+        settings = prefs.get(change.customer_id) or Preferences(customer_id=change.customer_id)
+        if event == ORDER_STATUS and change.new not in settings.order_statuses:
+            continue
+        payload = {"number": change.order_number, "old": change.old.value, "new": change.new.value}
+        for channel in settings.channels_for(event):
+            rows.append(
+                {
+                    "customer_id": change.customer_id,
+                    "order_id": change.order_id,
+                    "channel": channel,
+                    "event": event,
+                    "recipient": change.email if channel == Channel.email else "",
+                    "payload": payload,
+                }
+            )
+    return queue_many(session, rows)
+
+
+def notify(
+    session: Session,
+    *,
+    customer_id: int,
+    event: str,
+    payload: dict | None = None,
+    order_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> int:
+    """Queue an event for one customer on the channels they chose (tickets, bonus points, ...)."""
+    return notify_many(
+        session,
+        event,
+        [{"customer_id": customer_id, "payload": payload or {}, "order_id": order_id, "dedupe_key": dedupe_key}],
+    )
+
+
+def notify_many(session: Session, event: str, items: Sequence[dict]) -> int:
+    """Queue an event for many customers by their settings: one settings query, one INSERT.
+
+    Each item: customer_id, payload, and optionally order_id, dedupe_key (suffixed by the channel
+    for Telegram, so one key covers both channels). Email goes to the customer's account address.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown notification event {event!r}; register it with register_event()")
+    prefs = preferences_for(session, (item["customer_id"] for item in items))
+    rows = []
+    for item in items:
+        settings = prefs.get(item["customer_id"])
+        if settings is None:
+            continue
+        for channel in settings.channels_for(event):
+            key = item.get("dedupe_key")
+            rows.append(
+                {
+                    "customer_id": item["customer_id"],
+                    "order_id": item.get("order_id"),
+                    "channel": channel,
+                    "event": event,
+                    "recipient": settings.email if channel == Channel.email else "",
+                    "payload": item.get("payload") or {},
+                    "dedupe_key": f"{key}:tg" if key and channel == Channel.telegram else key,
+                }
+            )
     return queue_many(session, rows)
 
 
@@ -110,9 +341,31 @@ def queue(
 
 
 def queue_many(session: Session, rows: Iterable[dict]) -> int:
-    """Queue many messages with one executemany INSERT; each row holds Notification column values."""
+    """Queue many messages with one executemany INSERT; each row holds Notification column values.
+
+    A row whose dedupe_key is already queued is skipped (a newsletter queued twice reaches nobody twice).
+    """
     moment = utcnow()
-    batch = [{"payload": {}, "recipient": "", "created_at": moment, "next_attempt_at": moment} | row for row in rows]
+    batch = [
+        {
+            "payload": {},
+            "recipient": "",
+            "created_at": moment,
+            "next_attempt_at": moment,
+            "order_id": None,
+            "customer_id": None,
+            "dedupe_key": None,
+            "subject": "",
+            "body_text": "",
+            "last_error": "",
+            "attempts": 0,
+            "state": DeliveryState.pending,
+        }
+        | row
+        for row in rows
+    ]
     if batch:
-        session.execute(sa.insert(Notification), batch)
+        dialect = session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
+        session.execute(insert.on_conflict_do_nothing(index_elements=["dedupe_key"]), batch)
     return len(batch)

@@ -175,6 +175,8 @@ class CheckoutData:
     comment: str = ""
     promo_code: str = ""
     company_id: str = ""  # "" = лично; else the company the order is placed for
+    # The address used, as saved with the order (see app/services/addresses.py checkout_address).
+    address_snapshot: dict | None = None
 
 
 def delivery_price(delivery: DeliveryMethod, goods_total: Decimal) -> Decimal:
@@ -344,6 +346,7 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
         contact_email=data.contact_email.strip().lower()[:255],
         contact_phone=phone,
         delivery_address="" if delivery == DeliveryMethod.pickup else data.delivery_address.strip(),
+        delivery_address_snapshot=None if delivery == DeliveryMethod.pickup else data.address_snapshot,
         comment=data.comment.strip(),
         promo_code_id=found_promo.id if found_promo else None,
         promo_code_text=found_promo.code if found_promo else "",

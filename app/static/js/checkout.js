@@ -1,33 +1,44 @@
-// Checkout: ordering for a company switches payment to bank transfer by invoice and offers its addresses.
+// Checkout: ordering for a company switches payment to invoice and shows its addresses; the address block
+// appears only for delivery, and the new-address fields only when "Новый адрес" is chosen.
 (function () {
   "use strict";
-  const select = document.getElementById("company_id");
-  const address = document.getElementById("delivery_address");
-  const blocks = document.querySelectorAll(".company-addresses");
+  const form = document.getElementById("checkout-form");
+  if (!form) return;
+  const company = document.getElementById("company_id");
+  const block = document.getElementById("address-block");
+  const fresh = document.getElementById("new-address");
 
-  function showAddresses() {
-    const chosen = select ? select.value : "";
-    blocks.forEach((block) => { block.hidden = block.dataset.company !== chosen; });
+  function update() {
+    const chosenCompany = company ? company.value : "";
+    form.querySelectorAll(".company-addresses").forEach((group) => {
+      const visible = group.dataset.company === chosenCompany;
+      group.hidden = !visible;
+      if (!visible) {
+        group.querySelectorAll("input:checked").forEach((input) => { input.checked = false; });
+      }
+    });
+    if (block) {
+      const delivery = form.querySelector("input[name=delivery_method]:checked");
+      block.classList.toggle("d-none", !delivery || delivery.value === "pickup");
+    }
+    if (fresh) {
+      const chosen = form.querySelector("input[name=address_id]:checked");
+      const hiddenNew = form.querySelector("input[type=hidden][name=address_id]");
+      fresh.classList.toggle("d-none", !hiddenNew && (!chosen || chosen.value !== "new"));
+    }
   }
 
-  if (select) {
-    select.addEventListener("change", () => {
-      if (select.value) {
+  if (company) {
+    company.addEventListener("change", () => {
+      if (company.value) {
         const invoice = document.getElementById("payment-invoice");
         if (invoice) invoice.checked = true;
       }
-      showAddresses();
+      update();
     });
   }
-  document.querySelectorAll(".js-fill-address").forEach((button) => {
-    button.addEventListener("click", () => {
-      if (!address) return;
-      address.value = button.dataset.address;
-      const courier = document.getElementById("delivery-courier");
-      const pickup = document.getElementById("delivery-pickup");
-      if (courier && pickup && pickup.checked) courier.checked = true;
-      address.focus();
-    });
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "delivery_method" || event.target.name === "address_id") update();
   });
-  showAddresses();
+  update();
 })();

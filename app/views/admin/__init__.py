@@ -67,6 +67,7 @@ def init_admin(app: Flask) -> None:
         VatRateView,
     )
     from app.views.admin.customers import CustomerView
+    from app.views.admin.notifications import NewsletterConsentView, NotificationView, SubscriberView
     from app.views.admin.orders import OrderView
     from app.views.admin.promo import PromoCodeView
 
@@ -136,3 +137,12 @@ def init_admin(app: Flask) -> None:
         from app.views.admin.companies import CompanyView
 
         add(CompanyView, "CompanyView", label="Компании", icon="fa-building", category="Customers")
+        add(NotificationView, "NotificationView", label="Уведомления", icon="fa-envelope", category="Customers")
+        add(SubscriberView, "SubscriberView", label="Подписчики рассылки", icon="fa-newspaper-o", category="Customers")
+        add(
+            NewsletterConsentView,
+            "NewsletterConsentView",
+            label="История согласий",
+            icon="fa-history",
+            category="Customers",
+        )

@@ -52,6 +52,21 @@ VIEW_CATEGORY["CompanyView"] = "Customers"
 for _role in ("Manager", "Operator", "Accountant", "Support"):
     ROLE_GRANTS[_role]["CompanyView"] = "r"
 ROLE_EXTRAS["Manager"] += [("CompanyView", "can_review"), ("CompanyView", "can_edit_requisites")]
+# Notifications and newsletter: the outbox for those who answer customers, subscribers for marketing.
+VIEW_CATEGORY.update(
+    {"NotificationView": "Customers", "SubscriberView": "Customers", "NewsletterConsentView": "Customers"}
+)
+NEWSLETTER_VIEWS = {"SubscriberView": "r", "NewsletterConsentView": "r"}
+ROLE_GRANTS["Manager"].update({"NotificationView": "r", **NEWSLETTER_VIEWS})
+ROLE_GRANTS["Support"].update({"NotificationView": "r"})
+ROLE_GRANTS["ContentEditor"].update(NEWSLETTER_VIEWS)
+ROLE_EXTRAS["Manager"] += [
+    ("NotificationView", "can_resend"),
+    ("SubscriberView", "can_export"),
+    ("SubscriberView", "can_unsubscribe"),
+]
+ROLE_EXTRAS.setdefault("Support", []).append(("NotificationView", "can_resend"))
+ROLE_EXTRAS.setdefault("ContentEditor", []).append(("SubscriberView", "can_export"))
 
 STAFF_ROLES = ("Admin", "Manager", "Operator", "Accountant", "ContentEditor", "Support")
 

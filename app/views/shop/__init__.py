@@ -6,7 +6,10 @@ from flask import Flask, g, render_template, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_security import Security, SQLAlchemyUserDatastore, current_user
+from flask_security.forms import RegisterFormV2
 from flask_security.mail_util import MailUtil
+from flask_security.signals import user_registered
+from wtforms import BooleanField
 
 from app.extensions import babel, csrf, db
 from app.models import Customer, CustomerRole, utcnow
@@ -28,14 +31,29 @@ class ShopMailUtil(MailUtil):
         mail.send_email(to=to, subject=str(subject), text=body or "", html=html)
 
 
+class ShopRegisterForm(RegisterFormV2):
+    """Registration with the marketing consent checkbox (off unless ticked)."""
+
+    newsletter_subscribed = BooleanField("Получать новости и акции", default=False)
+
+
+def _record_registration_consent(_app, user, **_kwargs) -> None:  # noqa: ANN001
+    from app.services import newsletter
+
+    newsletter.record_registration(db.session, user)
+
+
 def init_shop(app: Flask) -> None:
-    from app.views.shop import account, cart, catalog, checkout, companies, files, projects
+    from app.views.shop import account, bot, cart, catalog, checkout, companies, files, profile, projects
 
     babel.init_app(app, locale_selector=lambda: "ru_RU", timezone_selector=lambda: app.config["SHOP_TIMEZONE"])
     csrf.init_app(app)
     app.config["SECURITY_DATETIME_FACTORY"] = utcnow  # aware UTC, like every timestamp we store
     datastore = SQLAlchemyUserDatastore(db, Customer, CustomerRole)
-    app.extensions["shop_security"] = Security(app, datastore, mail_util_cls=ShopMailUtil)
+    app.extensions["shop_security"] = Security(
+        app, datastore, mail_util_cls=ShopMailUtil, register_form=ShopRegisterForm
+    )
+    user_registered.connect(_record_registration_consent, app)
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -51,7 +69,7 @@ def init_shop(app: Flask) -> None:
             error_message="Слишком много попыток. Подождите минуту и попробуйте снова.",
         )(app.view_functions[endpoint])
 
-    for module in (catalog, cart, checkout, account, files, companies, projects):
+    for module in (catalog, cart, checkout, account, files, companies, projects, profile, bot):
         app.register_blueprint(module.bp)
     register_template_filters(app)
     add_security_headers(app, SHOP_CSP)

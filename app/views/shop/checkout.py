@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import DeliveryMethod, PaymentMethod
-from app.services import companies, orders
-from app.services.errors import DomainError
+from app.services import addresses, companies, orders
+from app.services.errors import DomainError, ValidationError
 from app.views.shop.helpers import current_cart
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -27,7 +27,9 @@ FIELDS = (
     "promo_code",
     "checkout_token",
     "company_id",
+    "address_id",
 )
+NEW_ADDRESS_FIELDS = ("label", "city", "street", "house", "flat", "postcode", "comment")
 
 
 def _render(form: dict, error: str | None = None, error_field: str | None = None, status: int = 200):
@@ -62,7 +64,7 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
         "shop/checkout.html",
         memberships=memberships,
         orderable=orderable,
-        company_addresses={m.company_id: companies.delivery_addresses(m.company) for m in memberships},
+        company_addresses={m.company_id: companies.address_choices(m.company) for m in memberships},
         form=form,
         priced=priced,
         error=error,
@@ -70,6 +72,7 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
         promo_error=promo_error,
         deliveries=list(DeliveryMethod),
         payments=list(PaymentMethod),
+        addresses=addresses.addresses_of(db.session, current_user.id),
     ), status
 
 
@@ -94,13 +97,49 @@ def show():
     if wanted.isdigit() and int(wanted) in {c.id for c in companies.ordering_companies(db.session, current_user.id)}:
         form["company_id"] = wanted
         form["payment_method"] = PaymentMethod.invoice.value
+    primary = addresses.primary_address(db.session, current_user.id)
+    form["address_id"] = str(primary.id) if primary else "new"
+    form["save_address"] = "1"
     return _render(form)
+
+
+def _new_address_form() -> dict:
+    return {f"addr_{name}": request.form.get(f"addr_{name}", "").strip() for name in NEW_ADDRESS_FIELDS} | {
+        "save_address": request.form.get("save_address", "")
+    }
+
+
+def _choose_address(form: dict, data: orders.CheckoutData) -> None:
+    """A saved address or a new one (saved to the book when asked): the order keeps a snapshot of it."""
+    if data.delivery_method == DeliveryMethod.pickup.value or not form.get("address_id"):
+        return
+    if form["address_id"].startswith("company:"):
+        data.delivery_address, data.address_snapshot = companies.checkout_address(
+            db.session, customer=current_user, choice=form["address_id"], company_id=form.get("company_id", "")
+        )
+        return
+    new = addresses.AddressData.from_form(request.form, prefix="addr_")
+    new.recipient_name = new.recipient_name or form["contact_name"]
+    new.phone = new.phone or form["contact_phone"]
+    try:
+        chosen = addresses.checkout_address(
+            db.session,
+            customer_id=current_user.id,
+            address_id=form["address_id"],
+            new=new,
+            save=bool(form.get("save_address")),
+        )
+    except ValidationError as exc:
+        field = exc.field if exc.field in ("address_id", "phone") else f"addr_{exc.field}"
+        raise ValidationError(exc.message, field="contact_phone" if field == "phone" else field) from None
+    data.delivery_address = chosen.text
+    data.address_snapshot = chosen.snapshot
 
 
 @bp.post("/")
 @auth_required()
 def submit():
-    form = {name: request.form.get(name, "").strip() for name in FIELDS}
+    form = {name: request.form.get(name, "").strip() for name in FIELDS} | _new_address_form()
     if request.form.get("action") == "apply_promo":
         return _render(form)
     cart = current_cart()
@@ -110,8 +149,9 @@ def submit():
     if cart is None or not cart.items:
         flash("Корзина пуста — выберите товар в каталоге.", "info")
         return redirect(url_for("cart.show"))
-    data = orders.CheckoutData(**form)
+    data = orders.CheckoutData(**{name: form[name] for name in FIELDS if name != "address_id"})
     try:
+        _choose_address(form, data)
         order = orders.place_order(db.session, customer=current_user, cart=cart, data=data)
         if not current_user.full_name:
             current_user.full_name = order.contact_name

@@ -27,7 +27,7 @@ def _add_card(client, catalog, data=None, names=()):
     return client.post("/product/vizitki-standart", data=form, content_type="multipart/form-data")
 
 
-def _checkout(client, company_id="", payment="invoice"):
+def _checkout(client, company_id="", payment="invoice", **extra):
     page = client.get("/checkout/").get_data(as_text=True)
     token = re.search(r'name="checkout_token" value="([^"]+)"', page).group(1)
     return client.post(
@@ -40,7 +40,8 @@ def _checkout(client, company_id="", payment="invoice"):
             "payment_method": payment,
             "checkout_token": token,
             "company_id": str(company_id),
-        },
+        }
+        | extra,
     )
 
 
@@ -269,10 +270,19 @@ def test_ordering_for_the_company_defaults_to_invoice_and_offers_its_addresses(
     page = client.get(f"/checkout/?company={company.id}").get_data(as_text=True)
     assert re.search(rf'<option value="{company.id}"\s+selected', page)
     assert re.search(r'id="payment-invoice" value="invoice" checked', page)
-    assert 'data-address="Москва, ул. Складская, д. 1"' in page
-    assert _checkout(client, company.id).status_code == 302
+    address = re.search(r'value="(company:%d:a\d+)"' % company.id, page).group(1)
+    assert "Склад:</span> Москва, ул. Складская, д. 1" in page
+    # A company address only for an order on behalf of that company.
+    refused = _checkout(client, "", delivery_method="courier", address_id=address)
+    assert refused.status_code == 400
+    assert "только для заказа от её имени" in refused.get_data(as_text=True)
+    assert _checkout(client, company.id, delivery_method="courier", address_id=address).status_code == 302
     order = db_session.scalar(sa.select(Order))
     assert order.company_id == company.id and order.payment_method.value == "invoice"
+    assert order.delivery_address == "Москва, ул. Складская, д. 1"
+    assert order.delivery_address_snapshot == {
+        "company_id": company.id, "label": "Склад", "text": "Москва, ул. Складская, д. 1"
+    }
     assert "от имени" in client.get(f"/account/orders/{order.number}").get_data(as_text=True)
 
 

@@ -1,0 +1,135 @@
+"""Scheduled jobs (APScheduler 3): each a thin call into a service in an app context, also runnable by hand.
+
+`flask scheduler` runs them in one process; a PostgreSQL advisory lock (a file lock on SQLite) makes
+a second scheduler process wait, so no job ever runs twice at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_lock key of the scheduler ("printshop" in a bigint).
+SCHEDULER_LOCK_KEY = 0x7072696E7473686F
+
+
+def deliver_notifications(app: Flask) -> str:
+    """One pass over the notification outbox."""
+    from app.services import outbox
+
+    with app.app_context():
+        report = outbox.deliver_due(db.session)
+        db.session.remove()
+    if report.handled:
+        log.info("Outbox: %s", report)
+    return str(report)
+
+
+def poll_telegram(app: Flask) -> int:
+    """Read the bot's new updates (/start <token>, /stop) when the bot runs in polling mode."""
+    from app.services import telegram
+
+    with app.app_context():
+        try:
+            handled = telegram.poll_updates(db.session)
+            db.session.commit()
+        except telegram.TelegramError as exc:
+            db.session.rollback()
+            log.warning("Telegram polling failed: %s", exc)
+            handled = 0
+        finally:
+            db.session.remove()
+    return handled
+
+
+def telegram_polling_enabled(app: Flask) -> bool:
+    return app.config.get("TELEGRAM_MODE") == "polling" and bool(app.config.get("TELEGRAM_BOT_TOKEN"))
+
+
+def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APScheduler scheduler
+    """Add every job with a stable id; returns the ids."""
+    start = datetime.now(UTC)  # aware: a naive start time is silently "missed" by APScheduler 3
+    common = {"replace_existing": True, "max_instances": 1, "coalesce": True, "next_run_time": start, "args": [app]}
+    scheduler.add_job(
+        deliver_notifications,
+        "interval",
+        seconds=app.config["NOTIFICATION_SEND_INTERVAL"],
+        id="deliver_notifications",
+        name="Доставка уведомлений",
+        **common,
+    )
+    ids = ["deliver_notifications"]
+    if telegram_polling_enabled(app):
+        scheduler.add_job(
+            poll_telegram,
+            "interval",
+            seconds=app.config["TELEGRAM_POLL_INTERVAL"],
+            id="poll_telegram",
+            name="Обновления Telegram-бота",
+            **common,
+        )
+        ids.append("poll_telegram")
+    return ids
+
+
+@contextmanager
+def scheduler_lock(app: Flask, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the scheduler lock for the block; yields False when `wait` is off and another process holds it."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            if wait:
+                conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY})
+                got = True
+            else:
+                got = bool(
+                    conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}).scalar()
+                )
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEDULER_LOCK_KEY})
+                    conn.commit()
+        return
+    path = Path(app.instance_path) / "scheduler.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            got = True
+        except BlockingIOError:
+            got = False
+        try:
+            yield got
+        finally:
+            if got:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_scheduler(app: Flask) -> None:
+    """Run every job until interrupted, as the only scheduler (waits for the lock if another one runs)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    log.info("Scheduler: waiting for the scheduler lock")
+    with scheduler_lock(app):
+        scheduler = BlockingScheduler(timezone=UTC)
+        ids = register_jobs(scheduler, app)
+        log.info("Scheduler: running %s", ", ".join(ids))
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            scheduler.shutdown(wait=False)

@@ -1,0 +1,98 @@
+"""The customer's profile: delivery addresses (exactly one primary) and the history of newsletter consent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Model, UTCDateTime, enum_column, utcnow
+from app.models.customers import Customer
+from app.models.orders import LabelledEnum
+
+
+class Address(Model):
+    """A saved delivery address. At most one primary per customer is guaranteed by a partial unique index."""
+
+    __tablename__ = "address"
+    __table_args__ = (
+        sa.Index(
+            "uq_address_one_primary",
+            "customer_id",
+            unique=True,
+            sqlite_where=sa.text("is_primary"),
+            postgresql_where=sa.text("is_primary"),
+        ),
+        sa.CheckConstraint("postcode = '' OR length(postcode) = 6", name="postcode_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(40), default="", nullable=False)
+    recipient_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    city: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    street: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    house: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    flat: Mapped[str] = mapped_column(sa.String(20), default="", nullable=False)
+    postcode: Mapped[str] = mapped_column(sa.String(6), default="", nullable=False)
+    comment: Mapped[str] = mapped_column(sa.String(500), default="", nullable=False)
+    is_primary: Mapped[bool] = mapped_column(default=False, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    @property
+    def one_line(self) -> str:
+        """The address as a courier reads it: postcode, city, street, house, flat."""
+        parts = [self.postcode, self.city, self.street, f"д. {self.house}"]
+        if self.flat:
+            parts.append(f"кв./офис {self.flat}" if self.flat[0].isdigit() else self.flat)
+        return ", ".join(p for p in parts if p)
+
+    def snapshot(self) -> dict:
+        """What an order keeps of the address, so later edits of the address book never change it."""
+        return {
+            "address_id": self.id,
+            "label": self.label,
+            "recipient_name": self.recipient_name,
+            "phone": self.phone,
+            "city": self.city,
+            "street": self.street,
+            "house": self.house,
+            "flat": self.flat,
+            "postcode": self.postcode,
+            "comment": self.comment,
+        }
+
+
+class ConsentSource(LabelledEnum):
+    profile = "profile"
+    registration = "registration"
+    unsubscribe_link = "unsubscribe_link"
+    staff = "staff"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "profile": "Профиль",
+            "registration": "Регистрация",
+            "unsubscribe_link": "Ссылка «Отписаться»",
+            "staff": "Сотрудник",
+        }
+
+
+class NewsletterConsent(Model):
+    """Append-only: every change of the marketing consent, when, on or off, and where it came from."""
+
+    __tablename__ = "newsletter_consent"
+    __table_args__ = (sa.Index("ix_newsletter_consent_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    subscribed: Mapped[bool] = mapped_column(nullable=False)
+    source: Mapped[ConsentSource] = mapped_column(enum_column(ConsentSource, "consent_source"), nullable=False)
+    actor: Mapped[str] = mapped_column(sa.String(200), default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+    customer: Mapped[Customer] = relationship()

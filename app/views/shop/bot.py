@@ -1,0 +1,58 @@
+"""Endpoints reached without a login: the Telegram webhook (authenticated by its secret) and one-click unsubscribe."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from app.extensions import csrf, db
+from app.services import newsletter, telegram
+from app.services.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("bot", __name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def _authorised(path_secret: str | None) -> bool:
+    """The webhook secret must match in the path and/or the header; every secret that is sent must match."""
+    secret = current_app.config.get("TELEGRAM_WEBHOOK_SECRET") or ""
+    header = request.headers.get(SECRET_HEADER)
+    given = [value for value in (path_secret, header) if value is not None]
+    return bool(secret) and bool(given) and all(hmac.compare_digest(value, secret) for value in given)
+
+
+@bp.post("/telegram/webhook")
+@bp.post("/telegram/webhook/<path_secret>")
+@csrf.exempt
+def telegram_webhook(path_secret: str | None = None):
+    if current_app.config.get("TELEGRAM_MODE") != "webhook":
+        abort(404)
+    if not _authorised(path_secret):
+        abort(403)
+    update = request.get_json(silent=True)
+    if not isinstance(update, dict):
+        abort(400)
+    outcome = telegram.handle_update(db.session, update)
+    db.session.commit()
+    log.info("Telegram update %s: %s", update.get("update_id"), outcome)
+    return jsonify(ok=True)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token: str):
+    """One click from the email (GET), or the mail client's List-Unsubscribe-Post (POST): no login needed."""
+    try:
+        customer = newsletter.unsubscribe_by_token(db.session, token)
+    except NotFound as exc:
+        db.session.rollback()
+        return render_template("shop/unsubscribe.html", error=exc.message), 404
+    db.session.commit()
+    if request.method == "POST":
+        return "Вы отписались от рассылки.", 200, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("shop/unsubscribe.html", email=customer.email)

@@ -1,0 +1,79 @@
+"""In a real browser: the customer adds two addresses, switches the primary, toggles the newsletter (fetch)."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.models import Address, ConsentSource
+from app.services import newsletter
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def add_address(page, live_server: str, **fields: str) -> None:  # noqa: ANN001
+    page.get_by_test_id("add-address").click()
+    page.wait_for_url(re.compile(r"/account/addresses/new$"))
+    for name, value in fields.items():
+        page.locator(f"#{name}").fill(value)
+    page.get_by_role("button", name="Сохранить").click()
+    page.wait_for_url(re.compile(r"/account/profile"))
+
+
+def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_session, customer):
+    page.set_default_timeout(10000)
+    page.goto(f"{live_server}/account/login")
+    page.get_by_label("Email адрес").fill(customer.email)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    page.get_by_role("link", name="Профиль").click()
+    page.wait_for_url(re.compile(r"/account/profile$"))
+    assert page.get_by_test_id("addresses-empty").is_visible()
+
+    add_address(page, live_server, label="Дом", city="Москва", street="ул. Тверская", house="7")
+    # A mistake first: the form says what is wrong and keeps the input.
+    page.get_by_test_id("add-address").click()
+    page.locator("#label").fill("Работа")
+    page.locator("#city").fill("Москва")
+    page.locator("#street").fill("Ленинский проспект")
+    page.locator("#house").fill("30")
+    page.get_by_label("Индекс").fill("1190")
+    page.get_by_role("button", name="Сохранить").click()
+    assert page.locator("#address-error").inner_text() == "Индекс — 6 цифр, например 101000."
+    page.get_by_label("Индекс").fill("119071")
+    page.get_by_role("button", name="Сохранить").click()
+    page.wait_for_url(re.compile(r"/account/profile"))
+
+    cards = page.get_by_test_id("address-card")
+    assert cards.count() == 2
+    primary = page.locator("[data-testid=address-card]:has([data-testid=primary-badge])")
+    assert "Дом" in primary.inner_text()
+    page.locator("[data-testid=address-card]", has_text="Работа").get_by_role("button", name="Сделать основным").click()
+    page.wait_for_url(re.compile(r"/account/profile"))
+    assert "Работа" in page.locator("[data-testid=address-card]:has([data-testid=primary-badge])").inner_text()
+    db_session.expire_all()
+    rows = db_session.execute(sa.select(Address.label, Address.is_primary).order_by(Address.id)).all()
+    assert rows == [("Дом", False), ("Работа", True)]
+
+    switch = page.get_by_label("Получать новости и акции")
+    assert not switch.is_checked()
+    assert not page.locator("#newsletter-save").is_visible()  # with JS the switch saves itself
+    url_before = page.url
+    switch.check()
+    page.wait_for_function("() => document.getElementById('newsletter-status').textContent.includes('подписаны')")
+    assert page.url == url_before  # no page reload
+    switch.uncheck()
+    page.wait_for_function("() => document.getElementById('newsletter-status').textContent.includes('отписались')")
+    switch.check()
+    page.wait_for_function("() => document.getElementById('newsletter-status').textContent.includes('подписаны')")
+    page.reload()
+    assert page.get_by_label("Получать новости и акции").is_checked()
+    db_session.expire_all()
+    assert [(h.subscribed, h.source) for h in newsletter.history(db_session, customer.id)] == [
+        (True, ConsentSource.profile),
+        (False, ConsentSource.profile),
+        (True, ConsentSource.profile),
+    ]
+    # The only console error: the refused address form answered 400, as it should.
+    assert [e for e in page.js_errors if "status of 400" not in e] == []
