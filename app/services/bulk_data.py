@@ -666,8 +666,9 @@ def generate(
     played through the status state machine up to now. Rows go in by COPY on PostgreSQL (or Core
     executemany elsewhere, or when `method="insert"`), committed every BATCH_ORDERS orders; with
     COPY a background thread writes one batch while the next is generated.
-    Repeatable for a seed on a given backend (on SQLite some draws are repeated, see below); running
-    it again adds new customers and orders. A failure keeps the batches already committed, each whole.
+    Repeatable for a seed, backend and moment (the day counts and statuses depend on the current time,
+    and on SQLite some draws are repeated, see below); running it again adds new customers and orders.
+    A failure keeps the batches already committed, each whole.
     """
     _validate(customers, orders, days)
     started = time.perf_counter()
