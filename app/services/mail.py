@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 from email.message import EmailMessage
@@ -10,6 +11,11 @@ from email.utils import formataddr, make_msgid, parseaddr
 from flask import current_app
 
 log = logging.getLogger(__name__)
+
+# Python 3.11 drops the space between RFC 2047 encoded words when it folds a long Cyrillic header
+# ("Приглашение в компанию«…»"); headers are therefore not folded (998 is RFC 5322's line limit) and the
+# bodies go as quoted-printable, which keeps their own lines short.
+POLICY = email.policy.default.clone(max_line_length=998)
 
 
 class MailError(Exception):
@@ -29,7 +35,7 @@ def build_message(
     sender: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     name, address = parseaddr(sender or current_app.config["MAIL_DEFAULT_SENDER"])
     msg["From"] = formataddr((name, address))
     msg["To"] = to
@@ -37,9 +43,9 @@ def build_message(
     msg["Message-ID"] = make_msgid(domain=address.split("@")[-1] or "printshop.local")
     for key, value in (headers or {}).items():
         msg[key] = value
-    msg.set_content(text)
+    msg.set_content(text, cte="quoted-printable")
     if html:
-        msg.add_alternative(html, subtype="html")
+        msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return msg
 
 

@@ -276,3 +276,40 @@ def test_quiet_hours_hold_telegram_until_morning():
     assert outbox.in_quiet_hours(early, 22, 9) == datetime(2026, 11, 27, 9, 0, tzinfo=msk).astimezone(UTC)
     assert outbox.in_quiet_hours(datetime(2026, 11, 27, 12, 0, tzinfo=msk), 22, 9) is None
     assert outbox.in_quiet_hours(datetime(2026, 11, 27, 14, 0, tzinfo=msk), 13, 15) is not None
+
+
+def test_company_invitation_arrives_with_its_link(db_session, customer, smtp_server):
+    from app.services import companies
+    from tests.factories import make_company
+
+    company = make_company(db_session, customer)
+    invite = companies.invite(db_session, company, email="colleague@example.ru", role="buyer", by=customer)
+    db_session.commit()
+    report = outbox.deliver_due(db_session)
+    assert report.sent == 1
+    [message] = smtp_server.messages
+    assert message["To"] == "colleague@example.ru"
+    assert message["Subject"] == f"Приглашение в компанию «{company.short_name}»"
+    text = smtp_server.mailbox.body(message)
+    assert companies.invite_url(invite) in text and "роль: Закупщик" in text
+    assert companies.invite_url(invite) in smtp_server.mailbox.body(message, "html")
+
+
+def test_long_cyrillic_subjects_keep_their_spaces():
+    import email as email_lib
+
+    from app.services.mail import build_message
+
+    subject = "Заказ 2026-000123: «Готов к выдаче» — приходите в офис на Тверской улице, дом 7, строение 2"
+    message = build_message(
+        to="a@example.ru",
+        subject=subject,
+        text="Текст " * 40,
+        html="<p>Текст</p>",
+        sender="Печатный двор <shop@example.ru>",
+    )
+    raw = message.as_bytes()
+    assert max(len(line) for line in raw.split(b"\n")) <= 998
+    parsed = email_lib.message_from_bytes(raw, policy=email_lib.policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed.get_body(("plain",)).get_content().strip() == ("Текст " * 40).strip()

@@ -281,7 +281,9 @@ def test_ordering_for_the_company_defaults_to_invoice_and_offers_its_addresses(
     assert order.company_id == company.id and order.payment_method.value == "invoice"
     assert order.delivery_address == "Москва, ул. Складская, д. 1"
     assert order.delivery_address_snapshot == {
-        "company_id": company.id, "label": "Склад", "text": "Москва, ул. Складская, д. 1"
+        "company_id": company.id,
+        "label": "Склад",
+        "text": "Москва, ул. Складская, д. 1",
     }
     assert "от имени" in client.get(f"/account/orders/{order.number}").get_data(as_text=True)
 
