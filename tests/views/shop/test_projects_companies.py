@@ -270,7 +270,7 @@ def test_ordering_for_the_company_defaults_to_invoice_and_offers_its_addresses(
     page = client.get(f"/checkout/?company={company.id}").get_data(as_text=True)
     assert re.search(rf'<option value="{company.id}"\s+selected', page)
     assert re.search(r'id="payment-invoice" value="invoice" checked', page)
-    address = re.search(r'value="(company:%d:a\d+)"' % company.id, page).group(1)
+    address = re.search(rf'value="(company:{company.id}:a\d+)"', page).group(1)
     assert "Склад:</span> Москва, ул. Складская, д. 1" in page
     # A company address only for an order on behalf of that company.
     refused = _checkout(client, "", delivery_method="courier", address_id=address)
