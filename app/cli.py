@@ -22,16 +22,33 @@ def seed_demo() -> None:
     click.echo(report)
 
 
+class WholeNumber(click.ParamType):
+    """An integer, refused with a Russian message."""
+
+    name = "число"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            self.fail(f"нужно целое число, а не {value!r}.", param, ctx)
+
+
 @seed_cli.command("bulk")
-@click.option("--customers", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--orders", "orders_count", type=click.IntRange(min=0), default=10000, show_default=True)
-@click.option("--days", type=click.IntRange(min=1, max=3650), default=730, show_default=True)
-@click.option("--seed", "random_seed", type=int, default=1, show_default=True, help="Random seed (repeatable data).")
+@click.option("--customers", type=WholeNumber(), default=1000, show_default=True)
+@click.option("--orders", "orders_count", type=WholeNumber(), default=10000, show_default=True)
+@click.option("--days", type=WholeNumber(), default=730, show_default=True)
+@click.option("--seed", "random_seed", type=WholeNumber(), default=1, show_default=True, help="Random seed.")
 def seed_bulk(customers: int, orders_count: int, days: int, random_seed: int) -> None:
     """Many customers and orders over `days` days, inserted in bulk (for benchmarks and reports)."""
     from app.services import bulk_data
+    from app.services.errors import DomainError
 
-    result = bulk_data.generate(db.session, customers=customers, orders=orders_count, days=days, seed=random_seed)
+    try:
+        result = bulk_data.generate(db.session, customers=customers, orders=orders_count, days=days, seed=random_seed)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.UsageError(exc.message) from None
     click.echo(result)
 
 

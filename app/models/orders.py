@@ -124,12 +124,13 @@ class OrderNumberCounter(Model):
 
 class Order(Model):
     __tablename__ = "orders"
+    # The sums are compared rounded to kopecks: SQLite keeps NUMERIC as binary floats.
     __table_args__ = (
         sa.CheckConstraint("goods_total >= 0", name="goods_total_non_negative"),
         sa.CheckConstraint("discount_total >= 0 AND discount_total <= goods_total", name="discount_range"),
-        sa.CheckConstraint("total = goods_total - discount_total", name="total_consistent"),
+        sa.CheckConstraint("round(total - goods_total + discount_total, 2) = 0", name="total_consistent"),
         sa.CheckConstraint("points_paid >= 0 AND points_paid <= total", name="points_range"),
-        sa.CheckConstraint("amount_due = total - points_paid", name="amount_due_consistent"),
+        sa.CheckConstraint("round(amount_due - total + points_paid, 2) = 0", name="amount_due_consistent"),
         sa.Index("ix_order_status_created", "status", "created_at"),
         sa.Index("ix_order_created_at", "created_at"),
         sa.Index("ix_order_contact_email", "contact_email"),
@@ -213,8 +214,8 @@ class OrderLine(Model):
         sa.UniqueConstraint("order_id", "position", name="uq_order_line_order_position"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("discount >= 0 AND discount <= gross_amount", name="discount_range"),
-        sa.CheckConstraint("total = gross_amount - discount", name="total_consistent"),
-        sa.CheckConstraint("net_amount + vat_amount = total", name="vat_consistent"),
+        sa.CheckConstraint("round(total - gross_amount + discount, 2) = 0", name="total_consistent"),
+        sa.CheckConstraint("round(net_amount + vat_amount - total, 2) = 0", name="vat_consistent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

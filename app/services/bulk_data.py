@@ -63,8 +63,13 @@ DAY = 86400.0
 PROMO_SHARE = 0.15
 BULK_PROMOS = [
     ("BULK10", "Скидка 10 % (нагрузочные данные)", PromoKind.percent, Decimal("10"), Decimal("0")),
-    ("BULK15", "Скидка 15 % на заказ от 5 000 ₽ (нагрузочные данные)", PromoKind.percent, Decimal("15"),
-     Decimal("5000")),
+    (
+        "BULK15",
+        "Скидка 15 % на заказ от 5 000 ₽ (нагрузочные данные)",
+        PromoKind.percent,
+        Decimal("15"),
+        Decimal("5000"),
+    ),
     ("BULK300", "300 ₽ на заказ от 2 000 ₽ (нагрузочные данные)", PromoKind.fixed, Decimal("300"), Decimal("2000")),
 ]
 
@@ -86,38 +91,212 @@ P_CANCEL = 0.06
 P_REFUND = 0.015
 P_COMMENT = 0.05
 
-FIRST_NAMES_M = ("Александр", "Дмитрий", "Максим", "Сергей", "Андрей", "Алексей", "Артём", "Илья", "Кирилл",
-                 "Михаил", "Никита", "Иван", "Егор", "Роман", "Павел", "Владимир", "Олег", "Николай")
-FIRST_NAMES_F = ("Анна", "Мария", "Елена", "Ольга", "Наталья", "Татьяна", "Екатерина", "Ирина", "Светлана",
-                 "Юлия", "Дарья", "Алина", "Ксения", "Виктория", "Полина", "Марина", "Софья", "Вера")
-SURNAMES = ("Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков",
-            "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов",
-            "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Никитин", "Захаров", "Зайцев", "Соловьёв",
-            "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв", "Сергеев", "Кузьмин", "Фролов")
-COMPANIES = ("Ромашка", "Вектор", "Альфа-Принт", "Северный ветер", "Гранит", "Техностиль", "Меридиан", "Лотос",
-             "Атлант", "Радуга", "Солнечный город", "Медиа Плюс", "Кофейня на углу", "Пекарня №1", "СтройДом",
-             "Зелёный сад", "Арт-студия Линия", "Фитнес Лайф", "Автомир", "Книжная лавка")
+FIRST_NAMES_M = (
+    "Александр",
+    "Дмитрий",
+    "Максим",
+    "Сергей",
+    "Андрей",
+    "Алексей",
+    "Артём",
+    "Илья",
+    "Кирилл",
+    "Михаил",
+    "Никита",
+    "Иван",
+    "Егор",
+    "Роман",
+    "Павел",
+    "Владимир",
+    "Олег",
+    "Николай",
+)
+FIRST_NAMES_F = (
+    "Анна",
+    "Мария",
+    "Елена",
+    "Ольга",
+    "Наталья",
+    "Татьяна",
+    "Екатерина",
+    "Ирина",
+    "Светлана",
+    "Юлия",
+    "Дарья",
+    "Алина",
+    "Ксения",
+    "Виктория",
+    "Полина",
+    "Марина",
+    "Софья",
+    "Вера",
+)
+SURNAMES = (
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+    "Соловьёв",
+    "Борисов",
+    "Яковлев",
+    "Григорьев",
+    "Романов",
+    "Воробьёв",
+    "Сергеев",
+    "Кузьмин",
+    "Фролов",
+)
+COMPANIES = (
+    "Ромашка",
+    "Вектор",
+    "Альфа-Принт",
+    "Северный ветер",
+    "Гранит",
+    "Техностиль",
+    "Меридиан",
+    "Лотос",
+    "Атлант",
+    "Радуга",
+    "Солнечный город",
+    "Медиа Плюс",
+    "Кофейня на углу",
+    "Пекарня №1",
+    "СтройДом",
+    "Зелёный сад",
+    "Арт-студия Линия",
+    "Фитнес Лайф",
+    "Автомир",
+    "Книжная лавка",
+)
 COMPANY_FORMS = ("ООО", "ООО", "ООО", "ИП", "АО")
-CITIES = (("Москва", "101000"), ("Москва", "115114"), ("Москва", "125009"), ("Санкт-Петербург", "190000"),
-          ("Казань", "420111"), ("Екатеринбург", "620014"), ("Новосибирск", "630099"), ("Нижний Новгород", "603005"),
-          ("Самара", "443010"), ("Краснодар", "350000"), ("Воронеж", "394036"), ("Тверь", "170100"))
-STREETS = ("ул. Ленина", "ул. Тверская", "пр. Мира", "ул. Садовая", "Невский пр.", "ул. Гагарина", "ул. Пушкина",
-           "ул. Советская", "Ленинградский пр.", "ул. Профсоюзная", "ул. Баумана", "ул. Красная", "ул. Лесная")
-COMMENTS = ("Позвоните, пожалуйста, перед доставкой.", "Нужен счёт на организацию.", "Срочно, нужно к пятнице.",
-            "Упакуйте, пожалуйста, по 100 шт.", "Проверьте макет — не уверен в вылетах.",
-            "Цвета как в прошлом заказе.", "Въезд во двор с улицы, код домофона 24.")
-CANCEL_COMMENTS = ("", "", "Покупатель передумал.", "Не получили оплату.", "Покупатель оформил новый заказ.",
-                   "Макет не прошёл проверку.")
+CITIES = (
+    ("Москва", "101000"),
+    ("Москва", "115114"),
+    ("Москва", "125009"),
+    ("Санкт-Петербург", "190000"),
+    ("Казань", "420111"),
+    ("Екатеринбург", "620014"),
+    ("Новосибирск", "630099"),
+    ("Нижний Новгород", "603005"),
+    ("Самара", "443010"),
+    ("Краснодар", "350000"),
+    ("Воронеж", "394036"),
+    ("Тверь", "170100"),
+)
+STREETS = (
+    "ул. Ленина",
+    "ул. Тверская",
+    "пр. Мира",
+    "ул. Садовая",
+    "Невский пр.",
+    "ул. Гагарина",
+    "ул. Пушкина",
+    "ул. Советская",
+    "Ленинградский пр.",
+    "ул. Профсоюзная",
+    "ул. Баумана",
+    "ул. Красная",
+    "ул. Лесная",
+)
+COMMENTS = (
+    "Позвоните, пожалуйста, перед доставкой.",
+    "Нужен счёт на организацию.",
+    "Срочно, нужно к пятнице.",
+    "Упакуйте, пожалуйста, по 100 шт.",
+    "Проверьте макет — не уверен в вылетах.",
+    "Цвета как в прошлом заказе.",
+    "Въезд во двор с улицы, код домофона 24.",
+)
+CANCEL_COMMENTS = (
+    "",
+    "",
+    "Покупатель передумал.",
+    "Не получили оплату.",
+    "Покупатель оформил новый заказ.",
+    "Макет не прошёл проверку.",
+)
 
-CUSTOMER_COLS = ("id", "email", "password", "active", "fs_uniquifier", "confirmed_at", "full_name", "phone",
-                 "blocked_reason", "created_at")
-ORDER_COLS = ("id", "number", "customer_id", "status", "payment_status", "payment_method", "delivery_method",
-              "contact_name", "contact_email", "contact_phone", "delivery_address", "comment", "promo_code_id",
-              "promo_code_text", "goods_total", "discount_total", "total", "vat_total", "points_paid", "amount_due",
-              "created_at", "updated_at", "confirmed_at", "ready_at", "shipped_at", "completed_at", "cancelled_at",
-              "paid_at", "refunded_at")
-LINE_COLS = ("order_id", "position", "kind", "product_id", "product_name", "options", "quantity", "unit_price",
-             "gross_amount", "discount", "total", "vat_rate", "vat_amount", "net_amount")
+CUSTOMER_COLS = (
+    "id",
+    "email",
+    "password",
+    "active",
+    "fs_uniquifier",
+    "confirmed_at",
+    "full_name",
+    "phone",
+    "blocked_reason",
+    "created_at",
+)
+ORDER_COLS = (
+    "id",
+    "number",
+    "customer_id",
+    "status",
+    "payment_status",
+    "payment_method",
+    "delivery_method",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "delivery_address",
+    "comment",
+    "promo_code_id",
+    "promo_code_text",
+    "goods_total",
+    "discount_total",
+    "total",
+    "vat_total",
+    "points_paid",
+    "amount_due",
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+    "ready_at",
+    "shipped_at",
+    "completed_at",
+    "cancelled_at",
+    "paid_at",
+    "refunded_at",
+)
+LINE_COLS = (
+    "order_id",
+    "position",
+    "kind",
+    "product_id",
+    "product_name",
+    "options",
+    "quantity",
+    "unit_price",
+    "gross_amount",
+    "discount",
+    "total",
+    "vat_rate",
+    "vat_amount",
+    "net_amount",
+)
 HISTORY_COLS = ("order_id", "created_at", "actor_kind", "actor_name", "field", "old_value", "new_value", "comment")
 
 S = OrderStatus
@@ -145,9 +324,7 @@ class _Writer:
                     sa.select(sa.func.pg_get_serial_sequence(table.name, "id"))
                 ).scalar_one()
             ids = self.session.execute(
-                sa.select(sa.func.nextval(self._sequences[table.name])).select_from(
-                    sa.func.generate_series(1, count)
-                )
+                sa.select(sa.func.nextval(self._sequences[table.name])).select_from(sa.func.generate_series(1, count))
             ).scalars()
             return sorted(ids)
         # SQLite (one writer at a time): continue after the highest id, re-read at every batch.
@@ -420,16 +597,22 @@ def _lifecycle(
     else:
         handover_status = S.shipped
         handover = ready + HOUR * min(lognorm(2.5, 0.6), 72.0)
-        completed = handover + (HOUR * min(lognorm(1.5, 0.6), 48.0) if delivery == DeliveryMethod.courier
-                                else DAY * min(lognorm(1.6, 0.4), 30.0))
+        completed = handover + (
+            HOUR * min(lognorm(1.5, 0.6), 48.0)
+            if delivery == DeliveryMethod.courier
+            else DAY * min(lognorm(1.6, 0.4), 30.0)
+        )
     if payment == PaymentMethod.on_receipt:
         paid = handover if delivery == DeliveryMethod.pickup else completed
     elif not prepaid:
         paid = min(handover + DAY * lognorm(0.0, 1.0), completed - 60.0)
 
     stages: list[tuple[float, OrderStatus]] = [
-        (confirmed, S.confirmed), (production, S.in_production), (ready, S.ready),
-        (handover, handover_status), (completed, S.completed),
+        (confirmed, S.confirmed),
+        (production, S.in_production),
+        (ready, S.ready),
+        (handover, handover_status),
+        (completed, S.completed),
     ]
     cancelled_at: float | None = None
     refunded_at: float | None = None
@@ -565,18 +748,6 @@ class _Loader:
             log.info("bulk: %d/%d orders, %.1f s", stats.orders, self.total_orders, time.perf_counter() - self.started)
 
 
-def _float_consistent(lines: list[Row], goods_total: Decimal, discount_total: Decimal, total: Decimal) -> bool:
-    """Whether the money CHECK constraints also hold when evaluated in binary floats (as SQLite does)."""
-    if float(total) != float(goods_total) - float(discount_total):
-        return False
-    for line in lines:
-        gross, discount, line_total, vat_amount, net = (float(v) for v in (line[8], line[9], line[10], line[12],
-                                                                           line[13]))
-        if line_total != gross - discount or net + vat_amount != line_total:
-            return False
-    return True
-
-
 def _ts(moment: float | None) -> datetime | None:
     return None if moment is None else datetime.fromtimestamp(moment, UTC)
 
@@ -606,8 +777,9 @@ def _ensure_promos(session: Session) -> list[tuple[int, str, PromoCode]]:
             found = PromoCode(code=code, description=description, kind=kind, value=value, min_order_total=min_total)
             session.add(found)
             session.flush()
-        out.append((found.id, found.code, PromoCode(kind=found.kind, value=found.value,
-                                                     min_order_total=found.min_order_total)))
+        out.append(
+            (found.id, found.code, PromoCode(kind=found.kind, value=found.value, min_order_total=found.min_order_total))
+        )
     session.commit()
     return out
 
@@ -645,7 +817,7 @@ def _next_customer_number(session: Session, seed: int) -> int:
     if last is None:
         return 1
     try:
-        return int(last[len(prefix):].split("@", 1)[0]) + 1
+        return int(last[len(prefix) :].split("@", 1)[0]) + 1
     except ValueError:
         return 1
 
@@ -680,7 +852,6 @@ def generate(
     if use_copy and dialect != "postgresql":
         raise ValidationError("Загрузка через COPY доступна только на PostgreSQL.")
     writer: _Writer = _CopyWriter(session) if use_copy else _Writer(session)
-    float_checks = dialect == "sqlite"
 
     _ensure_catalog(session)
     promos = _ensure_promos(session)
@@ -765,8 +936,18 @@ def generate(
 
         def customer_row(index: int, person: _Person, created: float) -> Row:
             moment = _ts(created)
-            return (index, person.email, password_hash, True, uuid.uuid4().hex, moment, person.full_name[:200],
-                    person.phone, "", moment)
+            return (
+                index,
+                person.email,
+                password_hash,
+                True,
+                uuid.uuid4().hex,
+                moment,
+                person.full_name[:200],
+                person.phone,
+                "",
+                moment,
+            )
 
         no_options = writer.json([])
         product_cum = _cumulative([(i + 1) ** -0.7 for i in range(len(products))])
@@ -824,72 +1005,97 @@ def generate(
                 offered = promos[int(rand() * len(promos))] if promos and rand() < PROMO_SHARE else None
                 position_in_batch = len(batch.orders)
 
-                # SQLite keeps NUMERIC as binary floats, so the CHECKs on sums (total = gross − discount,
-                # net + vat = total) fail for some exact kopeck amounts: draw again until they hold there.
-                while True:
-                    # Lines: distinct products, a run from the price tiers, options around the defaults.
-                    n_lines = min(lines_n[bisect.bisect_right(lines_cum, rand() * lines_cum[-1])], len(products))
-                    if company and n_lines < len(products) and rand() < 0.2:
-                        n_lines += 1
-                    chosen: list[_Product] = []
-                    while len(chosen) < n_lines:
-                        candidate = products[bisect.bisect_right(product_cum, rand() * product_cum[-1])]
-                        if candidate not in chosen:
-                            chosen.append(candidate)
-                    priced = []
-                    for product in chosen:
-                        cum = product.tier_cum_company if company else product.tier_cum_private
-                        quantity = product.tiers[min(bisect.bisect_right(cum, rand() * cum[-1]), len(cum) - 1)]
-                        ids: list[int] = []
-                        for group in product.groups:
-                            values = group.value_ids
-                            if not values:
-                                continue
-                            if group.multiple:
-                                ids.extend(v for v in values if rand() < 0.12)
-                            elif group.required:
-                                if rand() < 0.55 or len(values) == 1:
-                                    ids.append(group.default_id)  # type: ignore[arg-type]
-                                else:
-                                    ids.append(values[int(rand() * len(values))])
-                            elif rand() < 0.3:
+                # Lines: distinct products, a run from the price tiers, options around the defaults.
+                n_lines = min(lines_n[bisect.bisect_right(lines_cum, rand() * lines_cum[-1])], len(products))
+                if company and n_lines < len(products) and rand() < 0.2:
+                    n_lines += 1
+                chosen: list[_Product] = []
+                while len(chosen) < n_lines:
+                    candidate = products[bisect.bisect_right(product_cum, rand() * product_cum[-1])]
+                    if candidate not in chosen:
+                        chosen.append(candidate)
+                priced = []
+                for product in chosen:
+                    cum = product.tier_cum_company if company else product.tier_cum_private
+                    quantity = product.tiers[min(bisect.bisect_right(cum, rand() * cum[-1]), len(cum) - 1)]
+                    ids: list[int] = []
+                    for group in product.groups:
+                        values = group.value_ids
+                        if not values:
+                            continue
+                        if group.multiple:
+                            ids.extend(v for v in values if rand() < 0.12)
+                        elif group.required:
+                            if rand() < 0.55 or len(values) == 1:
+                                ids.append(group.default_id)  # type: ignore[arg-type]
+                            else:
                                 ids.append(values[int(rand() * len(values))])
-                        priced.append((product, quantity, price(product, quantity, tuple(ids))))
-                    goods_total = sum((q.gross for _, _, q in priced), ZERO)
+                        elif rand() < 0.3:
+                            ids.append(values[int(rand() * len(values))])
+                    priced.append((product, quantity, price(product, quantity, tuple(ids))))
+                goods_total = sum((q.gross for _, _, q in priced), ZERO)
 
-                    promo_id, promo_text, discount_total = None, "", ZERO
-                    if offered is not None and goods_total >= offered[2].min_order_total:
-                        promo_id, promo_text = offered[0], offered[1]
-                        discount_total = promo_service.discount_for(offered[2], goods_total)
-                    if discount_total:
-                        discounts = allocate(discount_total, [q.gross for _, _, q in priced])
-                    else:
-                        discounts = [ZERO] * len(priced)
+                promo_id, promo_text, discount_total = None, "", ZERO
+                if offered is not None and goods_total >= offered[2].min_order_total:
+                    promo_id, promo_text = offered[0], offered[1]
+                    discount_total = promo_service.discount_for(offered[2], goods_total)
+                if discount_total:
+                    discounts = allocate(discount_total, [q.gross for _, _, q in priced])
+                else:
+                    discounts = [ZERO] * len(priced)
 
-                    line_rows: list[Row] = []
-                    vat_total = ZERO
-                    position = 0
-                    for (product, quantity, q), discount in zip(priced, discounts, strict=True):
-                        position += 1
-                        rate = rates[product.vat_category]
-                        total = q.gross - discount
-                        net, vat_amount = extract_vat(total, rate)
-                        vat_total += vat_amount
-                        line_rows.append((position_in_batch, position, PRODUCT, product.id, product.name,
-                                          q.options, quantity, q.unit_price, q.gross, discount, total, rate,
-                                          vat_amount, net))
-                    shipping = delivery_price(delivery, goods_total - discount_total)
-                    if shipping > 0:
-                        position += 1
-                        net, vat_amount = extract_vat(shipping, delivery_rate)
-                        vat_total += vat_amount
-                        line_rows.append((position_in_batch, position, DELIVERY, None, f"Доставка: {delivery.label}",
-                                          no_options, 1, shipping, shipping, ZERO, shipping, delivery_rate,
-                                          vat_amount, net))
-                    gross_all = goods_total + shipping
-                    total_all = gross_all - discount_total
-                    if not float_checks or _float_consistent(line_rows, gross_all, discount_total, total_all):
-                        break
+                line_rows: list[Row] = []
+                vat_total = ZERO
+                position = 0
+                for (product, quantity, q), discount in zip(priced, discounts, strict=True):
+                    position += 1
+                    rate = rates[product.vat_category]
+                    total = q.gross - discount
+                    net, vat_amount = extract_vat(total, rate)
+                    vat_total += vat_amount
+                    line_rows.append(
+                        (
+                            position_in_batch,
+                            position,
+                            PRODUCT,
+                            product.id,
+                            product.name,
+                            q.options,
+                            quantity,
+                            q.unit_price,
+                            q.gross,
+                            discount,
+                            total,
+                            rate,
+                            vat_amount,
+                            net,
+                        )
+                    )
+                shipping = delivery_price(delivery, goods_total - discount_total)
+                if shipping > 0:
+                    position += 1
+                    net, vat_amount = extract_vat(shipping, delivery_rate)
+                    vat_total += vat_amount
+                    line_rows.append(
+                        (
+                            position_in_batch,
+                            position,
+                            DELIVERY,
+                            None,
+                            f"Доставка: {delivery.label}",
+                            no_options,
+                            1,
+                            shipping,
+                            shipping,
+                            ZERO,
+                            shipping,
+                            delivery_rate,
+                            vat_amount,
+                            net,
+                        )
+                    )
+                gross_all = goods_total + shipping
+                total_all = gross_all - discount_total
                 batch.lines.extend(line_rows)
 
                 life = _lifecycle(rng, created, now, max(p.production_days for p, _, _ in priced), delivery, payment)
@@ -901,18 +1107,52 @@ def generate(
                 number = next_number[year]
                 next_number[year] = number + 1
                 created_dt = _ts(created)
-                batch.orders.append((
-                    None, f"{year}-{number:06d}", index, life.status.value, life.payment.value, payment.value,
-                    delivery.value, person.contact_name, person.email, person.phone, address,
-                    COMMENTS[int(rand() * len(COMMENTS))] if rand() < P_COMMENT else "",
-                    promo_id, promo_text, gross_all, discount_total, total_all, vat_total, ZERO, total_all,
-                    created_dt, _ts(life.updated), _ts(stamps.get("confirmed_at")), _ts(stamps.get("ready_at")),
-                    _ts(stamps.get("shipped_at")), _ts(stamps.get("completed_at")), _ts(stamps.get("cancelled_at")),
-                    _ts(stamps.get("paid_at")), _ts(stamps.get("refunded_at")),
-                ))
+                batch.orders.append(
+                    (
+                        None,
+                        f"{year}-{number:06d}",
+                        index,
+                        life.status.value,
+                        life.payment.value,
+                        payment.value,
+                        delivery.value,
+                        person.contact_name,
+                        person.email,
+                        person.phone,
+                        address,
+                        COMMENTS[int(rand() * len(COMMENTS))] if rand() < P_COMMENT else "",
+                        promo_id,
+                        promo_text,
+                        gross_all,
+                        discount_total,
+                        total_all,
+                        vat_total,
+                        ZERO,
+                        total_all,
+                        created_dt,
+                        _ts(life.updated),
+                        _ts(stamps.get("confirmed_at")),
+                        _ts(stamps.get("ready_at")),
+                        _ts(stamps.get("shipped_at")),
+                        _ts(stamps.get("completed_at")),
+                        _ts(stamps.get("cancelled_at")),
+                        _ts(stamps.get("paid_at")),
+                        _ts(stamps.get("refunded_at")),
+                    )
+                )
                 for moment, field_name, old, new, comment in life.events:
-                    batch.history.append((position_in_batch, created_dt if moment == created else _ts(moment),
-                                          "system", ACTOR.name, field_name, old, new, comment))
+                    batch.history.append(
+                        (
+                            position_in_batch,
+                            created_dt if moment == created else _ts(moment),
+                            "system",
+                            ACTOR.name,
+                            field_name,
+                            old,
+                            new,
+                            comment,
+                        )
+                    )
                 if len(batch.orders) >= BATCH_ORDERS:
                     submit()
         submit()

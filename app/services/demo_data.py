@@ -30,6 +30,7 @@ D = Decimal
 M, U, F = PriceMode.multiplier, PriceMode.per_unit, PriceMode.fixed
 
 VAT_RATES = [
+    (VatCategory.standard, D("18"), date(2004, 1, 1)),
     (VatCategory.standard, D("20"), date(2019, 1, 1)),
     (VatCategory.standard, D("22"), date(2026, 1, 1)),
     (VatCategory.reduced, D("10"), date(2004, 1, 1)),

@@ -254,3 +254,15 @@ def test_concurrent_numbering_never_repeats_a_number(app, backend):
         t.join()
     assert not errors
     assert sorted(results) == [f"2026-{i:06d}" for i in range(1, 41)]
+
+
+def test_amounts_that_floats_cannot_hold_exactly_are_accepted(db_session, catalog, customer):
+    """SQLite keeps NUMERIC as binary floats; the totals' CHECKs must still hold for exact kopeck amounts."""
+    db_session.add(PromoCode(code="SEVEN", kind=PromoKind.percent, value=D("7")))
+    db_session.commit()
+    ids = catalog.defaults(catalog.cards, "Крафт 350 г/м²", "Двусторонняя 4+4")
+    order = place_order(db_session, customer, catalog.cards, quantity=200, option_ids=ids, promo_code="SEVEN")
+    db_session.expire_all()
+    order = db_session.get(Order, order.id)
+    assert order.goods_total == D("2133.68") and order.discount_total == D("149.36")
+    assert order.total == D("1984.32") and order.amount_due == order.total
