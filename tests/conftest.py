@@ -137,8 +137,14 @@ def truncate_all(app: Flask) -> None:
                 conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
             else:
                 conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+                # Append-only tables refuse DELETE by trigger: lift the triggers while emptying, then restore them.
+                triggers = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type='trigger'")).all()
+                for trigger, _ in triggers:
+                    conn.execute(sa.text(f'DROP TRIGGER "{trigger}"'))
                 for name in reversed(tables):
                     conn.execute(sa.text(f'DELETE FROM "{name}"'))
+                for _, sql in triggers:
+                    conn.execute(sa.text(sql))
                 conn.execute(sa.text("DELETE FROM sqlite_sequence")) if conn.execute(
                     sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
                 ).first() else None

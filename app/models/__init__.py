@@ -20,9 +20,11 @@ from app.models.files import StoredFile
 from app.models.notifications import Channel, DeliveryState, Notification
 from app.models.orders import (
     ActorKind,
+    BatchKind,
     DeliveryMethod,
     LineKind,
     Order,
+    OrderBatch,
     OrderHistory,
     OrderLine,
     OrderNumberCounter,
@@ -35,6 +37,7 @@ from app.models.orders import (
 
 __all__ = [
     "ActorKind",
+    "BatchKind",
     "Cart",
     "CartItem",
     "Category",
@@ -50,6 +53,7 @@ __all__ = [
     "OptionKind",
     "OptionValue",
     "Order",
+    "OrderBatch",
     "OrderHistory",
     "OrderLine",
     "OrderNumberCounter",
