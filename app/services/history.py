@@ -226,7 +226,8 @@ def _options_text(options: list | None) -> str:
     return ", ".join(f"{o['group']}: {o['value']}" for o in options or [])
 
 
-def _staff_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+def staff_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Staff members' names by id, as history shows them."""
     from flask_appbuilder.security.sqla.models import User
 
     wanted = {i for i in ids if i is not None}
@@ -241,42 +242,51 @@ def _file_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     rows = session.execute(sa.select(StoredFile.id, StoredFile.original_name).where(StoredFile.id.in_(wanted)))
-    return dict(rows.tuples().all())
+    return {file_id: name for file_id, name in rows}
 
 
 # --- the flush listener ----------------------------------------------------------------------------
 
 
-def _change(state: sa.orm.InstanceState, key: str) -> tuple[bool, object, object]:
+def _change(session: Session, state: sa.orm.InstanceState, key: str) -> tuple[bool, object, object]:
     """(changed, old, new) of one attribute since it was loaded."""
     hist = state.attrs[key].history
     if not hist.has_changes():
         return False, None, None
-    old = hist.deleted[0] if hist.deleted else None
     new = hist.added[0] if hist.added else None
+    if hist.deleted:
+        old = hist.deleted[0]
+    else:
+        # Set while not loaded (expired): the row in the database still holds the old value.
+        mapper = state.mapper
+        column = mapper.columns[key]
+        pk = mapper.primary_key_from_instance(state.obj())
+        old = session.execute(
+            sa.select(column).where(*(c == v for c, v in zip(mapper.primary_key, pk, strict=True)))
+        ).scalar()
     return old != new, old, new
 
 
 def _order_entries(session: Session, order: Order) -> list[tuple[str, object, object, str]]:
-    """(field, old, new, subject) for every recorded change of a persistent order and of its lines."""
+    """(field, old, new, subject) for every recorded change of a persistent order."""
     state = sa.inspect(order)
     entries: list[tuple[str, object, object, str]] = []
     for attr in state.mapper.column_attrs:
         if attr.key in DERIVED_ORDER_FIELDS:
             continue
-        changed, old, new = _change(state, attr.key)
+        changed, old, new = _change(session, state, attr.key)
         if changed:
             entries.append((attr.key, old, new, ""))
     return entries
 
 
-def _line_entries(line: OrderLine) -> list[tuple[str, object, object, str]]:
+def _line_entries(session: Session, line: OrderLine) -> list[tuple[str, object, object, str]]:
     state = sa.inspect(line)
     entries: list[tuple[str, object, object, str]] = []
     for attr in state.mapper.column_attrs:
         if attr.key in DERIVED_LINE_FIELDS:
             continue
-        changed, old, new = _change(state, attr.key)
+        changed, old, new = _change(session, state, attr.key)
         if changed:
             entries.append((LINE_FIELD_NAMES.get(attr.key, f"line_{attr.key}"), old, new, line_subject(line)))
     return entries
@@ -308,7 +318,7 @@ def _record_changes(session: Session, flush_context: UOWTransaction, instances: 
                 for line in sa.inspect(obj).attrs.lines.history.deleted:
                     removed_lines[id(line)] = (obj, line)
             elif isinstance(obj, OrderLine) and obj not in session.new and obj.order is not None:
-                for field, old, new, subject in _line_entries(obj):
+                for field, old, new, subject in _line_entries(session, obj):
                     pending.append((obj.order, field, old, new, subject))
         for obj in session.deleted:
             if isinstance(obj, OrderLine) and id(obj) not in removed_lines and obj.order is not None:
@@ -319,6 +329,9 @@ def _record_changes(session: Session, flush_context: UOWTransaction, instances: 
 
         if not pending and not created:
             return
+        # A stable order: per order, its own fields first, then lines removed, changed, added.
+        rank = {"line_removed": 1, "line_added": 3}
+        pending.sort(key=lambda p: (p[0].number, rank.get(p[1], 2 if p[4] else 0), p[4]))
         acting_now: Acting | None = session.info.get(ACTING_KEY)
         if acting_now is None:
             what = sorted({f"{o.number}: {f}" for o, f, *_ in pending} | {f"{o.number}: created" for o in created})
@@ -326,7 +339,7 @@ def _record_changes(session: Session, flush_context: UOWTransaction, instances: 
                 "an order was changed outside history.acting(); say who does it: " + ", ".join(what)
             )
 
-        staff = _staff_names(session, [v for _, f, o, n, _ in pending if f == "assignee_id" for v in (o, n)])
+        staff = staff_names(session, [v for _, f, o, n, _ in pending if f == "assignee_id" for v in (o, n)])
         files = _file_names(session, [v for _, f, o, n, _ in pending if f == "layout_file" for v in (o, n)])
         for order in created:
             _add_entry(session, order, acting_now, "created", None, as_text(order.status or OrderStatus.new), "")
