@@ -22,6 +22,7 @@ from app.models import DeliveryMethod, LineKind, Order
 from app.services.errors import ValidationError
 
 PT = 25.4 / 72  # mm per point
+QUIET_ZONE = 4  # modules of white around a QR code, as the standard asks; decoders miss codes with less
 
 
 @dataclass(frozen=True)
@@ -275,9 +276,9 @@ class LabelSheet:
         # A fixed mask: every mask is valid QR, and choosing the "best" of eight makes the code 4× slower.
         code = segno.make_qr(payload, error="m", mask=0, boost_error=False)
         matrix = code.matrix
-        modules = len(matrix) + 4  # a quiet zone of two modules on each side
+        modules = len(matrix) + 2 * QUIET_ZONE
         step = size / modules
-        origin_x, origin_y = x + 2 * step, y + 2 * step
+        origin_x, origin_y = x + QUIET_ZONE * step, y + QUIET_ZONE * step
         rect = self.pdf.rect
         for row_index, row in enumerate(matrix):
             top = origin_y + row_index * step
