@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -96,16 +97,31 @@ def parse_ids(raw: str | Iterable[str | int]) -> list[int]:
     return ids
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+def _chunks(session: Session, ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    """The ids in groups for `_id_filter`: all at once on PostgreSQL (one array), else IN lists of CHUNK."""
+    if session.get_bind().dialect.name == "postgresql":
+        yield ids
+        return
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
 
 
+def _id_filter(session: Session, column: sa.ColumnElement[int], ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `= ANY(array)`: one parameter, planned and bound much faster."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", list(ids), type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
 def _load(session: Session, ids: Sequence[int], *columns: sa.ColumnElement) -> dict[int, sa.Row]:
-    """The orders' columns by id, one SELECT per chunk, rows locked until commit (PostgreSQL)."""
+    """The orders' columns by id, rows locked until commit (PostgreSQL)."""
     rows: dict[int, sa.Row] = {}
-    for chunk in _chunks(ids):
-        query = sa.select(Order.id, Order.number, *columns).where(Order.id.in_(chunk)).with_for_update(of=Order)
+    for chunk in _chunks(session, ids):
+        query = (
+            sa.select(Order.id, Order.number, *columns)
+            .where(_id_filter(session, Order.id, chunk))
+            .with_for_update(of=Order)
+        )
         for row in session.execute(query):
             rows[row.id] = row
     return rows
@@ -145,9 +161,9 @@ def _guarded_update(
 ) -> set[int]:
     """UPDATE the orders still matching `guard` (their expected old values); the ids actually updated."""
     updated: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in _chunks(session, ids):
         result = session.execute(
-            sa.update(Order).where(Order.id.in_(chunk), *guard).values(**values).returning(Order.id),
+            sa.update(Order).where(_id_filter(session, Order.id, chunk), *guard).values(**values).returning(Order.id),
             execution_options=recorded_update(),
         )
         updated.update(result.scalars())
@@ -323,11 +339,11 @@ def undo(session: Session, *, batch_id: str, actor: Actor) -> BatchReport:
         Order.contact_email,
     )
     latest: dict[int, int] = {}
-    for chunk in _chunks(ids):
+    for chunk in _chunks(session, ids):
         latest.update(
             session.execute(
                 sa.select(OrderHistory.order_id, sa.func.max(OrderHistory.id))
-                .where(OrderHistory.order_id.in_(chunk))
+                .where(_id_filter(session, OrderHistory.order_id, chunk))
                 .group_by(OrderHistory.order_id)
             ).all()
         )
@@ -459,11 +475,11 @@ def record_labels_printed(session: Session, *, order_ids: Sequence[int], format_
     moment = now()
     batch = _new_batch(session, BatchKind.labels, actor, target=format_label, comment="", moment=moment)
     printed: dict[int, int] = {}
-    for chunk in _chunks(ids):
+    for chunk in _chunks(session, ids):
         printed.update(
             session.execute(
                 sa.select(OrderHistory.order_id, sa.func.count())
-                .where(OrderHistory.order_id.in_(chunk), OrderHistory.field == "label_printed")
+                .where(_id_filter(session, OrderHistory.order_id, chunk), OrderHistory.field == "label_printed")
                 .group_by(OrderHistory.order_id)
             ).all()
         )
