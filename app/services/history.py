@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import InstanceState, ORMExecuteState, Session, UOWTransaction
 
 from app.models import ActorKind, Order, OrderHistory, OrderLine, OrderStatus, StoredFile
 from app.models.base import utcnow
@@ -248,7 +248,7 @@ def _file_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 # --- the flush listener ----------------------------------------------------------------------------
 
 
-def _change(session: Session, state: sa.orm.InstanceState, key: str) -> tuple[bool, object, object]:
+def _change(session: Session, state: InstanceState[Any], key: str) -> tuple[bool, object, object]:
     """(changed, old, new) of one attribute since it was loaded."""
     hist = state.attrs[key].history
     if not hist.has_changes():
@@ -269,7 +269,7 @@ def _change(session: Session, state: sa.orm.InstanceState, key: str) -> tuple[bo
 
 def _order_entries(session: Session, order: Order) -> list[tuple[str, object, object, str]]:
     """(field, old, new, subject) for every recorded change of a persistent order."""
-    state = sa.inspect(order)
+    state: InstanceState[Any] = sa.inspect(order)
     entries: list[tuple[str, object, object, str]] = []
     for attr in state.mapper.column_attrs:
         if attr.key in DERIVED_ORDER_FIELDS:
@@ -281,7 +281,7 @@ def _order_entries(session: Session, order: Order) -> list[tuple[str, object, ob
 
 
 def _line_entries(session: Session, line: OrderLine) -> list[tuple[str, object, object, str]]:
-    state = sa.inspect(line)
+    state: InstanceState[Any] = sa.inspect(line)
     entries: list[tuple[str, object, object, str]] = []
     for attr in state.mapper.column_attrs:
         if attr.key in DERIVED_LINE_FIELDS:
@@ -315,7 +315,8 @@ def _record_changes(session: Session, flush_context: UOWTransaction, instances: 
             if isinstance(obj, Order) and obj not in session.new:
                 for field, old, new, subject in _order_entries(session, obj):
                     pending.append((obj, field, old, new, subject))
-                for line in sa.inspect(obj).attrs.lines.history.deleted:
+                removed: Iterable[OrderLine] = sa.inspect(obj).attrs.lines.history.deleted
+                for line in removed:
                     removed_lines[id(line)] = (obj, line)
             elif isinstance(obj, OrderLine) and obj not in session.new and obj.order is not None:
                 for field, old, new, subject in _line_entries(session, obj):
@@ -339,8 +340,8 @@ def _record_changes(session: Session, flush_context: UOWTransaction, instances: 
                 "an order was changed outside history.acting(); say who does it: " + ", ".join(what)
             )
 
-        staff = staff_names(session, [v for _, f, o, n, _ in pending if f == "assignee_id" for v in (o, n)])
-        files = _file_names(session, [v for _, f, o, n, _ in pending if f == "layout_file" for v in (o, n)])
+        staff = staff_names(session, _ids_of(pending, "assignee_id"))
+        files = _file_names(session, _ids_of(pending, "layout_file"))
         for order in created:
             _add_entry(session, order, acting_now, "created", None, as_text(order.status or OrderStatus.new), "")
         for order, field, old, new, subject in pending:
@@ -351,6 +352,11 @@ def _record_changes(session: Session, flush_context: UOWTransaction, instances: 
             elif field == "line_options":
                 old, new = _options_text(old), _options_text(new)  # type: ignore[arg-type]
             _add_entry(session, order, acting_now, field, as_text(old), as_text(new), subject)
+
+
+def _ids_of(pending: list[tuple[Order, str, object, object, str]], field: str) -> list[int | None]:
+    """The ids (old and new) that pending entries of `field` refer to."""
+    return [v for _, f, old, new, _ in pending if f == field for v in (old, new) if isinstance(v, int)]
 
 
 def _add_entry(

@@ -84,7 +84,7 @@ def release(session: Session, promo_id: int, count: int = 1) -> None:
 
 def consume_many(session: Session, promo_id: int, count: int) -> bool:
     """Count `count` uses at once if the limit allows them all (a cancellation undone); False otherwise."""
-    result = session.execute(
+    result: sa.CursorResult = session.execute(  # type: ignore[assignment]
         sa.update(PromoCode)
         .where(
             PromoCode.id == promo_id,

@@ -59,7 +59,6 @@ class OrderView(OrderManagementMixin, ModelView):
         "status",
         "payment_status",
         "delivery_method",
-        "payment_method",
         "total",
         "due_date",
         "assignee",
