@@ -132,17 +132,28 @@ def truncate_all(app: Flask) -> None:
     tables = [t.name for t in db.metadata.sorted_tables]
     with app.app_context():
         engine = db.engine
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
                 conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
-                for name in reversed(tables):
-                    conn.execute(sa.text(f'DELETE FROM "{name}"'))
-                conn.execute(sa.text("DELETE FROM sqlite_sequence")) if conn.execute(
-                    sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
-                ).first() else None
-                conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+            return
+        with engine.connect() as conn:
+            # SQLite ignores PRAGMA foreign_keys inside a transaction: switch it between transactions.
+            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            conn.commit()
+            # Append-only tables refuse DELETE by trigger: lift the triggers while emptying, then restore them.
+            triggers = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type='trigger'")).all()
+            for trigger, _ in triggers:
+                conn.execute(sa.text(f'DROP TRIGGER "{trigger}"'))
+            for name in reversed(tables):
+                conn.execute(sa.text(f'DELETE FROM "{name}"'))
+            if conn.execute(sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first():
+                conn.execute(sa.text("DELETE FROM sqlite_sequence"))
+            for _, sql in triggers:
+                conn.execute(sa.text(sql))
+            conn.commit()
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+            conn.commit()
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
 
 
 @pytest.fixture

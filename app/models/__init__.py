@@ -38,9 +38,11 @@ from app.models.notifications import (
 )
 from app.models.orders import (
     ActorKind,
+    BatchKind,
     DeliveryMethod,
     LineKind,
     Order,
+    OrderBatch,
     OrderHistory,
     OrderLine,
     OrderNumberCounter,
@@ -55,6 +57,7 @@ from app.models.projects import Project, ProjectVersion
 
 __all__ = [
     "ActorKind",
+    "BatchKind",
     "Address",
     "ConsentSource",
     "NewsletterConsent",
@@ -77,6 +80,7 @@ __all__ = [
     "OptionKind",
     "OptionValue",
     "Order",
+    "OrderBatch",
     "OrderHistory",
     "OrderLine",
     "OrderNumberCounter",

@@ -1,4 +1,4 @@
-"""Orders: the order, its lines (a snapshot of what was bought), its history, and number counters."""
+"""Orders: the order, its lines (a snapshot of what was bought), its history, batches of mass actions, counters."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import ZERO, JSONType, Model, Money, UTCDateTime, enum_column, utcnow
@@ -135,6 +136,7 @@ class Order(Model):
         sa.Index("ix_order_created_at", "created_at"),
         sa.Index("ix_order_contact_email", "contact_email"),
         sa.Index("ix_order_contact_phone", "contact_phone"),
+        sa.CheckConstraint("packages BETWEEN 1 AND 999", name="packages_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,6 +164,9 @@ class Order(Model):
     delivery_address_snapshot: Mapped[dict | None] = mapped_column(JSONType)
     comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
     due_date: Mapped[date | None] = mapped_column(sa.Date)
+    # The staff member in charge of the order (Flask-AppBuilder user), and how many parcels it ships in.
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
+    packages: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
 
     promo_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("promo_code.id", ondelete="RESTRICT"), index=True)
     promo_code_text: Mapped[str] = mapped_column(sa.String(40), default="", nullable=False)
@@ -191,6 +196,7 @@ class Order(Model):
     customer: Mapped[Customer] = relationship()
     company: Mapped[Company | None] = relationship()
     promo_code: Mapped[PromoCode | None] = relationship()
+    assignee: Mapped[User | None] = relationship(User, foreign_keys=[assignee_id])
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan"
     )
@@ -248,8 +254,52 @@ class OrderLine(Model):
         return ", ".join(f"{o['group']}: {o['value']}" for o in self.options)
 
 
+class BatchKind(LabelledEnum):
+    status = "status"
+    undo = "undo"
+    assign = "assign"
+    labels = "labels"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "status": "Смена статуса",
+            "undo": "Отмена массовой операции",
+            "assign": "Назначение ответственного",
+            "labels": "Печать этикеток",
+        }
+
+
+class OrderBatch(Model):
+    """One mass action over many orders: its history entries share this id; skipped orders keep their reason."""
+
+    __tablename__ = "order_batch"
+    __table_args__ = (
+        sa.CheckConstraint("changed_count >= 0 AND skipped_count >= 0", name="counts_non_negative"),
+        sa.Index("ix_order_batch_staff_created", "staff_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    kind: Mapped[BatchKind] = mapped_column(enum_column(BatchKind, "batch_kind"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    # What the batch set: a status value, the assignee's name, a label format.
+    target: Mapped[str] = mapped_column(sa.String(200), default="", nullable=False)
+    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
+    changed_count: Mapped[int] = mapped_column(default=0, nullable=False)
+    skipped_count: Mapped[int] = mapped_column(default=0, nullable=False)
+    # [{"number": "2026-000123", "reason": "нельзя из «Выдан» в «В печати»"}, ...]
+    skipped: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)
+    # An undo batch names the batch it reverts; unique, so a batch is undone at most once.
+    undoes_id: Mapped[str | None] = mapped_column(sa.ForeignKey("order_batch.id", ondelete="RESTRICT"), unique=True)
+
+
 class OrderHistory(Model):
-    """Append-only record of every change to an order: who, when, what, old → new."""
+    """Append-only record of every change to an order: who, when, what, old → new.
+
+    Written by app/services/history.py only; the database refuses UPDATE and DELETE (triggers).
+    """
 
     __tablename__ = "order_history"
     __table_args__ = (sa.Index("ix_order_history_order_id_id", "order_id", "id"),)
@@ -265,7 +315,11 @@ class OrderHistory(Model):
     old_value: Mapped[str | None] = mapped_column(sa.Text)
     new_value: Mapped[str | None] = mapped_column(sa.Text)
     comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
-    batch_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    batch_id: Mapped[str | None] = mapped_column(
+        sa.String(36), sa.ForeignKey("order_batch.id", ondelete="RESTRICT"), index=True
+    )
+    # The part of the order the entry is about, in words (a line: «поз. 2 «Листовки»»); empty for the order.
+    subject: Mapped[str] = mapped_column(sa.String(200), default="", server_default="", nullable=False)
 
     order: Mapped[Order] = relationship(back_populates="history")
 

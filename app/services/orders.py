@@ -28,7 +28,7 @@ from app.models import (
 )
 from app.services import catalog, companies, notifications, preflight, projects, promo
 from app.services.errors import InvalidTransition, NotFound, ValidationError
-from app.services.history import Actor, record
+from app.services.history import Actor, acting
 from app.services.money import ZERO, allocate, extract_vat, to_money
 from app.services.shoptime import now, shop_today
 
@@ -61,24 +61,54 @@ STATUS_TIMESTAMPS = {
 OPEN_STATUSES = frozenset({S.new, S.confirmed, S.in_production, S.ready, S.shipped, S.handed_over})
 
 
+def transition_refusal(
+    current: OrderStatus, target: OrderStatus, *, delivery_method: DeliveryMethod, payment_status: PaymentStatus
+) -> str | None:
+    """Why an order in `current` cannot move to `target` (a Russian phrase), or None when it can.
+
+    The one definition of the state machine's rules, on plain values: single changes (`transition_error`)
+    and mass changes (app/services/order_batches.py) both ask it.
+    """
+    if target == current:
+        return f"уже в статусе «{current.label}»"
+    if target not in TRANSITIONS[current]:
+        return f"нельзя из «{current.label}» в «{target.label}»"
+    if target == S.shipped and delivery_method == DeliveryMethod.pickup:
+        return f"самовывоз не отправляют — выберите «{S.handed_over.label}»"
+    if target == S.handed_over and delivery_method != DeliveryMethod.pickup:
+        return f"доставку не выдают в офисе — выберите «{S.shipped.label}»"
+    if target == S.refunded and payment_status != PaymentStatus.paid:
+        return "не оплачен — возвращать нечего"
+    return None
+
+
 def transition_error(order: Order, target: OrderStatus) -> str | None:
     """Why `order` cannot move to `target` (a Russian sentence), or None when it can."""
-    current = order.status
-    if target == current:
-        return f"Заказ {order.number} уже в статусе «{current.label}»."
-    if target not in TRANSITIONS[current]:
-        return f"Заказ {order.number}: нельзя из «{current.label}» в «{target.label}»."
-    if target == S.shipped and order.delivery_method == DeliveryMethod.pickup:
-        return f"Заказ {order.number}: самовывоз не отправляют — выберите «{S.handed_over.label}»."
-    if target == S.handed_over and order.delivery_method != DeliveryMethod.pickup:
-        return f"Заказ {order.number}: доставку не выдают в офисе — выберите «{S.shipped.label}»."
-    if target == S.refunded and order.payment_status != PaymentStatus.paid:
-        return f"Заказ {order.number} не оплачен — возвращать нечего."
-    return None
+    reason = transition_refusal(
+        order.status, target, delivery_method=order.delivery_method, payment_status=order.payment_status
+    )
+    return None if reason is None else f"Заказ {order.number}: {reason}."
 
 
 def allowed_targets(order: Order) -> list[OrderStatus]:
     return [s for s in OrderStatus if s in TRANSITIONS[order.status] and transition_error(order, s) is None]
+
+
+def parse_status(value: OrderStatus | str) -> OrderStatus:
+    try:
+        return OrderStatus(value)
+    except ValueError:
+        raise InvalidTransition(f"Неизвестный статус: {value}.") from None
+
+
+def status_entry_values(target: OrderStatus, moment: datetime) -> dict[str, object]:
+    """The order columns set when an order enters `target` (the status, its timestamp, a refund)."""
+    values: dict[str, object] = {"status": target}
+    if target in STATUS_TIMESTAMPS:
+        values[STATUS_TIMESTAMPS[target]] = moment
+    if target == S.refunded:
+        values["payment_status"] = PaymentStatus.refunded
+    return values
 
 
 def change_status(
@@ -91,35 +121,18 @@ def change_status(
     batch_id: str | None = None,
 ) -> Order:
     """Move the order to `target` through the state machine, recording it; InvalidTransition if not allowed."""
-    try:
-        target = OrderStatus(target)
-    except ValueError:
-        raise InvalidTransition(f"Неизвестный статус: {target}.") from None
+    target = parse_status(target)
     error = transition_error(order, target)
     if error:
         raise InvalidTransition(error)
-    moment = now()
     old = order.status
-    order.status = target
-    if target in STATUS_TIMESTAMPS:
-        setattr(order, STATUS_TIMESTAMPS[target], moment)
-    record(session, order, actor, "status", old.value, target.value, comment=comment, batch_id=batch_id)
-    if target == S.cancelled and order.promo_code_id is not None:
-        promo.release(session, order.promo_code_id)
-    if target == S.refunded:
-        _set_payment(session, order, PaymentStatus.refunded, actor=actor, comment=comment, batch_id=batch_id)
-        order.refunded_at = moment
-    session.flush()
+    with acting(session, actor, comment=comment, batch_id=batch_id):
+        for column, value in status_entry_values(target, now()).items():
+            setattr(order, column, value)
+        if target == S.cancelled and order.promo_code_id is not None:
+            promo.release(session, order.promo_code_id)
     notifications.order_status_changed(session, [notifications.status_change(order, old)])
     return order
-
-
-def _set_payment(
-    session: Session, order: Order, status: PaymentStatus, *, actor: Actor, comment: str, batch_id: str | None
-) -> None:
-    old = order.payment_status
-    order.payment_status = status
-    record(session, order, actor, "payment_status", old.value, status.value, comment=comment, batch_id=batch_id)
 
 
 def mark_paid(
@@ -129,9 +142,9 @@ def mark_paid(
         raise InvalidTransition(f"Заказ {order.number} уже оплачен.")
     if order.payment_status == PaymentStatus.refunded or order.status in (S.cancelled, S.refunded):
         raise InvalidTransition(f"Заказ {order.number} в статусе «{order.status.label}» нельзя отметить оплаченным.")
-    _set_payment(session, order, PaymentStatus.paid, actor=actor, comment=comment, batch_id=None)
-    order.paid_at = paid_at or now()
-    session.flush()
+    with acting(session, actor, comment=comment):
+        order.payment_status = PaymentStatus.paid
+        order.paid_at = paid_at or now()
     return order
 
 
@@ -334,31 +347,31 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
     delivery, payment, phone = validate_checkout(data)
     priced = price_order(session, customer_id=customer.id, cart=cart, delivery=delivery, promo_code=data.promo_code)
     found_promo = priced.promo_code
-    order = Order(
-        number=next_order_number(session, shop_today().year),
-        customer_id=customer.id,
-        company_id=company.id if company is not None else None,
-        status=OrderStatus.new,
-        payment_status=PaymentStatus.unpaid,
-        payment_method=payment,
-        delivery_method=delivery,
-        contact_name=data.contact_name.strip()[:200],
-        contact_email=data.contact_email.strip().lower()[:255],
-        contact_phone=phone,
-        delivery_address="" if delivery == DeliveryMethod.pickup else data.delivery_address.strip(),
-        delivery_address_snapshot=None if delivery == DeliveryMethod.pickup else data.address_snapshot,
-        comment=data.comment.strip(),
-        promo_code_id=found_promo.id if found_promo else None,
-        promo_code_text=found_promo.code if found_promo else "",
-        checkout_token=data.checkout_token,
-        lines=priced.lines,
-    )
-    recalculate_totals(order)
-    session.add(order)
-    if found_promo is not None:
-        promo.consume(session, found_promo)
+    with acting(session, Actor.customer(customer)):
+        order = Order(
+            number=next_order_number(session, shop_today().year),
+            customer_id=customer.id,
+            company_id=company.id if company is not None else None,
+            status=OrderStatus.new,
+            payment_status=PaymentStatus.unpaid,
+            payment_method=payment,
+            delivery_method=delivery,
+            contact_name=data.contact_name.strip()[:200],
+            contact_email=data.contact_email.strip().lower()[:255],
+            contact_phone=phone,
+            delivery_address="" if delivery == DeliveryMethod.pickup else data.delivery_address.strip(),
+            delivery_address_snapshot=None if delivery == DeliveryMethod.pickup else data.address_snapshot,
+            comment=data.comment.strip(),
+            promo_code_id=found_promo.id if found_promo else None,
+            promo_code_text=found_promo.code if found_promo else "",
+            checkout_token=data.checkout_token,
+            lines=priced.lines,
+        )
+        recalculate_totals(order)
+        session.add(order)
+        if found_promo is not None:
+            promo.consume(session, found_promo)
     session.flush()
-    record(session, order, Actor.customer(customer), "created", None, OrderStatus.new.value)
     projects.mark_ordered(session, order)
     cart.items.clear()
     session.flush()

@@ -73,11 +73,25 @@ def consume(session: Session, promo: PromoCode) -> None:
     session.expire(promo, ["times_used"])
 
 
-def release(session: Session, promo_id: int) -> None:
-    """Give a use back (the order was cancelled)."""
+def release(session: Session, promo_id: int, count: int = 1) -> None:
+    """Give uses back (orders were cancelled), never below zero."""
     session.execute(
         sa.update(PromoCode)
         .where(PromoCode.id == promo_id, PromoCode.times_used > 0)
-        .values(times_used=PromoCode.times_used - 1)
+        .values(times_used=sa.case((PromoCode.times_used >= count, PromoCode.times_used - count), else_=0))
         .execution_options(synchronize_session=False)
     )
+
+
+def consume_many(session: Session, promo_id: int, count: int) -> bool:
+    """Count `count` uses at once if the limit allows them all (a cancellation undone); False otherwise."""
+    result: sa.CursorResult = session.execute(  # type: ignore[assignment]
+        sa.update(PromoCode)
+        .where(
+            PromoCode.id == promo_id,
+            sa.or_(PromoCode.usage_limit.is_(None), PromoCode.times_used + count <= PromoCode.usage_limit),
+        )
+        .values(times_used=PromoCode.times_used + count)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

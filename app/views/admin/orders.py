@@ -14,10 +14,12 @@ from wtforms import StringField
 
 from app.extensions import db
 from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
+from app.reports.labels import number_from_scan
 from app.services import orders
 from app.services.errors import DomainError, NotFound
-from app.services.history import Actor
+from app.services.history import Actor, staff_name
 from app.views.admin.base import ShopInterface, dt_cell, enum_select, label_of, link, money_cell
+from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin
 from app.views.shop.files import send_stored
 
 
@@ -59,7 +61,7 @@ class FilterCustomer(BaseFilter):
         return query.filter(Order.customer_id.in_(ids))
 
 
-class OrderView(ModelView):
+class OrderView(OrderManagementMixin, ModelView):
     datamodel = ShopInterface(
         Order,
         extra_filters={
@@ -70,8 +72,8 @@ class OrderView(ModelView):
     )
     list_title = "Заказы"
     show_title = "Заказ"
-    base_permissions = ["can_list", "can_show", "can_download", "can_change_status", "can_mark_paid"]
-    method_permission_name = {"find": "list"}  # the quick search is part of the list
+    base_permissions = ["can_list", "can_show", "can_download", "can_change_status", "can_mark_paid", *PERMISSIONS]
+    method_permission_name = {"find": "list", **METHOD_PERMISSIONS}  # the quick search is part of the list
     list_columns = [
         "number",
         "created_at",
@@ -80,8 +82,9 @@ class OrderView(ModelView):
         "status",
         "payment_status",
         "delivery_method",
-        "payment_method",
         "total",
+        "due_date",
+        "assignee",
     ]
     search_columns = [
         "number",
@@ -93,8 +96,10 @@ class OrderView(ModelView):
         "customer",
         "contact_email",
         "contact_phone",
+        "due_date",
+        "assignee",
     ]
-    order_columns = ["number", "created_at", "status", "payment_status", "total"]
+    order_columns = ["number", "created_at", "status", "payment_status", "total", "due_date"]
     label_columns = {
         "number": "Номер",
         "created_at": "Создан",
@@ -107,6 +112,8 @@ class OrderView(ModelView):
         "delivery_method": "Получение",
         "payment_method": "Способ оплаты",
         "total": "Сумма",
+        "due_date": "Срок",
+        "assignee": "Ответственный",
     }
     search_form_extra_fields = {
         "customer": StringField("Покупатель"),
@@ -122,6 +129,8 @@ class OrderView(ModelView):
         "delivery_method": label_of(DeliveryMethod),
         "payment_method": label_of(PaymentMethod),
         "total": money_cell,
+        "due_date": lambda d: d.strftime("%d.%m.%Y") if d else "",
+        "assignee": lambda user: staff_name(user) if user else "",
         "number": lambda n: link(f"find?q={n}", n),
     }
     list_template = "admin/order_list.html"
@@ -156,6 +165,7 @@ class OrderView(ModelView):
             can_mark_paid=self._can("can_mark_paid"),
             can_download=self._can("can_download"),
             title=f"Заказ {order.number}",
+            **self.management_context(order),
         )
 
     @expose("/find")
@@ -165,7 +175,7 @@ class OrderView(ModelView):
         text = request.args.get("q", "").strip()
         if text:
             try:
-                order = orders.order_by_number(db.session, text)
+                order = orders.order_by_number(db.session, number_from_scan(text) or text)
                 return redirect(url_for(".show", pk=order.id))
             except NotFound:
                 pass

@@ -99,3 +99,19 @@ def role_allows(role: str, view: str, permission: str) -> bool:
     import re
 
     return any(re.match(v, view) and re.match(p, permission) for v, p in build_fab_roles()[role])
+
+
+# Order management (mass actions, edits, labels, export). Accountants and support read orders but change
+# none of them; exporting personal data is for managers and accountants only.
+ORDER_MANAGEMENT_EXTRAS: dict[str, list[tuple[str, str]]] = {
+    "Manager": [
+        ("OrderView", "can_edit_order"),
+        ("OrderView", "can_assign"),
+        ("OrderView", "can_print_labels"),
+        ("OrderView", "can_export"),
+    ],
+    "Operator": [("OrderView", "can_edit_order"), ("OrderView", "can_assign"), ("OrderView", "can_print_labels")],
+    "Accountant": [("OrderView", "can_export")],
+}
+for _role, _extras in ORDER_MANAGEMENT_EXTRAS.items():
+    ROLE_EXTRAS.setdefault(_role, []).extend(_extras)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template
 from flask_security import auth_required, current_user
 
 from app.extensions import db
+from app.reports.order_timeline import customer_timeline
 from app.services import orders
 from app.services.errors import NotFound
 
@@ -25,4 +26,4 @@ def order(number: str):
         found = orders.customer_order(db.session, current_user.id, number)
     except NotFound:
         abort(404)
-    return render_template("shop/order.html", order=found)
+    return render_template("shop/order.html", order=found, statuses=customer_timeline(found.history))

@@ -47,7 +47,7 @@ def test_order_page_shows_lines_file_and_history_and_status_changes(operator, db
         f"/admin/orderview/status/{order.id}", data={"status": "confirmed", "comment": "ок"}, follow_redirects=True
     )
     text = response.get_data(as_text=True)
-    assert "Статус заказа" in text and "статус «Новый» → «Принят»" in text and "Operator Тестов" in text
+    assert "Статус заказа" in text and "Тестов O. изменил статус: Новый → Принят" in text and "«ок»" in text
     bad = operator.post(f"/admin/orderview/status/{order.id}", data={"status": "completed"}, follow_redirects=True)
     assert "нельзя из «Принят» в «Завершён»" in bad.get_data(as_text=True)
     db_session.expire_all()

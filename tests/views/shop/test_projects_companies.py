@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.models import CartItem, Company, CompanyStatus, Order, Project
 from app.services import companies, projects
-from app.services.history import Actor
+from app.services.history import Actor, acting
 from tests.factories import (
     ROMASHKA,
     add_member,
@@ -156,7 +156,8 @@ def test_non_members_get_404_on_company_pages_projects_orders_and_files(
 ):
     company = make_company(db_session, customer)
     order = place_order(db_session, customer, catalog.cards)
-    order.company_id = company.id
+    with acting(db_session, Actor.system("test")):
+        order.company_id = company.id
     project = projects.save_from_order_line(
         db_session, order, order.product_lines[0].id, customer=customer, name="Общий", company_id=company.id
     )

@@ -1,0 +1,201 @@
+"""An order's history as readable Russian: the staff timeline and the customer's list of statuses.
+
+«Иванова М. изменила статус: Принят → В печати». The verb agrees with the actor: the system is
+«она» (система); for people the gender is guessed from the name (surname or first-name endings),
+masculine when nothing tells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from app.models import ActorKind, DeliveryMethod, OrderHistory, OrderStatus, PaymentMethod, PaymentStatus
+from app.services.money import format_money
+
+# (masculine, feminine) past-tense verbs.
+VERBS = {
+    "created": ("оформил", "оформила"),
+    "changed": ("изменил", "изменила"),
+    "added": ("добавил", "добавила"),
+    "removed": ("удалил", "удалила"),
+    "replaced": ("заменил", "заменила"),
+    "printed": ("напечатал", "напечатала"),
+    "assigned": ("назначил", "назначила"),
+    "unassigned": ("снял", "сняла"),
+}
+
+ENUMS: dict[str, type] = {
+    "status": OrderStatus,
+    "payment_status": PaymentStatus,
+    "delivery_method": DeliveryMethod,
+    "payment_method": PaymentMethod,
+}
+MONEY_FIELDS = frozenset({"total", "points_paid", "line_price"})
+DATE_FIELDS = frozenset({"due_date"})
+
+# field → (verb, what): «изменила статус», «изменил адрес доставки». Later features add their fields here.
+FIELD_PHRASES: dict[str, tuple[str, str]] = {
+    "status": ("changed", "статус"),
+    "payment_status": ("changed", "оплату"),
+    "payment_method": ("changed", "способ оплаты"),
+    "delivery_method": ("changed", "способ получения"),
+    "delivery_address": ("changed", "адрес доставки"),
+    "contact_name": ("changed", "получателя"),
+    "contact_email": ("changed", "email"),
+    "contact_phone": ("changed", "телефон"),
+    "comment": ("changed", "комментарий к заказу"),
+    "due_date": ("changed", "срок готовности"),
+    "packages": ("changed", "количество мест"),
+    "total": ("changed", "сумму заказа"),
+    "points_paid": ("changed", "оплату баллами"),
+    "promo_code_text": ("changed", "промокод"),
+    "line_quantity": ("changed", "тираж"),
+    "line_options": ("changed", "параметры"),
+    "line_price": ("changed", "сумму позиции"),
+    "line_product": ("changed", "название позиции"),
+    "line_vat_rate": ("changed", "ставку НДС позиции"),
+    "layout_file": ("replaced", "макет"),
+}
+
+FEMALE_SURNAME_ENDINGS = ("ова", "ева", "ёва", "ина", "ына", "ская", "цкая", "ая")
+MALE_SURNAME_ENDINGS = ("ов", "ев", "ёв", "ин", "ын", "ский", "цкий", "ой", "ий")
+MALE_NAMES_IN_A = frozenset({"илья", "никита", "фома", "кузьма", "лука", "савва", "данила", "гаврила", "миша"})
+
+
+def is_feminine(kind: ActorKind, name: str) -> bool:
+    """Whether the past-tense verb takes the feminine form for this actor."""
+    if kind == ActorKind.system:
+        return True  # «система»
+    words = [w.strip(".,()").lower() for w in name.split()]
+    for word in words:
+        if word.endswith(FEMALE_SURNAME_ENDINGS) and len(word) > 4:
+            return True
+        if word.endswith(MALE_SURNAME_ENDINGS) and len(word) > 3:
+            return False
+    return any(w.endswith(("а", "я")) and w not in MALE_NAMES_IN_A and len(w) > 2 for w in words)
+
+
+def short_name(kind: ActorKind, name: str) -> str:
+    """«Иванова М.» for staff (stored as «Фамилия Имя»); «Система (demo)»; a customer's name as given."""
+    if kind == ActorKind.system:
+        return name[:1].upper() + name[1:]
+    if kind == ActorKind.staff:
+        parts = name.split()
+        if len(parts) >= 2 and parts[1][:1].isalpha():
+            return f"{parts[0]} {parts[1][0]}."
+    return name
+
+
+def value_text(field: str, value: str | None) -> str:
+    """A stored history value as people read it."""
+    if value is None or value == "":
+        return "—"
+    if field in ENUMS:
+        try:
+            return ENUMS[field](value).label
+        except ValueError:
+            return value
+    if field in MONEY_FIELDS:
+        try:
+            return format_money(Decimal(value))
+        except InvalidOperation:
+            return value
+    if field in DATE_FIELDS:
+        try:
+            return date.fromisoformat(value).strftime("%d.%m.%Y")
+        except ValueError:
+            return value
+    return value
+
+
+def _line_text(value: str | None) -> str:
+    """«Визитки, 500 шт. — 1690.00» with the amount written as money."""
+    if not value:
+        return "—"
+    head, sep, amount = value.rpartition(" — ")
+    if not sep:
+        return value
+    try:
+        return f"{head} — {format_money(Decimal(amount))}"
+    except InvalidOperation:
+        return value
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    moment: datetime
+    actor: str
+    text: str  # the whole sentence, actor first
+    comment: str
+    batch_id: str | None
+    field: str
+
+
+def sentence(entry: OrderHistory) -> str:
+    """One entry as a Russian sentence, actor first."""
+    who = short_name(entry.actor_kind, entry.actor_name)
+    female = is_feminine(entry.actor_kind, entry.actor_name)
+
+    def verb(key: str) -> str:
+        return VERBS[key][1 if female else 0]
+
+    field, old, new = entry.field, entry.old_value, entry.new_value
+    where = f" ({entry.subject})" if entry.subject and field.startswith(("line_", "layout")) else ""
+    if field == "created":
+        return f"{who} {verb('created')} заказ"
+    if field == "line_added":
+        return f"{who} {verb('added')} позицию: {_line_text(new)}"
+    if field == "line_removed":
+        return f"{who} {verb('removed')} позицию: {_line_text(old)}"
+    if field == "assignee":
+        if new:
+            return f"{who} {verb('assigned')} ответственного: {value_text(field, old)} → {new}"
+        return f"{who} {verb('unassigned')} ответственного: {old or '—'}"
+    if field == "label_printed":
+        fmt = f" ({entry.subject})" if entry.subject else ""
+        try:
+            times = int(new or "1")
+        except ValueError:
+            times = 1
+        if times > 1:
+            return f"{who} повторно {verb('printed')} этикетку{fmt}, {times}-й раз"
+        return f"{who} {verb('printed')} этикетку{fmt}"
+    verb_key, what = FIELD_PHRASES.get(field, ("changed", f"поле «{field}»"))
+    return f"{who} {verb(verb_key)} {what}{where}: {value_text(field, old)} → {value_text(field, new)}"
+
+
+def staff_timeline(entries: Iterable[OrderHistory]) -> list[TimelineItem]:
+    """Every entry, oldest first, with who, comments and batch ids (back office only)."""
+    return [
+        TimelineItem(
+            moment=e.created_at,
+            actor=short_name(e.actor_kind, e.actor_name),
+            text=sentence(e),
+            comment=e.comment,
+            batch_id=e.batch_id,
+            field=e.field,
+        )
+        for e in sorted(entries, key=lambda e: e.id)
+    ]
+
+
+@dataclass(frozen=True)
+class CustomerStatusItem:
+    moment: datetime
+    status: str  # the Russian label
+
+
+def customer_timeline(entries: Iterable[OrderHistory]) -> list[CustomerStatusItem]:
+    """The statuses the order went through, with when: no names, no comments, nothing else."""
+    items = []
+    for e in sorted(entries, key=lambda e: e.id):
+        if e.field in ("created", "status") and e.new_value:
+            try:
+                label = OrderStatus(e.new_value).label
+            except ValueError:
+                continue
+            items.append(CustomerStatusItem(moment=e.created_at, status=label))
+    return items
