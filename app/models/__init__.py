@@ -15,6 +15,16 @@ from app.models.catalog import (
     VatCategory,
     VatRate,
 )
+from app.models.content import (
+    Banner,
+    ContentImage,
+    ContentImageVariant,
+    ImageVariant,
+    NewsItem,
+    NewsKind,
+    Page,
+    PageRevision,
+)
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
 from app.models.notifications import Channel, DeliveryState, Notification
@@ -65,4 +75,13 @@ __all__ = [
     "VatCategory",
     "VatRate",
     "utcnow",
+    # site content
+    "Banner",
+    "ContentImage",
+    "ContentImageVariant",
+    "ImageVariant",
+    "NewsItem",
+    "NewsKind",
+    "Page",
+    "PageRevision",
 ]
