@@ -62,7 +62,8 @@ class ContentImage(Model):
 
     @property
     def markdown(self) -> str:
-        return f"![{self.title}](/media/{self.id}/{ImageVariant.medium.value})"
+        alt = self.title.replace("[", "(").replace("]", ")")
+        return f"![{alt}](/media/{self.id}/{ImageVariant.medium.value})"
 
     def __str__(self) -> str:
         return self.title

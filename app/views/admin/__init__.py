@@ -133,3 +133,17 @@ def init_admin(app: Flask) -> None:
         appbuilder.add_view_no_menu(OptionValueView)
         appbuilder.add_view_no_menu(PriceTierView)
         add(VatRateView, "VatRateView", label="Ставки НДС", icon="fa-percent", category="Catalog")
+        from app.views.admin.content import BannerView, ContentImageView, NewsItemView, PageView
+
+        add(
+            PageView,
+            "PageView",
+            label="Страницы",
+            icon="fa-file-text-o",
+            category="Content",
+            category_label="Сайт",
+            category_icon="fa-globe",
+        )
+        add(NewsItemView, "NewsItemView", label="Новости и акции", icon="fa-newspaper-o", category="Content")
+        add(BannerView, "BannerView", label="Баннеры на главной", icon="fa-picture-o", category="Content")
+        add(ContentImageView, "ContentImageView", label="Изображения", icon="fa-image", category="Content")
