@@ -330,15 +330,29 @@ def _line_rows(old: str, new: str, context: int = 2) -> list[DiffRow]:
             else:
                 rows += [DiffRow("equal", [DiffPart(x, False)], [DiffPart(x, False)]) for x in lines]
             continue
-        removed, added = a[i1:i2] if tag != "insert" else [], b[j1:j2] if tag != "delete" else []
-        for k in range(max(len(removed), len(added))):
-            if k < len(removed) and k < len(added):
-                left, right = _words(removed[k], added[k])
-                rows.append(DiffRow("change", left, right))
-            elif k < len(removed):
-                rows.append(DiffRow("delete", [DiffPart(removed[k], True)], []))
-            else:
-                rows.append(DiffRow("insert", [], [DiffPart(added[k], True)]))
+        rows += _paired(a[i1:i2] if tag != "insert" else [], b[j1:j2] if tag != "delete" else [])
+    return rows
+
+
+def _paired(removed: list[str], added: list[str]) -> list[DiffRow]:
+    """Rows for a changed block: a removed line faces the most similar added line (in order) as a change,
+    so an edited sentence reads as one line with its changed words marked."""
+    rows: list[DiffRow] = []
+    start = 0
+    for line in removed:
+        best, best_at = 0.0, None
+        for k in range(start, len(added)):
+            ratio = difflib.SequenceMatcher(None, line, added[k], autojunk=False).ratio()
+            if ratio > best:
+                best, best_at = ratio, k
+        if best_at is None or best < 0.5:
+            rows.append(DiffRow("delete", [DiffPart(line, True)], []))
+            continue
+        rows += [DiffRow("insert", [], [DiffPart(x, True)]) for x in added[start:best_at]]
+        left, right = _words(line, added[best_at])
+        rows.append(DiffRow("change", left, right))
+        start = best_at + 1
+    rows += [DiffRow("insert", [], [DiffPart(x, True)]) for x in added[start:]]
     return rows
 
 
