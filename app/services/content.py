@@ -613,7 +613,7 @@ def send_newsletter(session: Session, *, item_id: int, actor: Actor) -> int:
     if not recipients:
         raise ValidationError("Нет покупателей, подписанных на рассылку, — отправлять некому.")
     moment = now()
-    claimed = session.execute(
+    claimed: sa.CursorResult = session.execute(  # type: ignore[assignment]
         sa.update(NewsItem)
         .where(NewsItem.id == item_id, NewsItem.newsletter_sent_at.is_(None))
         .values(
