@@ -60,6 +60,16 @@ def _utc(moment: datetime | None) -> datetime | None:
     return from_shop_local(moment) if moment else None
 
 
+def _submitted(form: FlaskForm) -> bool:
+    """A POST whose fields parse; otherwise the fields are marked and a message says so."""
+    if request.method != "POST":
+        return False
+    if form.validate():
+        return True
+    flash("Проверьте поля, отмеченные красным.", "danger")
+    return False
+
+
 def _show_error(form: FlaskForm, exc: DomainError) -> None:
     """A refused save: the message next to its field (when there is one) and at the top."""
     db.session.rollback()
@@ -154,7 +164,7 @@ class PageView(ContentView):
         )
 
     def _save(self, form: PageForm, page: Page | None):  # noqa: ANN202
-        if request.method == "POST" and form.validate():
+        if _submitted(form):
             data = form.data_for_service()
             if "preview" in request.form:
                 return self._form_page(form, page, render_markdown(data.body))
@@ -328,7 +338,7 @@ class NewsItemView(ContentView):
 
     def _save(self, form: NewsForm, item: NewsItem | None):  # noqa: ANN202
         form.promo_code_id.choices = _promo_choices()
-        if request.method == "POST" and form.validate():
+        if _submitted(form):
             data = form.data_for_service()
             if "preview" in request.form:
                 preview = {
@@ -479,7 +489,7 @@ class BannerView(ContentView):
         )
 
     def _save(self, form: BannerForm, banner: Banner | None):  # noqa: ANN202
-        if request.method == "POST" and form.validate():
+        if _submitted(form):
             try:
                 saved = content.save_banner(
                     db.session,
@@ -561,7 +571,7 @@ class ContentImageView(ContentView):
     @has_access
     def add(self):  # noqa: ANN201
         form = ImageForm()
-        if request.method == "POST" and form.validate():
+        if _submitted(form):
             upload = _upload(form.image)
             try:
                 if upload is None:
@@ -580,7 +590,7 @@ class ContentImageView(ContentView):
     def edit(self, pk: int):  # noqa: ANN201
         image = self._get(ContentImage, pk)
         form = ImageForm() if request.method == "POST" else ImageForm(obj=image)
-        if request.method == "POST" and form.validate():
+        if _submitted(form):
             try:
                 images.rename_image(db.session, image_id=pk, title=form.title.data or "")
                 db.session.commit()
