@@ -118,9 +118,9 @@ def _images(session: Session, fragment: str) -> list[ContentImage]:
     missing = ids - {image.id for image in found}
     if missing:
         raise ValidationError(
-            "В тексте есть изображения, которых нет в библиотеке: "
-            + ", ".join(f"/media/{i}/…" for i in sorted(missing))
-            + ".",
+            "В тексте есть изображения, которых нет в библиотеке ("
+            + ", ".join(f"№{i}" for i in sorted(missing))
+            + "). Загрузите их в «Изображения» и вставьте строку оттуда.",
             field="body",
         )
     return found

@@ -286,3 +286,23 @@ def test_two_editors_sending_at_once_send_once(app, db_session, backend):
         t.join(timeout=30)
     assert sorted(results) == ["refused", "sent"]
     assert len(_outbox(db_session)) == 1
+
+
+def test_rendered_newsletter_travels_as_a_real_email(app, db_session, smtp_server):
+    """What render_newsletter gives is a sendable email: both parts arrive intact through real SMTP."""
+    from app.services import mail
+
+    subscriber(db_session, "olga@example.ru", name="Ольга")
+    item = make_item(db_session, title="Новые форматы листовок", teaser="A5 и евро.", publish_at=utc(2026, 1, 1))
+    content.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
+    db_session.commit()
+    [queued] = _outbox(db_session)
+    subject, text, html = content.render_newsletter(db_session, queued)
+    mail.send_email(to=queued.recipient, subject=subject, text=text, html=html)
+    [received] = smtp_server.messages
+    assert received["Subject"] == "Новость: Новые форматы листовок — Печатный двор"
+    assert received["To"] == "olga@example.ru"
+    lines = smtp_server.mailbox.body(received).splitlines()
+    assert lines[:5] == ["Здравствуйте, Ольга!", "", "Новые форматы листовок", "", "A5 и евро."]
+    html_part = smtp_server.mailbox.body(received, "html")
+    assert "Новые форматы листовок</h1>" in html_part and f"/news/{item.slug}" in html_part

@@ -83,6 +83,8 @@ class ContentView(ModelView):
     """Shared behaviour: custom add/edit pages (forms call the content services), lists with thumbnails."""
 
     list_template = "admin/content/list.html"
+    # No can_download: FAB's generic file download has nothing to serve here.
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
     def _can(self, permission: str) -> bool:
         return self.appbuilder.sm.has_access(permission, self.class_permission_name)
@@ -302,6 +304,7 @@ class NewsItemView(ContentView):
     add_title = "Новая новость или акция"
     edit_title = "Редактирование новости"
     method_permission_name = {"send": "send_newsletter"}
+    base_permissions = [*ContentView.base_permissions, "can_send_newsletter"]
     list_columns = ["cover_image_id", "title", "kind", "publish_at", "expire_at", "id", "newsletter_sent_at"]
     add_columns = edit_columns = ["title"]
     search_columns = ["title", "kind", "is_published", "publish_at"]

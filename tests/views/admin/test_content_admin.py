@@ -55,6 +55,7 @@ def test_role_reads_and_writes_exactly_what_it_may(app, staff_client, db_session
         with staff_client.get(url) as response:
             assert _allowed(response) == (role in CAN_READ), f"{role} {url}"
     assert _allowed(staff_client.get(f"/admin/pageview/edit/{page.id}")) == (role in CAN_WRITE)
+    assert not _allowed(staff_client.get("/admin/pageview/download/secret.txt"))  # FAB's generic download is off
 
     staff_client.post(f"/admin/pageview/edit/{page.id}", data={"title": "Изменено", "slug": "contacts", "body": "X"})
     db_session.expire_all()
