@@ -25,6 +25,16 @@ from app.models.companies import (
     CompanyStatus,
     MemberRole,
 )
+from app.models.content import (
+    Banner,
+    ContentImage,
+    ContentImageVariant,
+    ImageVariant,
+    NewsItem,
+    NewsKind,
+    Page,
+    PageRevision,
+)
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
 from app.models.notifications import (
@@ -106,4 +116,13 @@ __all__ = [
     "MemberRole",
     "Project",
     "ProjectVersion",
+    # site content
+    "Banner",
+    "ContentImage",
+    "ContentImageVariant",
+    "ImageVariant",
+    "NewsItem",
+    "NewsKind",
+    "Page",
+    "PageRevision",
 ]

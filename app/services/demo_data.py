@@ -567,10 +567,14 @@ def load_demo(session: Session) -> str:
     customers = load_customers(session)
     orders_created = load_demo_orders(session, customers)
     load_demo_companies(session, customers)
+    from app.services.content_demo import load_demo_content
+
+    site = load_demo_content(session)
     session.commit()
     staff_rows = load_staff()
     lines = [
         f"Каталог: добавлено товаров {products}; заказов: {orders_created}.",
+        site,
         "",
         "Демо-входы (пароль у всех: " + DEMO_PASSWORD + ")",
         "  Магазин  http://127.0.0.1:5000/account/login",

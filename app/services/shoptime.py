@@ -25,6 +25,13 @@ def to_shop(moment: datetime) -> datetime:
     return moment.astimezone(shop_tz())
 
 
+def from_shop_local(moment: datetime) -> datetime:
+    """A wall-clock time typed in the shop's time zone (a naive form value) as an aware UTC datetime."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    return moment.replace(tzinfo=shop_tz()).astimezone(UTC)
+
+
 def shop_today(moment: datetime | None = None) -> date:
     return to_shop(moment or now()).date()
 

@@ -25,9 +25,13 @@ def newsletter_renderer():
             html=f"<p>Скидка <b>15%</b> на визитки (выпуск {item}).</p>",
         )
 
+    real = messages.RENDERERS.get(notifications.NEWSLETTER)
     messages.register_renderer(notifications.NEWSLETTER, render)
     yield render
-    messages.RENDERERS.pop(notifications.NEWSLETTER, None)
+    if real is None:
+        messages.RENDERERS.pop(notifications.NEWSLETTER, None)
+    else:
+        messages.register_renderer(notifications.NEWSLETTER, real)
 
 
 def rows(session) -> list[Notification]:

@@ -146,3 +146,17 @@ def init_admin(app: Flask) -> None:
             icon="fa-history",
             category="Customers",
         )
+        from app.views.admin.content import BannerView, ContentImageView, NewsItemView, PageView
+
+        add(
+            PageView,
+            "PageView",
+            label="Страницы",
+            icon="fa-file-text-o",
+            category="Content",
+            category_label="Сайт",
+            category_icon="fa-globe",
+        )
+        add(NewsItemView, "NewsItemView", label="Новости и акции", icon="fa-newspaper-o", category="Content")
+        add(BannerView, "BannerView", label="Баннеры на главной", icon="fa-picture-o", category="Content")
+        add(ContentImageView, "ContentImageView", label="Изображения", icon="fa-image", category="Content")

@@ -20,9 +20,15 @@ VIEW_CATEGORY = {
     "PriceTierView": "Catalog",
     "VatRateView": "Catalog",
     "CustomerView": "Customers",
+    # site content
+    "PageView": "Content",
+    "NewsItemView": "Content",
+    "BannerView": "Content",
+    "ContentImageView": "Content",
 }
 
 CATALOG = ("CategoryView", "ProductView", "OptionGroupView", "OptionValueView", "PriceTierView")
+CONTENT = ("PageView", "NewsItemView", "BannerView", "ContentImageView")
 
 # role → {view: "r" | "rw" | extra permissions (tuple)}
 ROLE_GRANTS: dict[str, dict[str, str]] = {
@@ -32,10 +38,11 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
         "PromoCodeView": "rw",
         "OrderView": "r",
         "CustomerView": "r",
+        **{v: "r" for v in CONTENT},
     },
     "Operator": {**{v: "r" for v in CATALOG}, "OrderView": "r", "CustomerView": "r"},
     "Accountant": {"OrderView": "r", "CustomerView": "r", "PromoCodeView": "r", "VatRateView": "rw"},
-    "ContentEditor": {**{v: "r" for v in CATALOG}},
+    "ContentEditor": {**{v: "r" for v in CATALOG}, **{v: "rw" for v in CONTENT}},
     "Support": {"OrderView": "r", "CustomerView": "r"},
 }
 
@@ -44,6 +51,7 @@ ROLE_EXTRAS: dict[str, list[tuple[str, str]]] = {
     "Manager": [("OrderView", "can_change_status"), ("OrderView", "can_mark_paid"), ("CustomerView", "can_block")],
     "Operator": [("OrderView", "can_change_status"), ("OrderView", "can_mark_paid")],
     "Accountant": [("OrderView", "can_mark_paid")],
+    "ContentEditor": [("NewsItemView", "can_send_newsletter")],
 }
 
 # Companies (corporate accounts): Manager reviews them and edits requisites; Operator, Accountant and Support

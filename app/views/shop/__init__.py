@@ -71,6 +71,9 @@ def init_shop(app: Flask) -> None:
 
     for module in (catalog, cart, checkout, account, files, companies, projects, profile, bot):
         app.register_blueprint(module.bp)
+    from app.views.shop import content as content_pages
+
+    app.register_blueprint(content_pages.bp)
     register_template_filters(app)
     add_security_headers(app, SHOP_CSP)
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 
 from app.extensions import db
 from app.services import cart as cart_service
-from app.services import catalog, storage
+from app.services import catalog, content, storage
 from app.services.catalog import Quote
 from app.services.errors import DomainError, NotFound
 from app.services.money import format_money
@@ -19,7 +19,11 @@ bp = Blueprint("catalog", __name__)
 def home():
     categories = catalog.active_categories(db.session)
     products = catalog.active_products(db.session)
-    return render_template("shop/home.html", categories=categories, products=products)
+    banners = content.active_banners(db.session)
+    promotions = content.current_promotions(db.session)
+    return render_template(
+        "shop/home.html", categories=categories, products=products, banners=banners, promotions=promotions
+    )
 
 
 @bp.get("/catalog/<slug>")

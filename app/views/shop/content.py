@@ -1,0 +1,99 @@
+"""Storefront content: pages, news and promotions, images of published content, banner click redirects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, g, redirect, render_template, request, send_file
+from markupsafe import Markup
+
+from app.extensions import db
+from app.models import NewsKind
+from app.services import content, storage
+from app.services.errors import NotFound
+from app.services.markup import sanitize_html
+from app.services.shoptime import format_date_long, to_shop
+
+bp = Blueprint("content", __name__)
+
+IMAGE_MAX_AGE = 300  # seconds: an image taken off the site stops being served soon after
+
+
+@bp.app_template_filter("content_html")
+def content_html(fragment: str | None) -> Markup:
+    """Stored HTML is sanitised when saved; it is sanitised again here, on the way out."""
+    return Markup(sanitize_html(fragment or ""))
+
+
+@bp.app_template_filter("shop_date")
+def shop_date(moment: datetime | None) -> str:
+    """«5 декабря 2026 г.» in the shop's time zone."""
+    return format_date_long(to_shop(moment).date()) if moment else ""
+
+
+@bp.app_template_filter("promo_validity")
+def promo_validity(promo) -> str:  # noqa: ANN001 - a PromoCode
+    return content.promo_validity(promo)
+
+
+@bp.app_context_processor
+def _site_pages() -> dict:
+    def site_pages() -> list:
+        if "site_pages" not in g:
+            g.site_pages = content.menu_pages(db.session)
+        return g.site_pages
+
+    return {"site_pages": site_pages}
+
+
+@bp.get("/pages/<slug>")
+def page(slug: str):
+    try:
+        found = content.published_page(db.session, slug)
+    except NotFound:
+        abort(404)
+    return render_template("shop/page.html", page=found)
+
+
+@bp.get("/news/")
+def news():
+    kind_arg = request.args.get("kind", "")
+    kind = NewsKind(kind_arg) if kind_arg in NewsKind.__members__ else None
+    number = request.args.get("page", 1, type=int)
+    try:
+        listing = content.published_items(db.session, kind=kind, page=number)
+    except NotFound:
+        abort(404)
+    return render_template("shop/news_list.html", listing=listing, kind=kind)
+
+
+@bp.get("/news/<slug>")
+def news_item(slug: str):
+    try:
+        item = content.published_item(db.session, slug)
+    except NotFound:
+        abort(404)
+    return render_template("shop/news_item.html", item=item)
+
+
+@bp.get("/media/<int:image_id>/<variant>")
+def media(image_id: int, variant: str):
+    try:
+        stored = content.public_image_file(db.session, image_id=image_id, variant=variant)
+        path = storage.open_blob(stored)
+    except NotFound:
+        abort(404)
+    response = send_file(path, mimetype=stored.content_type, max_age=IMAGE_MAX_AGE, conditional=True)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.get("/banners/<int:banner_id>/go")
+def banner_click(banner_id: int):
+    """Only ever to the banner's own stored link: the request names a banner, never a target."""
+    try:
+        link = content.follow_banner(db.session, banner_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    return redirect(link, code=302)
