@@ -22,9 +22,7 @@ def test_customer_orders_business_cards_and_staff_see_it(app, live_server, page,
     page.get_by_label("Тираж").select_option("500")
     page.get_by_label("Скругление углов").check()
     expected = "3\u00a0054,00\u00a0₽"  # 1690 × 1.6 + 350
-    page.wait_for_function(
-        "expected => document.getElementById('price-total').textContent === expected", arg=expected
-    )
+    page.wait_for_function("expected => document.getElementById('price-total').textContent === expected", arg=expected)
     page.get_by_label("Макет").set_input_files(str(layout))
     page.get_by_role("button", name="В корзину").click()
 

@@ -111,8 +111,17 @@ def test_statuses_payments_and_timestamps_are_consistent(db_session, generated):
     now = FROZEN_NOW
     for order in orders:
         status, paid = order.status, order.payment_status
-        stamps = [order.created_at, order.updated_at, order.confirmed_at, order.ready_at, order.shipped_at,
-                  order.completed_at, order.cancelled_at, order.paid_at, order.refunded_at]
+        stamps = [
+            order.created_at,
+            order.updated_at,
+            order.confirmed_at,
+            order.ready_at,
+            order.shipped_at,
+            order.completed_at,
+            order.cancelled_at,
+            order.paid_at,
+            order.refunded_at,
+        ]
         assert all(s is None or (s.tzinfo == UTC and order.created_at <= s <= now) for s in stamps), order.number
         assert order.payment_method != PaymentMethod.card_online  # not offered at checkout
         if order.delivery_method == DeliveryMethod.post:
