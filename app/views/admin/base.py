@@ -6,10 +6,12 @@ import enum
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, SQLAFilterConverter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
+from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField
 
 from app.services.money import format_money
@@ -71,12 +73,26 @@ class ShopFilterConverter(SQLAFilterConverter):
         return super().convert(col_name)
 
 
+IN_USE_MESSAGE = (
+    "Нельзя удалить: запись используется (в заказах, новостях или других данных). Отключите её вместо удаления."
+)
+
+
 class ShopInterface(SQLAInterface):
     filter_converter_class = ShopFilterConverter
 
     def __init__(self, obj, session=None, extra_filters: dict | None = None) -> None:  # noqa: ANN001
         super().__init__(obj, session)
         self.extra_filters = extra_filters or {}
+
+    def delete(self, item, commit: bool = True) -> None:  # noqa: ANN001
+        """A row still referenced elsewhere is not deleted, with a message staff can act on."""
+        try:
+            super().delete(item, commit=commit)
+        except DatabaseException as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise DatabaseException(IN_USE_MESSAGE) from exc.__cause__
+            raise
 
     def is_nullable(self, col_name: str) -> bool:
         """Optional in forms: checkboxes (unticked is a value) and texts whose default is empty.

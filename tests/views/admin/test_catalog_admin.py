@@ -67,3 +67,21 @@ def test_unticking_in_sale_hides_the_product_from_the_shop(app, staff_client, cl
     assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
     assert client.get("/product/nakleyki").status_code == 404
     assert "/product/nakleyki" not in client.get("/").get_data(as_text=True)
+
+
+def test_deleting_a_promo_code_used_by_an_order_is_refused_with_a_message(
+    app, staff_client, db_session, catalog, customer
+):
+    from decimal import Decimal
+
+    from app.models import PromoKind
+    from tests.factories import place_order
+
+    db_session.add(PromoCode(code="USED", kind=PromoKind.fixed, value=Decimal("50")))
+    db_session.commit()
+    place_order(db_session, customer, catalog.cards, promo_code="USED")
+    promo_id = db_session.scalar(sa.select(PromoCode.id))
+    login_staff(staff_client, make_staff(app, "Manager"))
+    response = staff_client.post(f"/admin/promocodeview/delete/{promo_id}", follow_redirects=True)
+    assert "Нельзя удалить: запись используется" in response.get_data(as_text=True)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(PromoCode)) == 1
