@@ -63,3 +63,8 @@ def page(browser) -> Iterator:  # noqa: ANN001
     page.js_errors = errors  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+def open_account_menu(page) -> None:  # noqa: ANN001
+    """The customer's links (orders, projects, companies, profile) live in the «Личный кабинет» menu."""
+    page.locator("#account-menu").click()

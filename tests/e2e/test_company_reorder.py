@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Company, Order, Project
+from tests.e2e.conftest import open_account_menu
 from tests.factories import PASSWORD, ROMASHKA, make_staff, pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -24,6 +25,7 @@ def test_colleague_orders_for_the_company_by_reordering_a_shared_project(
 ):
     # The owner creates the company.
     _login(page, live_server, customer.email)
+    open_account_menu(page)
     page.get_by_role("link", name="Компании").click()
     page.get_by_role("link", name="Добавить компанию").click()
     for field in (
@@ -102,6 +104,7 @@ def test_colleague_orders_for_the_company_by_reordering_a_shared_project(
     assert "Закупщик" in colleague.content()
 
     # The shared project is theirs to reorder in one click, for the company, by invoice.
+    open_account_menu(colleague)
     colleague.get_by_role("link", name="Мои проекты").click()
     card = colleague.get_by_test_id("project-card").filter(has_text="Визитки отдела продаж")
     # The thumbnail is drawn by the server from the PDF's first page.

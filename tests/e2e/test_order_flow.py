@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import open_account_menu
 from tests.factories import PASSWORD, make_staff, pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -46,7 +47,8 @@ def test_customer_orders_business_cards_and_staff_see_it(app, live_server, page,
     number = page.url.rsplit("/", 1)[-1]
     assert page.get_by_test_id("order-status").inner_text() == "Новый"
     assert page.get_by_test_id("order-total").inner_text() == expected
-    page.get_by_role("link", name="Мои заказы").first.click()
+    open_account_menu(page)
+    page.locator(".dropdown-menu").get_by_role("link", name="Мои заказы").click()
     assert number in page.locator("[data-testid=order-row]").first.inner_text()
     assert page.js_errors == []
 

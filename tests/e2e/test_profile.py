@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.models import Address, ConsentSource
 from app.services import newsletter
+from tests.e2e.conftest import open_account_menu
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,6 +28,7 @@ def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_se
     page.get_by_label("Email адрес").fill(customer.email)
     page.get_by_label("Пароль").fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
+    open_account_menu(page)
     page.get_by_role("link", name="Профиль").click()
     page.wait_for_url(re.compile(r"/account/profile$"))
     assert page.get_by_test_id("addresses-empty").is_visible()
