@@ -41,6 +41,16 @@ def test_customer_orders_business_cards_and_staff_see_it(app, live_server, page,
     page.get_by_label("Телефон").fill("+7 916 555-44-33")
     page.get_by_test_id("checkout-total").wait_for()
     assert page.get_by_test_id("checkout-total").inner_text() == expected
+    # Courier delivery is added to the total at once; back to pickup it goes away again.
+    page.get_by_role("radio", name="Курьер").check()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=checkout-total]').textContent === '3\u00a0454,00\u00a0₽'"
+    )
+    assert page.get_by_test_id("checkout-delivery").inner_text() == "400,00\u00a0₽"
+    page.get_by_role("radio", name="Самовывоз").check()
+    page.wait_for_function(
+        "expected => document.querySelector('[data-testid=checkout-total]').textContent === expected", arg=expected
+    )
     page.get_by_role("button", name="Подтвердить заказ").click()
 
     page.wait_for_url(re.compile(r"/account/orders/\d{4}-\d{6}$"))

@@ -37,8 +37,29 @@
       update();
     });
   }
+  async function refreshTotals() {
+    const delivery = form.querySelector("input[name=delivery_method]:checked");
+    const promo = form.querySelector("input[name=promo_code]");
+    if (!delivery || !form.dataset.summaryUrl) return;
+    const params = new URLSearchParams({ delivery_method: delivery.value, promo_code: promo ? promo.value : "" });
+    try {
+      const response = await fetch(form.dataset.summaryUrl + "?" + params.toString(), {
+        headers: { Accept: "application/json" }, credentials: "same-origin",
+      });
+      const data = await response.json();
+      if (!data.ok) return;
+      const set = (id, text) => { const el = form.querySelector(`[data-testid=${id}]`); if (el) el.textContent = text; };
+      set("checkout-delivery", data.delivery);
+      set("checkout-total", data.total);
+      set("checkout-vat", data.vat);
+    } catch (e) {
+      // The totals are checked again when the order is placed; keep the page as it is.
+    }
+  }
+
   form.addEventListener("change", (event) => {
     if (event.target.name === "delivery_method" || event.target.name === "address_id") update();
+    if (event.target.name === "delivery_method") refreshTotals();
   });
   update();
 })();

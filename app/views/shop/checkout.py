@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_security import auth_required, current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import DeliveryMethod, PaymentMethod
 from app.services import addresses, companies, orders
 from app.services.errors import DomainError, ValidationError
+from app.services.money import format_money
 from app.views.shop.helpers import current_cart
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -74,6 +75,39 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
         payments=list(PaymentMethod),
         addresses=addresses.addresses_of(db.session, current_user.id),
     ), status
+
+
+@bp.get("/summary")
+@auth_required()
+def summary():
+    """The order totals for another delivery method, so the checkout page can update without a reload."""
+    cart = current_cart()
+    try:
+        delivery = DeliveryMethod(request.args.get("delivery_method", ""))
+    except ValueError:
+        return jsonify({"ok": False, "error": "Выберите способ получения."}), 400
+    if cart is None or not cart.items:
+        return jsonify({"ok": False, "error": "Корзина пуста."}), 400
+    try:
+        priced = orders.price_order(
+            db.session,
+            customer_id=current_user.id,
+            cart=cart,
+            delivery=delivery,
+            promo_code=request.args.get("promo_code", ""),
+        )
+    except DomainError as exc:
+        return jsonify({"ok": False, "error": exc.message}), 400
+    return jsonify(
+        {
+            "ok": True,
+            "goods": format_money(priced.goods_total),
+            "discount": format_money(priced.discount_total) if priced.discount_total else "",
+            "delivery": format_money(priced.delivery_total) if priced.delivery_total else "бесплатно",
+            "total": format_money(priced.total),
+            "vat": format_money(priced.vat_total),
+        }
+    )
 
 
 @bp.get("/")

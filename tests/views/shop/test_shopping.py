@@ -175,3 +175,14 @@ def test_cart_quantity_change_and_removal(client, catalog):
     client.post(f"/cart/items/{item_id}/delete")
     assert "В корзине пока ничего нет" in client.get("/cart/").get_data(as_text=True)
     assert client.post("/cart/items/999999/delete", follow_redirects=True).status_code == 200
+
+
+def test_checkout_summary_follows_the_delivery_method(client, catalog, customer):
+    login_customer(client, customer.email)
+    _add_to_cart(client, catalog.cards, catalog.defaults(catalog.cards), 100)
+    pickup = client.get("/checkout/summary?delivery_method=pickup").get_json()
+    assert (pickup["delivery"], pickup["total"]) == ("бесплатно", "790,00\u00a0₽")
+    courier = client.get("/checkout/summary?delivery_method=courier").get_json()
+    assert (courier["delivery"], courier["total"]) == ("400,00\u00a0₽", "1\u00a0190,00\u00a0₽")
+    bad = client.get("/checkout/summary?delivery_method=teleport")
+    assert bad.status_code == 400 and bad.get_json()["error"] == "Выберите способ получения."
