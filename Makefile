@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+export SHOP_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint bench db install install-dev clean
 

@@ -40,6 +40,7 @@ def _base_app(import_name: str, settings: dict, **kwargs) -> Flask:
     app.extensions["printshop_settings"] = settings
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from app.extensions import db, migrate
 
     db.init_app(app)

@@ -572,14 +572,15 @@ def load_demo(session: Session) -> str:
     site = load_demo_content(session)
     session.commit()
     staff_rows = load_staff()
+    base = current_app.config["SHOP_BASE_URL"].rstrip("/")
     lines = [
         f"Каталог: добавлено товаров {products}; заказов: {orders_created}.",
         site,
         "",
         "Демо-входы (пароль у всех: " + DEMO_PASSWORD + ")",
-        "  Магазин  http://127.0.0.1:5000/account/login",
+        f"  Магазин  {base}/account/login",
     ]
     lines += [f"    {email}" for email, _, _ in CUSTOMERS]
-    lines += ["  Офис     http://127.0.0.1:5000/admin/"]
+    lines += [f"  Офис     {base}/admin/"]
     lines += [f"    {email:<28} {role}" for email, role in staff_rows]
     return "\n".join(lines)
