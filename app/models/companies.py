@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Model, UTCDateTime, enum_column, utcnow
 from app.models.customers import Customer
-from app.models.orders import ActorKind, LabelledEnum
+from app.models.orders import ChangeRecordMixin, LabelledEnum
 
 
 class CompanyKind(LabelledEnum):
@@ -155,7 +155,7 @@ class CompanyAddress(Model):
     company: Mapped[Company] = relationship(back_populates="addresses")
 
 
-class CompanyHistory(Model):
+class CompanyHistory(ChangeRecordMixin, Model):
     """Append-only record of every change to a company: requisites, status, members — who, when, old → new."""
 
     __tablename__ = "company_history"
@@ -163,14 +163,5 @@ class CompanyHistory(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id", ondelete="CASCADE"), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"), nullable=False)
-    actor_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
-    actor_customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    field: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    old_value: Mapped[str | None] = mapped_column(sa.Text)
-    new_value: Mapped[str | None] = mapped_column(sa.Text)
-    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
 
     company: Mapped[Company] = relationship(back_populates="history")

@@ -295,7 +295,21 @@ class OrderBatch(Model):
     undoes_id: Mapped[str | None] = mapped_column(sa.ForeignKey("order_batch.id", ondelete="RESTRICT"), unique=True)
 
 
-class OrderHistory(Model):
+class ChangeRecordMixin:
+    """The columns of an append-only change record: when, who (staff, customer or system), what, old → new."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"), nullable=False)
+    actor_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
+    actor_customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    field: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)
+    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
+
+
+class OrderHistory(ChangeRecordMixin, Model):
     """Append-only record of every change to an order: who, when, what, old → new.
 
     Written by app/services/history.py only; the database refuses UPDATE and DELETE (triggers).
@@ -306,15 +320,6 @@ class OrderHistory(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"), nullable=False)
-    actor_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
-    actor_customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    field: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    old_value: Mapped[str | None] = mapped_column(sa.Text)
-    new_value: Mapped[str | None] = mapped_column(sa.Text)
-    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
     batch_id: Mapped[str | None] = mapped_column(
         sa.String(36), sa.ForeignKey("order_batch.id", ondelete="RESTRICT"), index=True
     )
