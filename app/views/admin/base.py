@@ -6,6 +6,7 @@ import enum
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, SQLAFilterConverter
@@ -147,3 +148,10 @@ def bool_cell(value) -> str:  # noqa: ANN001
 
 def link(url: str, text: str) -> Markup:
     return Markup('<a href="%s">%s</a>') % (url, escape(text))
+
+
+class ShopModelView(ModelView):
+    """A back-office view that asks, for its own pages, what the current staff member may do."""
+
+    def _can(self, permission: str) -> bool:
+        return self.appbuilder.sm.has_access(permission, self.class_permission_name)

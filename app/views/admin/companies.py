@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
-from flask_appbuilder import ModelView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy.orm import selectinload
 
@@ -14,10 +14,10 @@ from app.services import companies
 from app.services.companies import CompanyData, RequisitesError
 from app.services.errors import DomainError
 from app.services.history import Actor
-from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_select, label_of
+from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
 
 
-class CompanyView(ModelView):
+class CompanyView(ShopModelView):
     datamodel = ShopInterface(Company)
     list_title = "Компании"
     show_title = "Компания"
@@ -61,9 +61,6 @@ class CompanyView(ModelView):
         if company is None:
             abort(404)
         return company
-
-    def _can(self, permission: str) -> bool:
-        return self.appbuilder.sm.has_access(permission, self.class_permission_name)
 
     @expose("/show/<pk>")
     @has_access

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, g, redirect, request, url_for
-from flask_appbuilder import ModelView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -23,7 +23,7 @@ from app.services.history import Actor
 from app.services.images import ImageUpload
 from app.services.markup import render_markdown, staff_view
 from app.services.shoptime import from_shop_local, now, to_shop
-from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_select, label_of
+from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
 from app.views.shop.files import send_stored
 
 STAFF_IMAGES = "/admin/contentimageview/file"
@@ -79,15 +79,12 @@ def _show_error(form: FlaskForm, exc: DomainError) -> None:
     flash(exc.message, "danger")
 
 
-class ContentView(ModelView):
+class ContentView(ShopModelView):
     """Shared behaviour: custom add/edit pages (forms call the content services), lists with thumbnails."""
 
     list_template = "admin/content/list.html"
     # No can_download: FAB's generic file download has nothing to serve here.
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
-
-    def _can(self, permission: str) -> bool:
-        return self.appbuilder.sm.has_access(permission, self.class_permission_name)
 
     def _get(self, model, pk):  # noqa: ANN001, ANN202
         item = db.session.get(model, pk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
-from flask_appbuilder import ModelView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from flask_appbuilder.security.decorators import has_access
@@ -18,7 +18,7 @@ from app.reports.labels import number_from_scan
 from app.services import orders
 from app.services.errors import DomainError, NotFound
 from app.services.history import Actor, staff_name
-from app.views.admin.base import ShopInterface, dt_cell, enum_select, label_of, link, money_cell
+from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
 from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin
 from app.views.shop.files import send_stored
 
@@ -61,7 +61,7 @@ class FilterCustomer(BaseFilter):
         return query.filter(Order.customer_id.in_(ids))
 
 
-class OrderView(OrderManagementMixin, ModelView):
+class OrderView(OrderManagementMixin, ShopModelView):
     datamodel = ShopInterface(
         Order,
         extra_filters={
@@ -146,9 +146,6 @@ class OrderView(OrderManagementMixin, ModelView):
         if order is None:
             abort(404)
         return order
-
-    def _can(self, permission: str) -> bool:
-        return self.appbuilder.sm.has_access(permission, self.class_permission_name)
 
     @expose("/show/<pk>")
     @has_access
