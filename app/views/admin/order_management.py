@@ -64,6 +64,18 @@ class OrderManagementMixin:
             raise NotFound("Выбранные заказы не найдены.")
         return ids, found
 
+    def _run_batch(self, run):  # noqa: ANN001, ANN202
+        """Run one mass action in its own transaction; on success report it and open its batch page."""
+        try:
+            report = run()
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            return None
+        flash(report.summary(limit=5), "success" if not report.skipped else "warning")
+        return redirect(url_for(".batch", batch_id=report.batch_id))
+
     def _back_to_list(self, message: str, category: str = "danger"):  # noqa: ANN202
         flash(message, category)
         return redirect(url_for(".list"))
@@ -119,21 +131,17 @@ class OrderManagementMixin:
         except DomainError as exc:
             return self._back_to_list(exc.message)
         if request.method == "POST":
-            try:
-                report = order_batches.change_status(
+            done = self._run_batch(
+                lambda: order_batches.change_status(
                     db.session,
                     order_ids=ids,
                     target=request.form.get("status", ""),
                     actor=self._actor(),
                     comment=request.form.get("comment", ""),
                 )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            else:
-                flash(report.summary(limit=5), "success" if not report.skipped else "warning")
-                return redirect(url_for(".batch", batch_id=report.batch_id))
+            )
+            if done is not None:
+                return done
         return self.render_template(
             "admin/order_mass_status.html",
             orders=found,
@@ -244,23 +252,21 @@ class OrderManagementMixin:
         except DomainError as exc:
             return self._back_to_list(exc.message)
         if request.method == "POST":
-            raw = request.form.get("assignee_id", "")
-            try:
-                assignee_id = order_changes.parse_id(raw, field="assignee_id", message="Выберите сотрудника из списка.")
-                report = order_batches.assign(
+            done = self._run_batch(
+                lambda: order_batches.assign(
                     db.session,
                     order_ids=ids,
-                    assignee_id=assignee_id,
+                    assignee_id=order_changes.parse_id(
+                        request.form.get("assignee_id", ""),
+                        field="assignee_id",
+                        message="Выберите сотрудника из списка.",
+                    ),
                     actor=self._actor(),
                     comment=request.form.get("comment", ""),
                 )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            else:
-                flash(report.summary(limit=5), "success" if not report.skipped else "warning")
-                return redirect(url_for(".batch", batch_id=report.batch_id))
+            )
+            if done is not None:
+                return done
         return self.render_template(
             "admin/order_assign.html",
             orders=found,
