@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -67,4 +68,15 @@ def page(browser) -> Iterator:  # noqa: ANN001
 
 def open_account_menu(page) -> None:  # noqa: ANN001
     """The customer's links (orders, projects, companies, profile) live in the «Личный кабинет» menu."""
-    page.locator("#account-menu").click()
+    # The toggle is in the DOM before Bootstrap's script has run; a click that early opens nothing,
+    # so wait for the page's scripts and click again if the menu did not open.
+    page.wait_for_load_state("load")
+    menu = page.locator('ul[aria-labelledby="account-menu"]')
+    for _ in range(3):
+        page.locator("#account-menu").click()
+        try:
+            menu.wait_for(state="visible", timeout=2000)
+            return
+        except PlaywrightTimeout:
+            continue
+    menu.wait_for(state="visible", timeout=1000)

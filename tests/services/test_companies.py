@@ -149,8 +149,11 @@ def test_invitation_is_queued_by_email_and_accepted_by_the_invited_address_only(
     message = db_session.scalar(sa.select(Notification).where(Notification.event == "company_invite"))
     assert message.recipient == "other@example.ru" and message.channel.value == "email"
     assert message.payload["company"] == "ООО «Ромашка»" and message.payload["role"] == "Закупщик"
-    token = companies.invite_token(invite)
-    assert message.payload["url"].endswith(f"/companies/invite/{token}")
+    # The link in the email is what the invited person follows: its token must name this invitation.
+    prefix = app.config["SHOP_BASE_URL"].rstrip("/") + "/companies/invite/"
+    assert message.payload["url"].startswith(prefix)
+    token = message.payload["url"].removeprefix(prefix)
+    assert companies.invite_by_token(db_session, token).id == invite.id
 
     stranger = make_customer(db_session, email="stranger@example.ru")
     with pytest.raises(PermissionDenied, match="отправлено на other@example.ru"):
