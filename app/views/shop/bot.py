@@ -46,13 +46,20 @@ def telegram_webhook(path_secret: str | None = None):
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def unsubscribe(token: str):
-    """One click from the email (GET), or the mail client's List-Unsubscribe-Post (POST): no login needed."""
+    """The link in a newsletter: GET asks to confirm, POST unsubscribes — no login needed.
+
+    Opening the link changes nothing, because mail scanners and link previews open links too; the
+    mail client's one-click List-Unsubscribe-Post (RFC 8058) and the page's button both POST.
+    """
     try:
+        if request.method == "GET":
+            customer = newsletter.customer_by_token(db.session, token)
+            return render_template("shop/unsubscribe.html", email=customer.email, customer=customer, confirm=True)
         customer = newsletter.unsubscribe_by_token(db.session, token)
     except NotFound as exc:
         db.session.rollback()
         return render_template("shop/unsubscribe.html", error=exc.message), 404
     db.session.commit()
-    if request.method == "POST":
+    if request.form.get("List-Unsubscribe") == "One-Click":
         return "Вы отписались от рассылки.", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("shop/unsubscribe.html", email=customer.email)

@@ -118,8 +118,29 @@ def test_bad_unsubscribe_link_is_refused(client, customer, db_session):
     assert response.status_code == 404 and "Ссылка для отписки недействительна." in response.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(Customer, customer.id).newsletter_subscribed is True
+    assert client.post(f"/unsubscribe/{token[:-2]}xx").status_code == 404
+
+    # Opening the link (as a mail scanner or link preview would) only asks; the button unsubscribes.
     page = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
+    assert "Отписаться от рассылки?" in page and customer.email in page and 'method="post"' in page
+    db_session.expire_all()
+    assert db_session.get(Customer, customer.id).newsletter_subscribed is True
+    page = client.post(f"/unsubscribe/{token}").get_data(as_text=True)
     assert "Вы отписались от рассылки" in page and customer.email in page
+    db_session.expire_all()
+    assert db_session.get(Customer, customer.id).newsletter_subscribed is False
+    page = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
+    assert "Вы не подписаны на рассылку" in page and "Отписаться</button>" not in page
+
+
+def test_mail_client_one_click_unsubscribe_answers_in_plain_text(client, customer, db_session):
+    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    db_session.commit()
+    response = client.post(
+        f"/unsubscribe/{newsletter.unsubscribe_token(customer.id)}", data={"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "Вы отписались от рассылки."
     db_session.expire_all()
     assert db_session.get(Customer, customer.id).newsletter_subscribed is False
 
