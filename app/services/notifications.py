@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -265,6 +266,44 @@ def order_status_changed(session: Session, changes: Sequence[StatusChange]) -> i
                 }
             )
     return queue_many(session, rows)
+
+
+def withdraw_status_messages(
+    session: Session, order_ids: Sequence[int], status: OrderStatus, *, since: datetime
+) -> set[int]:
+    """Take back the messages about orders moving to `status` that have not gone out yet.
+
+    Used when a status change is undone soon after: a customer who has not been told yet is not told
+    twice («готов», then «передумали»). Returns the orders whose customer did hear of the change
+    (a message sent or being sent), who should hear of the revert.
+    """
+    heard: set[int] = set()
+    events = (ORDER_STATUS, ORDER_READY)
+    for start in range(0, len(order_ids), 500):
+        chunk = list(order_ids[start : start + 500])
+        messages = session.execute(
+            sa.select(Notification.id, Notification.order_id, Notification.state, Notification.payload).where(
+                Notification.order_id.in_(chunk),
+                Notification.event.in_(events),
+                Notification.created_at >= since,
+            )
+        ).all()
+        pending = []
+        for message_id, order_id, state, payload in messages:
+            if (payload or {}).get("new") != status.value:
+                continue
+            if state == DeliveryState.pending:
+                pending.append(message_id)
+            elif state in (DeliveryState.sent, DeliveryState.sending):
+                heard.add(order_id)
+        if pending:
+            session.execute(
+                sa.update(Notification)
+                .where(Notification.id.in_(pending), Notification.state == DeliveryState.pending)
+                .values(state=DeliveryState.cancelled, last_error="Изменение статуса отменено до отправки")
+                .execution_options(synchronize_session=False)
+            )
+    return heard
 
 
 def notify(

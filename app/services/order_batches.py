@@ -416,8 +416,13 @@ def undo(session: Session, *, batch_id: str, actor: Actor) -> BatchReport:
                 )
             )
     record_many(session, entries)
+    # Messages about the change still in the outbox are withdrawn; only customers who were told of
+    # the change hear that it was taken back.
+    heard = notifications.withdraw_status_messages(
+        session, [i for i, _ in changed], done_status, since=undo_of.created_at
+    )
     notifications.order_status_changed(
-        session, [_status_change(rows[i], done_status, old_status) for i, old_status in changed]
+        session, [_status_change(rows[i], done_status, old_status) for i, old_status in changed if i in heard]
     )
     report.changed = [rows[i].number for i, _ in changed]
     return _finish(session, batch, report)

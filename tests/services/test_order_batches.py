@@ -241,6 +241,53 @@ def test_undo_of_a_cancellation_takes_the_promo_use_again_or_skips_when_exhauste
     assert (order.status, plain.status, promo.times_used) == (S.cancelled, S.new, 1)
 
 
+def test_undo_withdraws_unsent_messages_and_tells_only_customers_who_heard(
+    db_session, catalog, customer, operator, smtp_server
+):
+    from app.models import DeliveryState
+    from app.services import outbox
+
+    first = advance(db_session, place_order(db_session, customer, catalog.cards), S.confirmed)
+    second = advance(db_session, place_order(db_session, customer, catalog.flyers), S.confirmed)
+    outbox.deliver_due(db_session)  # the earlier «подтверждён» messages are out of the way
+    smtp_server.messages.clear()
+    report = order_batches.change_status(
+        db_session, order_ids=[first.id, second.id], target=S.in_production, actor=operator
+    )
+    db_session.commit()
+    assert outbox.deliver_due(db_session, limit=1).sent == 1  # one message went out before the undo
+    [told] = db_session.scalars(
+        sa.select(Notification.order_id).where(
+            Notification.state == DeliveryState.sent,
+            Notification.created_at >= db_session.get(OrderBatch, report.batch_id).created_at,
+        )
+    ).all()
+    untold = second.id if told == first.id else first.id
+
+    undo = order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+    db_session.commit()
+    assert sorted(undo.changed) == sorted([first.number, second.number])
+    untold_messages = db_session.scalars(
+        sa.select(Notification).where(Notification.order_id == untold).order_by(Notification.id.desc())
+    ).all()
+    assert untold_messages[0].state == DeliveryState.cancelled
+    assert untold_messages[0].payload["new"] == "in_production"
+    assert untold_messages[0].last_error == "Изменение статуса отменено до отправки"
+
+    assert outbox.deliver_due(db_session).sent == 1  # only the customer who heard hears of the revert
+    [revert] = smtp_server.messages[1:]
+    told_number = db_session.get(Order, told).number
+    assert told_number in revert["Subject"]
+    latest = db_session.scalars(
+        sa.select(Notification).where(Notification.order_id == told).order_by(Notification.id.desc())
+    ).first()
+    assert (latest.payload["old"], latest.payload["new"], latest.state) == (
+        "in_production",
+        "confirmed",
+        DeliveryState.sent,
+    )
+
+
 def test_only_the_same_staff_member_may_undo_and_only_for_ten_minutes(app, db_session, mixed, operator):
     new1 = mixed[0]
     report = order_batches.change_status(db_session, order_ids=[new1.id], target=S.confirmed, actor=operator)
