@@ -79,3 +79,27 @@ def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_se
     ]
     # The only console error: the refused address form answered 400, as it should.
     assert [e for e in page.js_errors if "status of 400" not in e] == []
+
+
+def test_unsubscribe_link_takes_one_click_in_a_browser_and_a_plain_fetch_changes_nothing(
+    live_server, page, db_session, customer
+):
+    import requests
+
+    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    db_session.commit()
+    url = f"{live_server}/unsubscribe/{newsletter.unsubscribe_token(customer.id)}"
+
+    # What a mail scanner or a link preview does: fetch the page without running it.
+    fetched = requests.get(url, timeout=10)
+    assert fetched.status_code == 200 and "Отписаться от рассылки?" in fetched.text
+    db_session.expire_all()
+    assert customer.newsletter_subscribed is True
+
+    page.goto(url)
+    page.get_by_test_id("unsubscribed").wait_for()
+    assert customer.email in page.inner_text("main")
+    assert page.js_errors == []
+    db_session.expire_all()
+    assert customer.newsletter_subscribed is False
+    assert newsletter.history(db_session, customer.id)[0].source == ConsentSource.unsubscribe_link

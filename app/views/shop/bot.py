@@ -46,10 +46,11 @@ def telegram_webhook(path_secret: str | None = None):
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def unsubscribe(token: str):
-    """The link in a newsletter: GET asks to confirm, POST unsubscribes — no login needed.
+    """The link in a newsletter: POST unsubscribes, no login needed.
 
-    Opening the link changes nothing, because mail scanners and link previews open links too; the
-    mail client's one-click List-Unsubscribe-Post (RFC 8058) and the page's button both POST.
+    A GET changes nothing (RFC 8058): mail scanners and link previews fetch links too. The page it
+    returns posts its form by itself in a browser, so a person's click is still the only step; the
+    button is there without JavaScript, and mail clients POST `List-Unsubscribe=One-Click`.
     """
     try:
         if request.method == "GET":
