@@ -1,4 +1,4 @@
-"""Two senders at the same time on PostgreSQL: every message is delivered exactly once."""
+"""Senders at the same time on PostgreSQL: every message is delivered exactly once, locked rows are skipped."""
 
 import threading
 from collections import Counter
@@ -55,3 +55,27 @@ def test_two_concurrent_senders_deliver_each_message_once(app, backend, db_sessi
     db_session.expire_all()
     states = db_session.execute(sa.select(Notification.state, Notification.attempts)).all()
     assert set(states) == {(DeliveryState.sent, 1)}
+
+
+def test_a_sender_skips_rows_another_sender_holds_instead_of_waiting(app, backend, db_session):
+    """The lock is what a sender holds while it claims: another one takes the next rows at once."""
+    if backend != "postgresql":
+        pytest.skip("FOR UPDATE SKIP LOCKED: PostgreSQL")
+    notifications.queue_many(
+        db_session,
+        [
+            {"channel": Channel.email, "event": notifications.ORDER_STATUS, "recipient": f"b{n}@example.ru"}
+            for n in range(4)
+        ],
+    )
+    db_session.commit()
+    first_two = db_session.scalars(sa.select(Notification.id).order_by(Notification.id).limit(2)).all()
+    with db.engine.connect() as holder:
+        # Another sender in the middle of its claim: the two oldest rows are locked, not yet marked.
+        holder.execute(sa.select(Notification.id).where(Notification.id.in_(first_two)).with_for_update())
+        # Waiting for those locks would fail after 2 s instead of hanging the test.
+        db_session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+        _, claimed = outbox.claim(db_session, limit=2)
+        holder.rollback()
+    all_ids = db_session.scalars(sa.select(Notification.id).order_by(Notification.id)).all()
+    assert sorted(claimed) == all_ids[2:]
