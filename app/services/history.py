@@ -26,6 +26,7 @@ from sqlalchemy.orm import InstanceState, ORMExecuteState, Session, UOWTransacti
 
 from app.models import ActorKind, Order, OrderHistory, OrderLine, OrderStatus, StoredFile
 from app.models.base import utcnow
+from app.services.bulk_write import insert_rows
 
 ACTING_KEY = "order_history_acting"
 RECORDED_OPTION = "order_history_recorded"
@@ -156,9 +157,9 @@ def entry_row(
 
 
 def record_many(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Write many history entries with one executemany INSERT (rows built by `entry_row`)."""
+    """Write many history entries at once: COPY on PostgreSQL (rows built by `entry_row`)."""
     if rows:
-        session.execute(sa.insert(OrderHistory), rows)
+        insert_rows(session, OrderHistory.__table__, rows)
     return len(rows)
 
 

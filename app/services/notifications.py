@@ -27,6 +27,7 @@ from app.models import (
     TelegramLink,
 )
 from app.models.base import utcnow
+from app.services.bulk_write import insert_rows
 from app.services.errors import ValidationError
 
 ORDER_STATUS = "order_status"  # an order moved to another status
@@ -404,6 +405,9 @@ def queue_many(session: Session, rows: Iterable[dict]) -> int:
         for row in rows
     ]
     if batch:
+        if all(row["dedupe_key"] is None for row in batch):
+            insert_rows(session, Notification.__table__, batch)  # nothing to skip: COPY on PostgreSQL
+            return len(batch)
         dialect = session.get_bind().dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
         session.execute(insert.on_conflict_do_nothing(index_elements=["dedupe_key"]), batch)

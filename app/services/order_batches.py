@@ -80,7 +80,7 @@ class BatchReport:
 def parse_ids(raw: str | Iterable[str | int]) -> list[int]:
     """Order ids from a form or a query string ("1,2,3"), unique, in the given order."""
     items = raw.split(",") if isinstance(raw, str) else list(raw)
-    ids: list[int] = []
+    ids: dict[int, None] = {}  # an ordered set: a list's `in` made 10,000 ids cost 0.6 s
     for item in items:
         text = str(item).strip()
         if not text:
@@ -89,13 +89,13 @@ def parse_ids(raw: str | Iterable[str | int]) -> list[int]:
             value = int(text)
         except ValueError:
             raise ValidationError("Неверный список заказов.") from None
-        if value > 0 and value not in ids:
-            ids.append(value)
+        if value > 0:
+            ids[value] = None
     if not ids:
         raise ValidationError("Не выбрано ни одного заказа.")
     if len(ids) > MAX_ORDERS:
         raise ValidationError(f"За один раз можно обработать не больше {MAX_ORDERS} заказов.")
-    return ids
+    return list(ids)
 
 
 def _chunks(session: Session, ids: Sequence[int]) -> Iterable[Sequence[int]]:

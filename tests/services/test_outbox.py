@@ -244,7 +244,9 @@ def test_bad_settings_are_refused_and_change_nothing(db_session, customer):
     assert notifications.preferences(db_session, customer.id).order_statuses == notifications.NOTIFY_STATUSES
 
 
-def test_bulk_status_changes_read_settings_once_and_insert_once(app, db_session, catalog, customer, other_customer):
+def test_bulk_status_changes_read_settings_once_and_insert_once(
+    app, backend, db_session, catalog, customer, other_customer
+):
     from app.extensions import db
 
     order = place_order(db_session, customer, catalog.cards)
@@ -266,8 +268,15 @@ def test_bulk_status_changes_read_settings_once_and_insert_once(app, db_session,
         assert notifications.order_status_changed(db_session, changes) == 1000
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
-    assert len(statements) == 2, statements
-    assert statements[0].lstrip().upper().startswith("SELECT") and "INSERT" in statements[1].upper()
+    assert statements[0].lstrip().upper().startswith("SELECT")
+    if backend == "postgresql":
+        assert len(statements) == 1, statements  # the rows went by one COPY, below SQLAlchemy's events
+    else:
+        assert len(statements) == 2 and "INSERT" in statements[1].upper(), statements
+    queued = (
+        sa.select(sa.func.count()).select_from(Notification).where(Notification.event == notifications.ORDER_STATUS)
+    )
+    assert db_session.scalar(queued) == 1000
 
 
 def test_quiet_hours_hold_telegram_until_morning():
