@@ -201,7 +201,14 @@ class LabelSheet:
 
     def _fit(self, text: str, width: float, max_lines: int) -> list[str]:
         """Wrap `text` into at most `max_lines` lines of `width` mm; a cut line ends with «…»."""
-        width_of = self.pdf.get_string_width
+        # The font's own advance widths: what get_string_width() sums, without its per-call text
+        # parsing (no shaping, spacing or stretching is used here). Labels measure thousands of strings.
+        font, size_pt, k = self.pdf.current_font, self.pdf.font_size_pt, self.pdf.k
+        assert font is not None  # _font() has been called
+
+        def width_of(line: str) -> float:
+            return font.get_text_width(line, size_pt, None)[1] / k
+
         words = text.split()
         lines: list[str] = []
         i = 0
@@ -279,9 +286,13 @@ class LabelSheet:
         modules = len(matrix) + 2 * QUIET_ZONE
         step = size / modules
         origin_x, origin_y = x + QUIET_ZONE * step, y + QUIET_ZONE * step
-        rect = self.pdf.rect
+        # All dark runs as one filled path: the PDF operators fpdf2's rect() writes (`x y w h re`, then
+        # `f`), once per code instead of once per run — rect() per run was most of the labels' time.
+        k, page_h = self.pdf.k, self.pdf.h
+        run_h = -(step + 0.02) * k  # a hair wider than the run, so renderers leave no seams between modules
+        parts = []
         for row_index, row in enumerate(matrix):
-            top = origin_y + row_index * step
+            top = (page_h - (origin_y + row_index * step)) * k
             col = 0
             length = len(row)
             while col < length:
@@ -289,10 +300,12 @@ class LabelSheet:
                     start = col
                     while col < length and row[col]:
                         col += 1
-                    # A hair wider than the run, so that renderers leave no seams between modules.
-                    rect(origin_x + start * step, top, (col - start) * step + 0.02, step + 0.02, style="F")
+                    left = (origin_x + start * step) * k
+                    parts.append(f"{left:.2f} {top:.2f} {((col - start) * step + 0.02) * k:.2f} {run_h:.2f} re")
                 else:
                     col += 1
+        parts.append("f")
+        self.pdf._out("\n".join(parts))
 
 
 def render_labels(labels: Sequence[LabelData], fmt: LabelFormat, *, font_regular: str, font_bold: str) -> bytes:
