@@ -271,14 +271,15 @@ def order_status_changed(session: Session, changes: Sequence[StatusChange]) -> i
 
 def withdraw_status_messages(
     session: Session, order_ids: Sequence[int], status: OrderStatus, *, since: datetime
-) -> set[int]:
+) -> tuple[set[int], int]:
     """Take back the messages about orders moving to `status` that have not gone out yet.
 
     Used when a status change is undone soon after: a customer who has not been told yet is not told
     twice («готов», then «передумали»). Returns the orders whose customer did hear of the change
-    (a message sent or being sent), who should hear of the revert.
+    (a message sent or being sent), who should hear of the revert, and how many messages were withdrawn.
     """
     heard: set[int] = set()
+    withdrawn = 0
     events = (ORDER_STATUS, ORDER_READY)
     for start in range(0, len(order_ids), 500):
         chunk = list(order_ids[start : start + 500])
@@ -298,13 +299,13 @@ def withdraw_status_messages(
             elif state in (DeliveryState.sent, DeliveryState.sending):
                 heard.add(order_id)
         if pending:
-            session.execute(
+            withdrawn += session.execute(  # type: ignore[attr-defined]
                 sa.update(Notification)
                 .where(Notification.id.in_(pending), Notification.state == DeliveryState.pending)
                 .values(state=DeliveryState.cancelled, last_error="Изменение статуса отменено до отправки")
                 .execution_options(synchronize_session=False)
-            )
-    return heard
+            ).rowcount
+    return heard, withdrawn
 
 
 def notify(

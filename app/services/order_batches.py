@@ -65,6 +65,7 @@ class BatchReport:
     kind: BatchKind
     changed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    withdrawn: int = 0  # undo: messages about the change taken back before they were sent
 
     def summary(self, limit: int | None = None) -> str:
         """«12 изменено, 3 пропущено: заказ 2026-000123 — нельзя из «Выдан» в «В печати»; …»."""
@@ -74,6 +75,8 @@ class BatchReport:
             text += ": " + "; ".join(f"заказ {s.number} — {s.reason}" for s in shown)
             if len(self.skipped) > len(shown):
                 text += f"; и ещё {len(self.skipped) - len(shown)}"
+        if self.withdrawn:
+            text += f". Уведомлений отозвано до отправки: {self.withdrawn}"
         return text
 
 
@@ -418,7 +421,7 @@ def undo(session: Session, *, batch_id: str, actor: Actor) -> BatchReport:
     record_many(session, entries)
     # Messages about the change still in the outbox are withdrawn; only customers who were told of
     # the change hear that it was taken back.
-    heard = notifications.withdraw_status_messages(
+    heard, report.withdrawn = notifications.withdraw_status_messages(
         session, [i for i, _ in changed], done_status, since=undo_of.created_at
     )
     notifications.order_status_changed(

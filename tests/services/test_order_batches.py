@@ -267,6 +267,7 @@ def test_undo_withdraws_unsent_messages_and_tells_only_customers_who_heard(
     undo = order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
     db_session.commit()
     assert sorted(undo.changed) == sorted([first.number, second.number])
+    assert undo.withdrawn == 1 and undo.summary().endswith(". Уведомлений отозвано до отправки: 1")
     untold_messages = db_session.scalars(
         sa.select(Notification).where(Notification.order_id == untold).order_by(Notification.id.desc())
     ).all()
