@@ -41,6 +41,7 @@ from app.models import (
 )
 from app.services import catalog, demo_data
 from app.services import promo as promo_service
+from app.services.bulk_write import copy_rows, unnamed_defaults
 from app.services.errors import ValidationError
 from app.services.history import Actor
 from app.services.money import ZERO, allocate, extract_vat
@@ -352,24 +353,9 @@ class _CopyWriter(_Writer):
     def write(self, table: sa.Table, columns: Sequence[str], rows: list[Row]) -> None:
         if not rows:
             return
-        extra = [
-            (column.name, column.default.arg)  # type: ignore[attr-defined]
-            for column in table.columns
-            if column.name not in columns and column.default is not None and column.default.is_scalar
-        ]
-        names = [*columns, *(name for name, _ in extra)]
-        tail = tuple(value for _, value in extra)
-        raw = self.session.connection().connection.driver_connection
-        assert raw is not None
-        statement = f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN'
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            write_row = copy.write_row
-            if tail:
-                for row in rows:
-                    write_row(row + tail)
-            else:
-                for row in rows:
-                    write_row(row)
+        extra = unnamed_defaults(table, columns, skip_computed=True) or {}
+        tail = tuple(extra.values())
+        copy_rows(self.session, table, [*columns, *extra], (row + tail for row in rows) if tail else rows)
 
 
 # --- catalog snapshot and pricing ---------------------------------------------------------------

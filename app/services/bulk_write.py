@@ -7,7 +7,7 @@ exactly as an INSERT would send them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,38 +24,62 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     if dialect.name != "postgresql":
         return _executemany(session, table, rows)
     names = list(dict.fromkeys(name for row in rows for name in row))
-    columns = [table.c[name] for name in names]
     defaults = {name: _scalar_default(table.c[name]) for name in names}
     if not all(len(row) == len(names) for row in rows):
         # Rows that leave out a column get its default: only a constant one can be sent by COPY.
         for name, value in defaults.items():
             if value is _MISSING and any(name not in row for row in rows):
                 return _executemany(session, table, rows)
-    # Columns nobody filled: their constant default, as INSERT would; a computed one needs INSERT itself.
-    for column in table.columns:
-        if column.name in defaults or column.primary_key:
-            continue
-        if column.default is not None:
-            value = _scalar_default(column)
-            if value is _MISSING:
-                return _executemany(session, table, rows)
-            names.append(column.name)
-            columns.append(column)
-            defaults[column.name] = value
+    extra = unnamed_defaults(table, names)
+    if extra is None:  # a column nobody filled has a computed default: INSERT computes it
+        return _executemany(session, table, rows)
+    defaults |= extra
+    names += extra
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
 
-    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    def values(row: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, process in zip(names, processors, strict=True):
+            value = row.get(name, defaults[name])
+            out.append(process(value) if process is not None and value is not None else value)
+        return out
+
+    copy_rows(session, table, names, map(values, rows))
+    return len(rows)
+
+
+def unnamed_defaults(table: sa.Table, names: Iterable[str], *, skip_computed: bool = False) -> dict[str, Any] | None:
+    """The constant defaults of the columns not in `names` (as an INSERT would fill them).
+
+    None when one of them is computed in Python (a callable), which only an INSERT can apply — or,
+    with `skip_computed`, such columns are left out (to their server default or NULL).
+    """
+    named = set(names)
+    extra: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name in named or column.primary_key or column.default is None:
+            continue
+        value = _scalar_default(column)
+        if value is _MISSING:
+            if skip_computed:
+                continue
+            return None
+        extra[column.name] = value
+    return extra
+
+
+def copy_rows(session: Session, table: sa.Table, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL COPY … FROM STDIN on the session's own connection (same transaction).
+
+    Each row holds the values of `names` in order, as the driver adapts them (no SQLAlchemy types).
+    """
+    preparer = session.get_bind().dialect.identifier_preparer
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+    columns = ", ".join(preparer.quote(name) for name in names)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
         for row in rows:
-            values = []
-            for name, process in zip(names, processors, strict=True):
-                value = row.get(name, defaults[name])
-                values.append(process(value) if process is not None and value is not None else value)
-            copy.write_row(values)
-    return len(rows)
+            copy.write_row(row)
 
 
 def _scalar_default(column: sa.Column) -> Any:

@@ -55,7 +55,7 @@ def unsubscribe(token: str):
     try:
         if request.method == "GET":
             customer = newsletter.customer_by_token(db.session, token)
-            return render_template("shop/unsubscribe.html", email=customer.email, customer=customer, confirm=True)
+            return render_template("shop/unsubscribe.html", customer=customer, confirm=True)
         customer = newsletter.unsubscribe_by_token(db.session, token)
     except NotFound as exc:
         db.session.rollback()
@@ -63,4 +63,4 @@ def unsubscribe(token: str):
     db.session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Вы отписались от рассылки.", 200, {"Content-Type": "text/plain; charset=utf-8"}
-    return render_template("shop/unsubscribe.html", email=customer.email)
+    return render_template("shop/unsubscribe.html", customer=customer)
