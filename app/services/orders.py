@@ -59,6 +59,10 @@ STATUS_TIMESTAMPS = {
 }
 
 OPEN_STATUSES = frozenset({S.new, S.confirmed, S.in_production, S.ready, S.shipped, S.handed_over})
+# Realised (реализован): handed to the customer or to the carrier. A sale is recognised on entering
+# «Выдан» / «Отправлен»; a later refund is a return, not an un-realisation.
+REALISATION_STATUSES = frozenset({S.shipped, S.handed_over})
+REALISED_STATUSES = frozenset({S.shipped, S.handed_over, S.completed})
 
 
 def transition_refusal(
