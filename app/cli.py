@@ -7,6 +7,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.seed import bulk as bulk_data
+from app.seed import demo as demo_data
+from app.services.messaging import outbox, telegram
 
 seed_cli = AppGroup("seed", help="Load demo or bulk data.")
 staff_cli = AppGroup("staff", help="Back-office staff accounts and roles.")
@@ -15,7 +18,6 @@ staff_cli = AppGroup("staff", help="Back-office staff accounts and roles.")
 @seed_cli.command("demo")
 def seed_demo() -> None:
     """Catalog, VAT rates, promo codes, a few customers and orders, one staff user per role (idempotent)."""
-    from app.services import demo_data
 
     report = demo_data.load_demo(db.session)
     db.session.commit()
@@ -41,7 +43,7 @@ class WholeNumber(click.ParamType):
 @click.option("--seed", "random_seed", type=WholeNumber(), default=1, show_default=True, help="Random seed.")
 def seed_bulk(customers: int, orders_count: int, days: int, random_seed: int) -> None:
     """Many customers and orders over `days` days, inserted in bulk (for benchmarks and reports)."""
-    from app.services import bulk_data
+
     from app.services.errors import DomainError
 
     try:
@@ -93,7 +95,6 @@ telegram_cli = AppGroup("telegram", help="The Telegram bot.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Handle at most this many messages.")
 def notifications_send(limit: int | None) -> None:
     """Deliver the due messages of the outbox once (what the scheduler does every few seconds)."""
-    from app.services import outbox
 
     report = outbox.deliver_due(db.session, limit=limit)
     click.echo(str(report))
@@ -114,8 +115,6 @@ def telegram_poll() -> None:
 def telegram_set_webhook(url: str | None) -> None:
     """Tell Telegram where to post updates (webhook mode); the secret goes in the path and the header."""
     from flask import current_app
-
-    from app.services import telegram
 
     secret = current_app.config.get("TELEGRAM_WEBHOOK_SECRET")
     if not secret:

@@ -2,7 +2,7 @@
 
 Builds 2×N orders (default N = 10,000) on the configured database (DATABASE_URL), a scratch PostgreSQL
 database (--scratch-postgres ADMIN_URL: created and dropped) or a scratch SQLite file, then moves N of
-them «Принят» → «В печати» with app.services.order_batches.change_status (history and notifications
+them «Принят» → «В печати» with app.services.orders.batches.change_status (history and notifications
 included, one transaction), and the other N one by one (load, orders.change_status, commit).
 Goal: ≤ 2 s for 10,000 orders on PostgreSQL and ≥ 10× faster than the loop.
 """
@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 
+from app.services.orders import batches, lifecycle
 from bench.support import bench_staff, build_orders, make_app, scratch_database  # noqa: E402
 
 
@@ -34,8 +35,7 @@ def main() -> None:
 
     from app.extensions import db
     from app.models import ActorKind, Notification, Order, OrderHistory, OrderStatus
-    from app.services import order_batches, orders
-    from app.services.history import Actor
+    from app.services.actors import Actor
 
     with scratch_database(args.database_url, args.scratch_postgres) as (url, where):
         app = make_app(url)
@@ -52,7 +52,7 @@ def main() -> None:
             messages_before = session.scalar(sa.select(sa.func.count()).select_from(Notification))
 
             started = time.perf_counter()
-            report = order_batches.change_status(
+            report = batches.change_status(
                 session, order_ids=fast_ids, target=OrderStatus.in_production, actor=actor, comment="замер"
             )
             session.commit()
@@ -68,7 +68,7 @@ def main() -> None:
             started = time.perf_counter()
             for order_id in naive_ids:
                 order = db.session.get(Order, order_id)
-                orders.change_status(db.session, order, OrderStatus.in_production, actor=actor, comment="замер")
+                lifecycle.change_status(db.session, order, OrderStatus.in_production, actor=actor, comment="замер")
                 db.session.commit()
             naive = time.perf_counter() - started
             scaled = naive * args.orders / len(naive_ids)

@@ -18,7 +18,9 @@ import sqlalchemy as sa  # noqa: E402
 from app import create_shop_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Customer, DeliveryMethod, Order, OrderStatus, PaymentMethod  # noqa: E402
-from app.services import notifications  # noqa: E402
+from app.services.messaging import notifications
+
+# noqa: E402
 
 N = 10_000
 CUSTOMERS = 2_000

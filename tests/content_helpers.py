@@ -12,9 +12,11 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from app.models import ActorKind, Banner, NewsItem, NewsKind, Page
-from app.services import content
-from app.services.history import Actor
-from app.services.images import ImageUpload
+from app.services.actors import Actor
+from app.services.content import banners as content_banners
+from app.services.content import news as content_news
+from app.services.content import pages as content_pages
+from app.services.content.media import ImageUpload
 from tests.factories import make_customer
 
 EDITOR = Actor(ActorKind.staff, "Редакторова Елена", staff_id=None)
@@ -38,7 +40,7 @@ def upload(data: bytes | None = None, name: str = "picture.jpg") -> ImageUpload:
 
 def make_page(session: Session, **fields) -> Page:
     data = {"title": "О компании", "slug": "", "body": "Текст страницы.", "is_published": True} | fields
-    page, _ = content.save_page(session, data=content.PageData(**data), actor=EDITOR)
+    page, _ = content_pages.save_page(session, data=content_pages.PageData(**data), actor=EDITOR)
     session.commit()
     return page
 
@@ -60,8 +62,8 @@ def make_item(
         "publish_at": publish_at or utc(2026, 1, 1, 9),
         "is_published": True,
     } | fields
-    item = content.save_news_item(
-        session, data=content.NewsData(**data), actor=actor, cover=upload() if cover else None
+    item = content_news.save_news_item(
+        session, data=content_news.NewsData(**data), actor=actor, cover=upload() if cover else None
     )
     session.commit()
     return item
@@ -69,9 +71,9 @@ def make_item(
 
 def make_banner(session: Session, *, title: str = "Баннер", mobile: bool = False, **fields) -> Banner:
     data = {"title": title, "alt_text": f"{title}: описание картинки", "link": "/catalog/vizitki"} | fields
-    banner = content.save_banner(
+    banner = content_banners.save_banner(
         session,
-        data=content.BannerData(**data),
+        data=content_banners.BannerData(**data),
         actor=EDITOR,
         image=upload(image_bytes((1920, 480)), "banner.jpg"),
         mobile_image=upload(image_bytes((960, 720)), "banner-mobile.jpg") if mobile else None,

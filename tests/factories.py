@@ -13,9 +13,13 @@ from flask_security.utils import hash_password
 from sqlalchemy.orm import Session
 
 from app.models import Customer, Order, OrderStatus, Product
-from app.services import cart as cart_service
-from app.services import demo_data, orders, storage
-from app.services.history import Actor
+from app.seed import demo
+from app.services import storage
+from app.services.actors import Actor
+from app.services.companies import invites, registry
+from app.services.layouts import preflight
+from app.services.orders import cart as cart_service
+from app.services.orders import lifecycle, placing
 
 PASSWORD = "secret-pass-123"
 
@@ -23,7 +27,7 @@ PASSWORD = "secret-pass-123"
 def load_reference_data() -> None:
     from app.extensions import db
 
-    demo_data.load_vat_rates(db.session)
+    demo.load_vat_rates(db.session)
 
 
 @dataclass
@@ -50,7 +54,7 @@ class Catalog:
 
 
 def load_catalog(session: Session) -> Catalog:
-    demo_data.load_catalog(session)
+    demo.load_catalog(session)
     session.commit()
     by_slug = {p.slug: p for p in session.scalars(sa.select(Product))}
     return Catalog(
@@ -92,7 +96,6 @@ def pdf_bytes(width_mm: float = 94, height_mm: float = 54, pages: int = 1, text:
 
 def layout_for(product: Product, option_ids: list[int]) -> bytes:
     """A one-page PDF of the product's format plus bleed: a layout that passes preflight."""
-    from app.services import preflight
 
     spec = preflight.spec_for_ids(product, option_ids)
     return pdf_bytes(spec.full_width, spec.full_height)
@@ -123,7 +126,7 @@ def place_order(
     """An order placed through the cart and checkout services, as a customer would."""
     cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
     if option_ids is None:
-        from app.services.catalog import default_option_ids
+        from app.services.catalog.products import default_option_ids
 
         option_ids = default_option_ids(product)
     layout = (
@@ -141,11 +144,11 @@ def place_order(
         option_value_ids=option_ids,
         layout=layout,
     )
-    order = orders.place_order(
+    order = placing.place_order(
         session,
         customer=customer,
         cart=cart,
-        data=orders.CheckoutData(
+        data=placing.CheckoutData(
             contact_name=customer.full_name or "Покупатель",
             contact_email=customer.email,
             contact_phone="+7 999 000-11-22",
@@ -162,7 +165,7 @@ def place_order(
 
 def advance(session: Session, order: Order, *statuses: OrderStatus) -> Order:
     for status in statuses:
-        orders.change_status(session, order, status, actor=Actor.system("test"))
+        lifecycle.change_status(session, order, status, actor=Actor.system("test"))
     session.commit()
     return order
 
@@ -213,12 +216,11 @@ ROMASHKA = {
 def make_company(session: Session, owner: Customer, *, status: str = "approved", **changes: object):
     """A company created by `owner` through the service, then (by default) approved by staff."""
     from app.models import CompanyStatus
-    from app.services import companies
 
-    data = companies.CompanyData(**(ROMASHKA | changes))  # type: ignore[arg-type]
-    company = companies.create_company(session, owner=owner, data=data)
+    data = registry.CompanyData(**(ROMASHKA | changes))  # type: ignore[arg-type]
+    company = registry.create_company(session, owner=owner, data=data)
     if status != "pending":
-        companies.review(
+        registry.review(
             session,
             company,
             CompanyStatus(status),
@@ -231,10 +233,9 @@ def make_company(session: Session, owner: Customer, *, status: str = "approved",
 
 def add_member(session: Session, company, customer: Customer, role: str):  # noqa: ANN001, ANN201
     """Invite and accept, as the storefront does."""
-    from app.services import companies
 
     owner = next(m.customer for m in company.members if m.role.value == "owner")
-    invite = companies.invite(session, company, email=customer.email, role=role, by=owner)
-    member = companies.accept_invite(session, companies.invite_token(invite), customer=customer)
+    invite = invites.invite(session, company, email=customer.email, role=role, by=owner)
+    member = invites.accept_invite(session, invites.invite_token(invite), customer=customer)
     session.commit()
     return member

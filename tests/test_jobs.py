@@ -4,7 +4,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.jobs import register_jobs, scheduler_lock
 from app.models import Channel
-from app.services import notifications
+from app.services.messaging import notifications
 
 
 def test_jobs_are_registered_with_stable_ids(app, monkeypatch):

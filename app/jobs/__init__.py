@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
+from app.services.messaging import outbox, telegram
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ SCHEDULER_LOCK_KEY = 0x7072696E7473686F
 
 def deliver_notifications(app: Flask) -> str:
     """One pass over the notification outbox."""
-    from app.services import outbox
 
     with app.app_context():
         report = outbox.deliver_due(db.session)
@@ -38,7 +38,6 @@ def deliver_notifications(app: Flask) -> str:
 
 def poll_telegram(app: Flask) -> int:
     """Read the bot's new updates (/start <token>, /stop) when the bot runs in polling mode."""
-    from app.services import telegram
 
     with app.app_context():
         try:

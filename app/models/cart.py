@@ -38,7 +38,7 @@ class CartItem(Model):
     option_value_ids: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)
     layout_file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    # Layout preflight (app/services/preflight.py) and the customer's "печатать как есть" over its errors.
+    # Layout preflight (app/services/layouts/preflight.py) and the customer's "печатать как есть" over its errors.
     preflight: Mapped[dict | None] = mapped_column(JSONType)
     print_as_is: Mapped[bool] = mapped_column(default=False, nullable=False)
     # A reorder of a saved project, and the project's last price (shown beside today's).

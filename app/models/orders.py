@@ -312,7 +312,7 @@ class ChangeRecordMixin:
 class OrderHistory(ChangeRecordMixin, Model):
     """Append-only record of every change to an order: who, when, what, old → new.
 
-    Written by app/services/history.py only; the database refuses UPDATE and DELETE (triggers).
+    Written by app/services/orders/history.py only; the database refuses UPDATE and DELETE (triggers).
     """
 
     __tablename__ = "order_history"

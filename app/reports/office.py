@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import Order, OrderStatus, PaymentStatus
-from app.services.orders import OPEN_STATUSES
+from app.services.orders.lifecycle import OPEN_STATUSES
 
 
 def order_summary(session: Session) -> dict:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import LineKind, Order
 from app.reports.labels import format_phone
-from app.services.history import staff_name
+from app.services.actors import staff_name
 from app.services.shoptime import format_datetime
 
 COLUMNS = (

@@ -79,7 +79,8 @@ def bench_staff(session) -> int:  # noqa: ANN001
 def build_orders(session, count: int, *, status: str = "confirmed") -> list[int]:  # noqa: ANN001
     """`count` orders (one line each, "created" history) in `status`, with bulk INSERTs; their ids."""
     from app.models import ActorKind, Customer, Order, OrderLine
-    from app.services.history import Actor, entry_row, record_many
+    from app.services.actors import Actor
+    from app.services.orders.history import entry_row, record_many
     from app.services.shoptime import now
 
     token = secrets.token_hex(2)

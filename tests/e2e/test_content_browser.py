@@ -4,7 +4,7 @@ with the keyboard alone."""
 import pytest
 
 from app.models import NewsKind, PromoCode, PromoKind
-from app.services import content, images
+from app.services.content import banners, media
 from tests.content_helpers import EDITOR, XSS_PAYLOADS, make_banner, make_item, make_page, upload
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_stored_xss_payloads_run_nothing_in_the_browser(app, live_server, page, 
     db_session.add(promo)
     db_session.commit()
     payloads = " ".join(XSS_PAYLOADS)
-    images.upload_image(db_session, upload=upload(), actor=EDITOR)  # image 1, which a payload names
+    media.upload_image(db_session, upload=upload(), actor=EDITOR)  # image 1, which a payload names
     make_item(
         db_session,
         title=f"Акция {XSS_PAYLOADS[2]}",
@@ -53,9 +53,9 @@ def test_stored_xss_payloads_run_nothing_in_the_browser(app, live_server, page, 
         show_in_header=True,
     )
     for n, payload in enumerate(XSS_PAYLOADS[:4]):
-        content.save_banner(
+        banners.save_banner(
             db_session,
-            data=content.BannerData(title=f"Б {payload}", alt_text=f"Alt {payload}", position=n, link="/news/"),
+            data=banners.BannerData(title=f"Б {payload}", alt_text=f"Alt {payload}", position=n, link="/news/"),
             actor=EDITOR,
             image=upload(),
         )

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Address, ConsentSource
-from app.services import newsletter
+from app.services.messaging import subscriptions
 from tests.e2e.conftest import open_account_menu
 from tests.factories import PASSWORD
 
@@ -72,7 +72,7 @@ def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_se
     page.reload()
     assert page.get_by_label("Получать новости и акции").is_checked()
     db_session.expire_all()
-    assert [(h.subscribed, h.source) for h in newsletter.history(db_session, customer.id)] == [
+    assert [(h.subscribed, h.source) for h in subscriptions.history(db_session, customer.id)] == [
         (True, ConsentSource.profile),
         (False, ConsentSource.profile),
         (True, ConsentSource.profile),
@@ -86,9 +86,9 @@ def test_unsubscribe_link_takes_one_click_in_a_browser_and_a_plain_fetch_changes
 ):
     import requests
 
-    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
     db_session.commit()
-    url = f"{live_server}/unsubscribe/{newsletter.unsubscribe_token(customer.id)}"
+    url = f"{live_server}/unsubscribe/{subscriptions.unsubscribe_token(customer.id)}"
 
     # What a mail scanner or a link preview does: fetch the page without running it.
     fetched = requests.get(url, timeout=10)
@@ -102,4 +102,4 @@ def test_unsubscribe_link_takes_one_click_in_a_browser_and_a_plain_fetch_changes
     assert page.js_errors == []
     db_session.expire_all()
     assert customer.newsletter_subscribed is False
-    assert newsletter.history(db_session, customer.id)[0].source == ConsentSource.unsubscribe_link
+    assert subscriptions.history(db_session, customer.id)[0].source == ConsentSource.unsubscribe_link

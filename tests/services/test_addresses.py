@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Address
-from app.services import addresses
+from app.services.customers import addresses
 from app.services.errors import NotFound, ValidationError
 from tests.factories import make_customer
 

@@ -25,10 +25,11 @@ from app.models import (
     Product,
     PromoCode,
 )
-from app.services import bulk_data, catalog
-from app.services.demo_data import DEMO_PASSWORD
+from app.seed import bulk as seed_bulk
+from app.seed.demo import DEMO_PASSWORD
+from app.services.catalog import products as catalog_products
 from app.services.errors import ValidationError
-from app.services.orders import TRANSITIONS
+from app.services.orders.lifecycle import TRANSITIONS
 from app.services.shoptime import to_shop
 from tests import factories
 
@@ -50,7 +51,7 @@ def _orders(session) -> list[Order]:  # noqa: ANN001
 @pytest.fixture
 def generated(db_session):  # noqa: ANN001, ANN201
     with time_machine.travel(FROZEN_NOW, tick=False):
-        summary = bulk_data.generate(db_session, customers=30, orders=300, days=800, seed=7)
+        summary = seed_bulk.generate(db_session, customers=30, orders=300, days=800, seed=7)
     return summary
 
 
@@ -84,7 +85,9 @@ def test_totals_are_sums_of_lines_and_lines_follow_the_pricing_rules(db_session,
             assert line.quantity in {t.quantity for t in product.price_tiers}
             value_ids = [o["value_id"] for o in line.options]
             assert all(set(o) == {"group", "value", "value_id"} for o in line.options)
-            quote = catalog.quote(db_session, product=product, quantity=line.quantity, option_value_ids=value_ids)
+            quote = catalog_products.quote(
+                db_session, product=product, quantity=line.quantity, option_value_ids=value_ids
+            )
             assert (line.gross_amount, line.options, line.product_name) == (quote.total, quote.options, product.name)
         delivery = [line for line in lines if line.kind == LineKind.delivery]
         if order.delivery_method == DeliveryMethod.pickup:
@@ -213,8 +216,8 @@ def test_numbers_are_unique_per_shop_year_and_the_counter_continues(db_session, 
 
 
 def test_a_real_order_after_two_runs_continues_the_numbering(db_session):
-    first = bulk_data.generate(db_session, customers=5, orders=40, days=20, seed=3)
-    second = bulk_data.generate(db_session, customers=5, orders=40, days=20, seed=3)
+    first = seed_bulk.generate(db_session, customers=5, orders=40, days=20, seed=3)
+    second = seed_bulk.generate(db_session, customers=5, orders=40, days=20, seed=3)
     assert "заказов: 40" in first and "заказов: 40" in second
     emails = list(db_session.scalars(sa.select(Customer.email)))
     assert len(emails) == len(set(emails)) == 10
@@ -231,7 +234,7 @@ def test_a_real_order_after_two_runs_continues_the_numbering(db_session):
 
 
 def test_no_orders_means_only_customers(db_session):
-    summary = bulk_data.generate(db_session, customers=3, orders=0, days=5, seed=1)
+    summary = seed_bulk.generate(db_session, customers=3, orders=0, days=5, seed=1)
     assert "покупателей: 3, заказов: 0" in summary
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 3
@@ -248,7 +251,7 @@ def test_no_orders_means_only_customers(db_session):
 )
 def test_bad_arguments_change_nothing(db_session, kwargs, message):
     with pytest.raises(ValidationError, match=message):
-        bulk_data.generate(db_session, seed=1, **kwargs)
+        seed_bulk.generate(db_session, seed=1, **kwargs)
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
 
 
@@ -257,11 +260,11 @@ def test_both_write_methods_give_the_same_orders(db_session):
     dialect = db_session.get_bind().dialect.name
     if dialect != "postgresql":
         with pytest.raises(ValidationError, match="COPY"):
-            bulk_data.generate(db_session, customers=2, orders=2, days=2, seed=1, method="copy")
+            seed_bulk.generate(db_session, customers=2, orders=2, days=2, seed=1, method="copy")
     with time_machine.travel(FROZEN_NOW, tick=False):
-        bulk_data.generate(db_session, customers=4, orders=30, days=60, seed=11, method="insert")
+        seed_bulk.generate(db_session, customers=4, orders=30, days=60, seed=11, method="insert")
         if dialect == "postgresql":
-            bulk_data.generate(db_session, customers=4, orders=30, days=60, seed=11, method="copy")
+            seed_bulk.generate(db_session, customers=4, orders=30, days=60, seed=11, method="copy")
     rows = db_session.execute(
         sa.select(Order.created_at, Order.total, Order.vat_total, Order.status, OrderHistory.field)
         .join(OrderHistory, OrderHistory.order_id == Order.id)
@@ -310,7 +313,7 @@ def test_generation_is_deterministic_for_a_seed(app, db_session):
     from tests.conftest import truncate_all
 
     with time_machine.travel(FROZEN_NOW, tick=False):
-        bulk_data.generate(db_session, customers=6, orders=50, days=90, seed=21)
+        seed_bulk.generate(db_session, customers=6, orders=50, days=90, seed=21)
     first = db_session.execute(
         sa.select(Order.number, Order.created_at, Order.total, Order.status).order_by(Order.id)
     ).all()
@@ -320,7 +323,7 @@ def test_generation_is_deterministic_for_a_seed(app, db_session):
     factories.load_reference_data()
     db_session.commit()
     with time_machine.travel(FROZEN_NOW, tick=False):
-        bulk_data.generate(db_session, customers=6, orders=50, days=90, seed=21)
+        seed_bulk.generate(db_session, customers=6, orders=50, days=90, seed=21)
     second = db_session.execute(
         sa.select(Order.number, Order.created_at, Order.total, Order.status).order_by(Order.id)
     ).all()

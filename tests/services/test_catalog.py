@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from app.models import VatCategory
-from app.services import catalog
+from app.services.catalog import products
 from app.services.errors import ValidationError
 
 
@@ -17,7 +17,7 @@ def test_default_business_cards_cost_the_tier_price(db_session, catalog):
 
 
 def catalog_quote(session, product, quantity, ids):
-    return catalog.quote(session, product=product, quantity=quantity, option_value_ids=ids)
+    return products.quote(session, product=product, quantity=quantity, option_value_ids=ids)
 
 
 def test_multipliers_per_unit_and_fixed_options_combine(db_session, catalog):
@@ -69,6 +69,6 @@ def test_disabled_option_and_disabled_product_cannot_be_priced(db_session, catal
 
 
 def test_vat_rate_follows_effective_dates(db_session):
-    assert catalog.vat_rate_for(db_session, VatCategory.standard, date(2025, 12, 31)) == D("20")
-    assert catalog.vat_rate_for(db_session, VatCategory.standard, date(2026, 1, 1)) == D("22")
-    assert catalog.vat_rate_for(db_session, VatCategory.exempt, date(2026, 5, 1)) is None
+    assert products.vat_rate_for(db_session, VatCategory.standard, date(2025, 12, 31)) == D("20")
+    assert products.vat_rate_for(db_session, VatCategory.standard, date(2026, 1, 1)) == D("22")
+    assert products.vat_rate_for(db_session, VatCategory.exempt, date(2026, 5, 1)) is None

@@ -9,11 +9,16 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import Company, CompanyHistory, CompanyStatus, MemberRole, Notification, Order
-from app.services import cart as cart_service
-from app.services import companies, orders, projects, storage
-from app.services.companies import CompanyData, RequisitesError
+from app.services import storage
+from app.services.actors import Actor
+from app.services.companies import addresses, invites, registry
+from app.services.companies import members as company_members
+from app.services.companies.registry import CompanyData, RequisitesError
+from app.services.customers import files as customer_files
 from app.services.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from app.services.history import Actor
+from app.services.orders import cart as cart_service
+from app.services.orders import lookup, placing
+from app.services.projects import projects
 from app.services.shoptime import now
 from tests.factories import ROMASHKA, add_member, layout_for, make_company, make_customer, place_order
 
@@ -24,7 +29,7 @@ def company(db_session, customer):
 
 
 def _checkout(customer, company_id="", payment="invoice"):
-    return orders.CheckoutData(
+    return placing.CheckoutData(
         contact_name="Анна",
         contact_email=customer.email,
         contact_phone="+79990001122",
@@ -70,7 +75,7 @@ def test_every_wrong_field_gets_its_message_and_nothing_is_stored(db_session, cu
         )
     )
     with pytest.raises(RequisitesError) as caught:
-        companies.create_company(db_session, owner=customer, data=data)
+        registry.create_company(db_session, owner=customer, data=data)
     errors = caught.value.errors
     assert set(errors) == {"inn", "kpp", "ogrn", "settlement_account", "correspondent_account", "short_name", "email"}
     assert errors["inn"] == "ИНН с ошибкой: не сходится контрольная цифра. Проверьте номер."
@@ -95,7 +100,7 @@ def test_an_individual_entrepreneur_has_a_12_digit_inn_an_ogrnip_and_no_kpp(db_s
     company = make_company(db_session, customer, **ip)
     assert company.kind.value == "individual" and company.kpp == "" and company.ogrn == "309565808600211"
     with pytest.raises(RequisitesError) as caught:
-        companies.create_company(
+        registry.create_company(
             db_session, owner=customer, data=CompanyData(**(ROMASHKA | ip | {"kpp": "773601001", "inn": "7707083893"}))
         )
     assert caught.value.errors == {
@@ -106,18 +111,18 @@ def test_an_individual_entrepreneur_has_a_12_digit_inn_an_ogrnip_and_no_kpp(db_s
 
 def test_the_same_inn_and_kpp_cannot_be_registered_twice(db_session, customer, other_customer, company):
     with pytest.raises(RequisitesError, match="уже зарегистрирована"):
-        companies.create_company(db_session, owner=other_customer, data=CompanyData(**ROMASHKA))
+        registry.create_company(db_session, owner=other_customer, data=CompanyData(**ROMASHKA))
 
 
 def test_staff_review_needs_a_reason_to_reject_or_block_and_is_recorded(db_session, customer):
     company = make_company(db_session, customer, status="pending")
     staff = Actor.system("проверка")
     with pytest.raises(ValidationError, match="Укажите причину"):
-        companies.review(db_session, company, "blocked", actor=staff, reason="  ")
+        registry.review(db_session, company, "blocked", actor=staff, reason="  ")
     with pytest.raises(InvalidTransition):
-        companies.review(db_session, company, "pending", actor=staff)
-    companies.review(db_session, company, "approved", actor=staff)
-    companies.review(db_session, company, "blocked", actor=staff, reason="Долг по оплате")
+        registry.review(db_session, company, "pending", actor=staff)
+    registry.review(db_session, company, "approved", actor=staff)
+    registry.review(db_session, company, "blocked", actor=staff, reason="Долг по оплате")
     db_session.commit()
     assert company.status == CompanyStatus.blocked and company.status_reason == "Долг по оплате"
     entries = [(h.field, h.old_value, h.new_value, h.comment) for h in company.history if h.field == "status"]
@@ -129,10 +134,10 @@ def test_every_requisites_change_is_in_the_history_and_identity_changes_go_back_
 ):
     data = CompanyData.of(company)
     data.bank_name = "АО «Банк»"
-    changed = companies.update_requisites(db_session, company, data=data, actor=Actor.customer(customer))
+    changed = registry.update_requisites(db_session, company, data=data, actor=Actor.customer(customer))
     assert changed == ["bank_name"] and company.status == CompanyStatus.approved
     data.kpp = "773101001"
-    companies.update_requisites(db_session, company, data=data, actor=Actor.customer(customer))
+    registry.update_requisites(db_session, company, data=data, actor=Actor.customer(customer))
     db_session.commit()
     assert company.status == CompanyStatus.pending
     rows = db_session.scalars(sa.select(CompanyHistory).where(CompanyHistory.company_id == company.id)).all()
@@ -144,7 +149,7 @@ def test_every_requisites_change_is_in_the_history_and_identity_changes_go_back_
 def test_invitation_is_queued_by_email_and_accepted_by_the_invited_address_only(
     app, db_session, customer, other_customer, company
 ):
-    invite = companies.invite(db_session, company, email=" Other@Example.ru ", role="buyer", by=customer)
+    invite = invites.invite(db_session, company, email=" Other@Example.ru ", role="buyer", by=customer)
     db_session.commit()
     message = db_session.scalar(sa.select(Notification).where(Notification.event == "company_invite"))
     assert message.recipient == "other@example.ru" and message.channel.value == "email"
@@ -153,46 +158,48 @@ def test_invitation_is_queued_by_email_and_accepted_by_the_invited_address_only(
     prefix = app.config["SHOP_BASE_URL"].rstrip("/") + "/companies/invite/"
     assert message.payload["url"].startswith(prefix)
     token = message.payload["url"].removeprefix(prefix)
-    assert companies.invite_by_token(db_session, token).id == invite.id
+    assert invites.invite_by_token(db_session, token).id == invite.id
 
     stranger = make_customer(db_session, email="stranger@example.ru")
     with pytest.raises(PermissionDenied, match="отправлено на other@example.ru"):
-        companies.accept_invite(db_session, token, customer=stranger)
-    member = companies.accept_invite(db_session, token, customer=other_customer)
+        invites.accept_invite(db_session, token, customer=stranger)
+    member = invites.accept_invite(db_session, token, customer=other_customer)
     db_session.commit()
     assert member.role == MemberRole.buyer
     with pytest.raises(ValidationError, match="уже использовано"):
-        companies.accept_invite(db_session, token, customer=other_customer)
+        invites.accept_invite(db_session, token, customer=other_customer)
     with pytest.raises(NotFound):
-        companies.invite_by_token(db_session, token[:-2] + "xx")
+        invites.invite_by_token(db_session, token[:-2] + "xx")
     with pytest.raises(ValidationError, match="уже состоит"):
-        companies.invite(db_session, company, email="other@example.ru", role="buyer", by=customer)
+        invites.invite(db_session, company, email="other@example.ru", role="buyer", by=customer)
 
 
 def test_an_invitation_expires_and_a_revoked_one_stops_working(db_session, customer, other_customer, company):
-    first = companies.invite(db_session, company, email=other_customer.email, role="accountant", by=customer)
-    second = companies.invite(db_session, company, email=other_customer.email, role="buyer", by=customer)
+    first = invites.invite(db_session, company, email=other_customer.email, role="accountant", by=customer)
+    second = invites.invite(db_session, company, email=other_customer.email, role="buyer", by=customer)
     db_session.commit()
     with pytest.raises(ValidationError, match="отозвано"):
-        companies.accept_invite(db_session, companies.invite_token(first), customer=other_customer)
-    token = companies.invite_token(second)
+        invites.accept_invite(db_session, invites.invite_token(first), customer=other_customer)
+    token = invites.invite_token(second)
     with time_machine.travel(now() + timedelta(days=15)):
         with pytest.raises(ValidationError, match="Срок действия приглашения истёк"):
-            companies.accept_invite(db_session, token, customer=other_customer)
-    assert companies.open_invites(db_session, company) == [second]
+            invites.accept_invite(db_session, token, customer=other_customer)
+    assert invites.open_invites(db_session, company) == [second]
 
 
 def test_the_last_owner_cannot_leave_or_be_removed(db_session, customer, other_customer, company):
     owner_member = company.members[0]
     with pytest.raises(ValidationError, match="единственный владелец"):
-        companies.leave(db_session, company, customer=customer)
+        company_members.leave(db_session, company, customer=customer)
     with pytest.raises(ValidationError, match="единственного владельца"):
-        companies.remove_member(db_session, company, owner_member.id, actor=Actor.customer(customer))
+        company_members.remove_member(db_session, company, owner_member.id, actor=Actor.customer(customer))
     with pytest.raises(ValidationError, match="хотя бы один владелец"):
-        companies.change_member_role(db_session, company, owner_member.id, "buyer", actor=Actor.customer(customer))
+        company_members.change_member_role(
+            db_session, company, owner_member.id, "buyer", actor=Actor.customer(customer)
+        )
     member = add_member(db_session, company, other_customer, "buyer")
-    companies.change_member_role(db_session, company, member.id, "owner", actor=Actor.customer(customer))
-    companies.leave(db_session, company, customer=customer)
+    company_members.change_member_role(db_session, company, member.id, "owner", actor=Actor.customer(customer))
+    company_members.leave(db_session, company, customer=customer)
     db_session.commit()
     assert [(m.customer_id, m.role) for m in company.members] == [(other_customer.id, MemberRole.owner)]
 
@@ -202,15 +209,15 @@ def test_rights_by_role(db_session, customer, other_customer, company):
     accountant = make_customer(db_session, email="buh@example.ru")
     add_member(db_session, company, accountant, "accountant")
     outsider = make_customer(db_session, email="out@example.ru")
-    assert companies.company_for_member(db_session, company.id, customer.id, right="edit_requisites") == company
+    assert company_members.company_for_member(db_session, company.id, customer.id, right="edit_requisites") == company
     with pytest.raises(PermissionDenied, match="только её владелец"):
-        companies.company_for_member(db_session, company.id, other_customer.id, right="edit_requisites")
+        company_members.company_for_member(db_session, company.id, other_customer.id, right="edit_requisites")
     with pytest.raises(PermissionDenied):
-        companies.company_for_member(db_session, company.id, accountant.id, right="order")
+        company_members.company_for_member(db_session, company.id, accountant.id, right="order")
     with pytest.raises(NotFound):
-        companies.company_for_member(db_session, company.id, outsider.id)
-    assert companies.ordering_companies(db_session, other_customer.id) == [company]
-    assert companies.ordering_companies(db_session, accountant.id) == []
+        company_members.company_for_member(db_session, company.id, outsider.id)
+    assert company_members.ordering_companies(db_session, other_customer.id) == [company]
+    assert company_members.ordering_companies(db_session, accountant.id) == []
 
 
 @pytest.mark.parametrize("status", ["blocked", "rejected", "pending"])
@@ -218,12 +225,12 @@ def test_a_company_not_approved_cannot_order_but_its_members_can_personally(db_s
     company = make_company(db_session, customer, status=status)
     cart = _fill_cart(db_session, customer, catalog)
     with pytest.raises(ValidationError) as caught:
-        orders.place_order(db_session, customer=customer, cart=cart, data=_checkout(customer, company.id))
+        placing.place_order(db_session, customer=customer, cart=cart, data=_checkout(customer, company.id))
     assert caught.value.field == "company_id"
     assert "заказы от её имени недоступны" in caught.value.message
     db_session.rollback()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
-    personal = orders.place_order(db_session, customer=customer, cart=cart, data=_checkout(customer, ""))
+    personal = placing.place_order(db_session, customer=customer, cart=cart, data=_checkout(customer, ""))
     assert personal.company_id is None
 
 
@@ -231,11 +238,11 @@ def test_an_accountant_cannot_order_for_the_company(db_session, catalog, custome
     add_member(db_session, company, other_customer, "accountant")
     cart = _fill_cart(db_session, other_customer, catalog)
     with pytest.raises(ValidationError, match="могут владелец и закупщики"):
-        orders.place_order(db_session, customer=other_customer, cart=cart, data=_checkout(other_customer, company.id))
+        placing.place_order(db_session, customer=other_customer, cart=cart, data=_checkout(other_customer, company.id))
     stranger = make_customer(db_session, email="str@example.ru")
     cart = _fill_cart(db_session, stranger, catalog)
     with pytest.raises(ValidationError, match="от чьего имени"):
-        orders.place_order(db_session, customer=stranger, cart=cart, data=_checkout(stranger, company.id))
+        placing.place_order(db_session, customer=stranger, cart=cart, data=_checkout(stranger, company.id))
 
 
 def test_a_buyer_orders_for_the_company_paying_by_invoice_and_members_see_it_by_role(
@@ -248,21 +255,21 @@ def test_a_buyer_orders_for_the_company_paying_by_invoice_and_members_see_it_by_
     add_member(db_session, company, second_buyer, "buyer")
     outsider = make_customer(db_session, email="out@example.ru")
     cart = _fill_cart(db_session, other_customer, catalog)
-    order = orders.place_order(
+    order = placing.place_order(
         db_session, customer=other_customer, cart=cart, data=_checkout(other_customer, company.id, payment="")
     )
     db_session.commit()
     assert order.company_id == company.id and order.payment_method.value == "invoice"
     for viewer in (other_customer, customer, accountant):  # the buyer who placed it, the owner, the accountant
-        assert orders.customer_order(db_session, viewer.id, order.number) == order
+        assert lookup.customer_order(db_session, viewer.id, order.number) == order
     for viewer in (second_buyer, outsider):
         with pytest.raises(NotFound):
-            orders.customer_order(db_session, viewer.id, order.number)
+            lookup.customer_order(db_session, viewer.id, order.number)
     file = order.product_lines[0].layout_file
-    assert storage.customer_can_read(db_session, file, customer_id=accountant.id, cart_token=None)
-    assert not storage.customer_can_read(db_session, file, customer_id=outsider.id, cart_token=None)
-    assert not storage.customer_can_read(db_session, file, customer_id=second_buyer.id, cart_token=None)
-    assert companies.company_orders(db_session, company) == [order]
+    assert customer_files.customer_can_read(db_session, file, customer_id=accountant.id, cart_token=None)
+    assert not customer_files.customer_can_read(db_session, file, customer_id=outsider.id, cart_token=None)
+    assert not customer_files.customer_can_read(db_session, file, customer_id=second_buyer.id, cart_token=None)
+    assert company_members.company_orders(db_session, company) == [order]
 
 
 def test_company_projects_are_shared_with_members_only(db_session, catalog, customer, other_customer, company):
@@ -282,17 +289,19 @@ def test_company_projects_are_shared_with_members_only(db_session, catalog, cust
     with pytest.raises(NotFound):
         projects.project_for_customer(db_session, project.id, outsider.id)
     file = project.current_version.file
-    assert storage.customer_can_read(db_session, file, customer_id=other_customer.id, cart_token=None)
-    assert not storage.customer_can_read(db_session, file, customer_id=outsider.id, cart_token=None)
+    assert customer_files.customer_can_read(db_session, file, customer_id=other_customer.id, cart_token=None)
+    assert not customer_files.customer_can_read(db_session, file, customer_id=outsider.id, cart_token=None)
     # The buyer reorders it for the company: their own snapshot of the same bytes.
     cart = cart_service.get_or_create_cart(db_session, token=None, customer_id=other_customer.id)
     result = projects.reorder(db_session, project, cart=cart, customer=other_customer)
-    new = orders.place_order(db_session, customer=other_customer, cart=cart, data=_checkout(other_customer, company.id))
+    new = placing.place_order(
+        db_session, customer=other_customer, cart=cart, data=_checkout(other_customer, company.id)
+    )
     db_session.commit()
     assert result.item.layout_file.customer_id == other_customer.id
     assert new.product_lines[0].layout_file.sha256 == file.sha256
     # Leaving the company ends access to its projects.
-    companies.leave(db_session, company, customer=other_customer)
+    company_members.leave(db_session, company, customer=other_customer)
     db_session.commit()
     with pytest.raises(NotFound):
         projects.project_for_customer(db_session, project.id, other_customer.id)
@@ -300,12 +309,12 @@ def test_company_projects_are_shared_with_members_only(db_session, catalog, cust
 
 def test_delivery_addresses(db_session, customer, company):
     with pytest.raises(ValidationError, match="город, улицу, дом"):
-        companies.add_address(db_session, company, label="Склад", address="Москва", actor=Actor.customer(customer))
-    companies.add_address(
+        addresses.add_address(db_session, company, label="Склад", address="Москва", actor=Actor.customer(customer))
+    addresses.add_address(
         db_session, company, label="Склад", address="Москва, ул. Складская, д. 1", actor=Actor.customer(customer)
     )
     db_session.commit()
-    assert companies.delivery_addresses(company) == [
+    assert addresses.delivery_addresses(company) == [
         ("Склад", "Москва, ул. Складская, д. 1"),
         ("Почтовый адрес", ROMASHKA["postal_address"]),
     ]
@@ -323,9 +332,9 @@ def test_a_customer_can_belong_to_several_companies(db_session, customer, other_
         full_name="Индивидуальный предприниматель Петров Пётр Петрович",
     )
     add_member(db_session, ip, customer, "buyer")
-    memberships = companies.customer_memberships(db_session, customer.id)
+    memberships = company_members.customer_memberships(db_session, customer.id)
     assert [(m.company.short_name, m.role) for m in memberships] == [
         ("ИП Петров", MemberRole.buyer),
         ("ООО «Ромашка»", MemberRole.owner),
     ]
-    assert {c.id for c in companies.ordering_companies(db_session, customer.id)} == {company.id, ip.id}
+    assert {c.id for c in company_members.ordering_companies(db_session, customer.id)} == {company.id, ip.id}

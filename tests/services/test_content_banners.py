@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import Banner
-from app.services import content
+from app.services.content import banners
 from app.services.errors import NotFound, ValidationError
 from tests.content_helpers import EDITOR, make_banner, upload, utc
 
@@ -15,7 +15,7 @@ START, END = utc(2026, 7, 1, 6), utc(2026, 7, 8, 6)
 
 
 def _shown(session) -> list[str]:  # noqa: ANN001
-    return [b.title for b in content.active_banners(session)]
+    return [b.title for b in banners.active_banners(session)]
 
 
 def test_a_banner_shows_only_inside_its_window(db_session):
@@ -40,16 +40,16 @@ def test_banners_show_in_position_order_and_switched_off_ones_never(db_session):
 
 def test_up_and_down_reorder_and_renumber(db_session):
     a, b, c = (make_banner(db_session, title=t, position=p) for t, p in (("A", 5), ("B", 5), ("C", 70)))
-    content.move_banner(db_session, banner_id=c.id, step=-1)
+    banners.move_banner(db_session, banner_id=c.id, step=-1)
     db_session.commit()
     assert _shown(db_session) == ["A", "C", "B"]
-    assert [b.position for b in content.active_banners(db_session)] == [10, 20, 30]
-    content.move_banner(db_session, banner_id=a.id, step=-1)  # already first: stays
-    content.move_banner(db_session, banner_id=a.id, step=1)
+    assert [b.position for b in banners.active_banners(db_session)] == [10, 20, 30]
+    banners.move_banner(db_session, banner_id=a.id, step=-1)  # already first: stays
+    banners.move_banner(db_session, banner_id=a.id, step=1)
     db_session.commit()
     assert _shown(db_session) == ["C", "A", "B"]
     with pytest.raises(NotFound):
-        content.move_banner(db_session, banner_id=b.id + 100, step=1)
+        banners.move_banner(db_session, banner_id=b.id + 100, step=1)
 
 
 @pytest.mark.parametrize(
@@ -91,9 +91,9 @@ def test_allowed_links(db_session, link):
 )
 def test_other_links_are_refused_and_nothing_is_stored(db_session, link):
     with pytest.raises(ValidationError, match="Ссылка"):
-        content.save_banner(
+        banners.save_banner(
             db_session,
-            data=content.BannerData(title="Баннер", alt_text="Описание", link=link),
+            data=banners.BannerData(title="Баннер", alt_text="Описание", link=link),
             actor=EDITOR,
             image=upload(),
         )
@@ -113,24 +113,24 @@ def test_other_links_are_refused_and_nothing_is_stored(db_session, link):
 def test_bad_banners_are_refused(db_session, fields, message):
     data = {"title": "Баннер", "alt_text": "Описание"} | fields
     with pytest.raises(ValidationError, match=message):
-        content.save_banner(db_session, data=content.BannerData(**data), actor=EDITOR, image=upload())
+        banners.save_banner(db_session, data=banners.BannerData(**data), actor=EDITOR, image=upload())
 
 
 def test_a_new_banner_needs_an_image(db_session):
     with pytest.raises(ValidationError, match="Загрузите изображение баннера"):
-        content.save_banner(db_session, data=content.BannerData(title="Б", alt_text="Б"), actor=EDITOR)
+        banners.save_banner(db_session, data=banners.BannerData(title="Б", alt_text="Б"), actor=EDITOR)
 
 
 def test_following_a_banner_gives_its_own_link_and_counts_while_shown(db_session):
     banner = make_banner(db_session, link="https://pechatnydvor.ru/akcii", active_until=END)
     other = make_banner(db_session, title="Другой", link="/catalog/nakleyki")
     with time_machine.travel(START, tick=False):
-        assert content.follow_banner(db_session, banner.id) == "https://pechatnydvor.ru/akcii"
-        assert content.follow_banner(db_session, banner.id) == "https://pechatnydvor.ru/akcii"
-        assert content.follow_banner(db_session, other.id) == "/catalog/nakleyki"
+        assert banners.follow_banner(db_session, banner.id) == "https://pechatnydvor.ru/akcii"
+        assert banners.follow_banner(db_session, banner.id) == "https://pechatnydvor.ru/akcii"
+        assert banners.follow_banner(db_session, other.id) == "/catalog/nakleyki"
         db_session.commit()
     with time_machine.travel(END, tick=False):  # no longer shown: still goes there, not counted
-        assert content.follow_banner(db_session, banner.id) == "https://pechatnydvor.ru/akcii"
+        assert banners.follow_banner(db_session, banner.id) == "https://pechatnydvor.ru/akcii"
         db_session.commit()
     db_session.expire_all()
     assert (banner.clicks, other.clicks) == (2, 1)
@@ -143,7 +143,7 @@ def test_a_banner_without_a_link_or_with_a_tampered_one_goes_nowhere(db_session)
     db_session.commit()
     for banner_id in (plain.id, tampered.id, tampered.id + 100):
         with pytest.raises(NotFound):
-            content.follow_banner(db_session, banner_id)
+            banners.follow_banner(db_session, banner_id)
     db_session.expire_all()
     assert tampered.clicks == 0
 
@@ -151,9 +151,9 @@ def test_a_banner_without_a_link_or_with_a_tampered_one_goes_nowhere(db_session)
 def test_mobile_variant_can_be_added_and_removed(db_session):
     banner = make_banner(db_session, mobile=True)
     assert banner.mobile_image is not None and banner.mobile_image.width == 960
-    content.save_banner(
+    banners.save_banner(
         db_session,
-        data=content.BannerData(title=banner.title, alt_text=banner.alt_text, link=banner.link),
+        data=banners.BannerData(title=banner.title, alt_text=banner.alt_text, link=banner.link),
         actor=EDITOR,
         banner_id=banner.id,
         remove_mobile_image=True,

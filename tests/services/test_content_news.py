@@ -8,8 +8,10 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import NewsItem, NewsKind, Notification, PromoCode, PromoKind
-from app.services import content
+from app.services.content import news as content_news
+from app.services.content import newsletter as content_newsletter
 from app.services.errors import NotFound, ValidationError
+from app.services.messaging import mail, outbox
 from tests.content_helpers import EDITOR, SECOND_EDITOR, make_item, subscriber, utc
 
 PUBLISH = utc(2026, 5, 4, 7)  # 10:00 in Moscow
@@ -17,7 +19,7 @@ EXPIRE = utc(2026, 5, 10, 21)  # 11.05 00:00 in Moscow
 
 
 def _visible_slugs(session) -> list[str]:  # noqa: ANN001
-    return [i.slug for i in content.published_items(session).items]
+    return [i.slug for i in content_news.published_items(session).items]
 
 
 def test_a_scheduled_item_appears_at_publish_at_and_disappears_at_expire_at(db_session):
@@ -31,29 +33,29 @@ def test_a_scheduled_item_appears_at_publish_at_and_disappears_at_expire_at(db_s
     ]:
         with time_machine.travel(moment, tick=False):
             assert (_visible_slugs(db_session) == [item.slug]) is visible, moment
-            assert content.is_item_visible(db_session, item.id) is visible
+            assert content_news.is_item_visible(db_session, item.id) is visible
             if visible:
-                assert content.published_item(db_session, item.slug).id == item.id
+                assert content_news.published_item(db_session, item.slug).id == item.id
             else:
                 with pytest.raises(NotFound):
-                    content.published_item(db_session, item.slug)
+                    content_news.published_item(db_session, item.slug)
 
 
 def test_a_draft_is_never_visible(db_session):
     draft = make_item(db_session, publish_at=utc(2026, 1, 1), is_published=False)
     with time_machine.travel(utc(2026, 6, 1), tick=False):
         assert _visible_slugs(db_session) == []
-        assert content.item_state(draft) == "Черновик"
+        assert content_news.item_state(draft) == "Черновик"
 
 
 def test_item_state_tells_staff_where_an_item_stands(db_session):
     item = make_item(db_session, publish_at=PUBLISH, expire_at=EXPIRE)
     with time_machine.travel(PUBLISH - timedelta(hours=1), tick=False):
-        assert content.item_state(item) == "Запланирована на 04.05.2026 10:00"
+        assert content_news.item_state(item) == "Запланирована на 04.05.2026 10:00"
     with time_machine.travel(PUBLISH, tick=False):
-        assert content.item_state(item) == "На сайте"
+        assert content_news.item_state(item) == "На сайте"
     with time_machine.travel(EXPIRE, tick=False):
-        assert content.item_state(item) == "Снята с сайта 11.05.2026 00:00"
+        assert content_news.item_state(item) == "Снята с сайта 11.05.2026 00:00"
 
 
 def _code(session, **fields) -> PromoCode:  # noqa: ANN001
@@ -68,11 +70,11 @@ def test_a_promotion_ends_when_its_code_expires_in_the_shop_time_zone(db_session
     item = make_item(db_session, kind=NewsKind.promo, publish_at=PUBLISH, promo_code_id=promo.id)
     with time_machine.travel(utc(2026, 5, 31, 20, 59), tick=False):  # 23:59 on the 31st in Moscow
         assert _visible_slugs(db_session) == [item.slug]
-        assert content.promo_validity(promo) == "действует по 31 мая 2026 г. включительно"
+        assert content_news.promo_validity(promo) == "действует по 31 мая 2026 г. включительно"
     with time_machine.travel(utc(2026, 5, 31, 21, 0), tick=False):  # 1 June in Moscow
         assert _visible_slugs(db_session) == []
-        assert content.current_promotions(db_session) == []
-        assert content.item_state(item).startswith("Акция завершена: промокод MAY10")
+        assert content_news.current_promotions(db_session) == []
+        assert content_news.item_state(item).startswith("Акция завершена: промокод MAY10")
 
 
 @pytest.mark.parametrize("change", [{"is_active": False}, {"usage_limit": 5, "times_used": 5}])
@@ -80,12 +82,12 @@ def test_a_promotion_ends_when_its_code_is_switched_off_or_used_up(db_session, c
     promo = _code(db_session, usage_limit=5 if "usage_limit" in change else None)
     item = make_item(db_session, kind=NewsKind.promo, publish_at=PUBLISH, promo_code_id=promo.id)
     with time_machine.travel(utc(2026, 5, 5), tick=False):
-        assert [p.id for p in content.current_promotions(db_session)] == [item.id]
+        assert [p.id for p in content_news.current_promotions(db_session)] == [item.id]
         for name, value in change.items():
             setattr(promo, name, value)
         db_session.commit()
-        assert content.current_promotions(db_session) == []
-        assert not content.is_item_visible(db_session, item.id)
+        assert content_news.current_promotions(db_session) == []
+        assert not content_news.is_item_visible(db_session, item.id)
 
 
 def test_current_promotions_are_promotions_only_newest_first(db_session):
@@ -94,23 +96,23 @@ def test_current_promotions_are_promotions_only_newest_first(db_session):
     new = make_item(db_session, title="Новая акция", kind=NewsKind.promo, publish_at=utc(2026, 5, 3))
     make_item(db_session, title="Будущая акция", kind=NewsKind.promo, publish_at=utc(2026, 6, 1))
     with time_machine.travel(utc(2026, 5, 5), tick=False):
-        assert [p.id for p in content.current_promotions(db_session)] == [new.id, old.id]
-        assert content.promo_validity(_code(db_session)) == "действует без ограничения срока"
+        assert [p.id for p in content_news.current_promotions(db_session)] == [new.id, old.id]
+        assert content_news.promo_validity(_code(db_session)) == "действует без ограничения срока"
 
 
 def test_news_are_paginated_newest_first(db_session):
     items = [make_item(db_session, title=f"Новость {n:02}", publish_at=utc(2026, 4, n)) for n in range(1, 24)]
     with time_machine.travel(utc(2026, 5, 1), tick=False):
-        first = content.published_items(db_session, page=1)
-        third = content.published_items(db_session, page=3)
+        first = content_news.published_items(db_session, page=1)
+        third = content_news.published_items(db_session, page=3)
         assert (first.total, first.pages, len(first.items), len(third.items)) == (23, 3, 10, 3)
         assert [i.id for i in first.items] == [i.id for i in reversed(items)][:10]
         assert [i.id for i in third.items] == [items[2].id, items[1].id, items[0].id]
         with pytest.raises(NotFound):
-            content.published_items(db_session, page=4)
+            content_news.published_items(db_session, page=4)
         with pytest.raises(NotFound):
-            content.published_items(db_session, page=0)
-        assert content.published_items(db_session, kind=NewsKind.promo).total == 0
+            content_news.published_items(db_session, page=0)
+        assert content_news.published_items(db_session, kind=NewsKind.promo).total == 0
 
 
 @pytest.mark.parametrize(
@@ -130,7 +132,7 @@ def test_bad_items_are_refused_and_nothing_is_stored(db_session, fields, message
         fields["promo_code_id"] = _code(db_session).id
     data = {"kind": "news", "title": "Новость", "publish_at": PUBLISH} | fields
     with pytest.raises(ValidationError, match=message):
-        content.save_news_item(db_session, data=content.NewsData(**data), actor=EDITOR)
+        content_news.save_news_item(db_session, data=content_news.NewsData(**data), actor=EDITOR)
     db_session.rollback()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(NewsItem)) == 0
 
@@ -157,7 +159,7 @@ def test_newsletter_queues_one_email_per_subscribed_customer_once(db_session):
     subscriber(db_session, "blocked@example.ru", active=False)
     item = make_item(db_session, title="Новинка", publish_at=utc(2026, 5, 1))
     with time_machine.travel(utc(2026, 5, 2, 12), tick=False):
-        count = content.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
+        count = content_newsletter.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
         db_session.commit()
     assert count == 2
     rows = _outbox(db_session)
@@ -173,7 +175,7 @@ def test_newsletter_queues_one_email_per_subscribed_customer_once(db_session):
     )
     subscriber(db_session, "late@example.ru")
     with pytest.raises(ValidationError, match="Рассылка уже отправлена 02.05.2026 15:00"):
-        content.send_newsletter(db_session, item_id=item.id, actor=SECOND_EDITOR)
+        content_newsletter.send_newsletter(db_session, item_id=item.id, actor=SECOND_EDITOR)
     db_session.rollback()
     assert len(_outbox(db_session)) == 2
 
@@ -191,7 +193,7 @@ def test_newsletter_only_for_an_item_on_the_site(db_session, state):
         time_machine.travel(utc(2026, 5, 10), tick=False),
         pytest.raises(ValidationError, match="только то, что сейчас на сайте"),
     ):
-        content.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
+        content_newsletter.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
     db_session.rollback()
     db_session.expire_all()
     assert _outbox(db_session) == [] and item.newsletter_sent_at is None
@@ -201,7 +203,7 @@ def test_no_subscribers_means_nothing_sent_and_the_item_stays_sendable(db_sessio
     subscriber(db_session, "nope@example.ru", subscribed=False)
     item = make_item(db_session, publish_at=utc(2026, 1, 1))
     with pytest.raises(ValidationError, match="Нет покупателей, подписанных на рассылку"):
-        content.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
+        content_newsletter.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
     db_session.rollback()
     db_session.expire_all()
     assert item.newsletter_sent_at is None
@@ -220,10 +222,10 @@ def test_newsletter_text_has_title_teaser_link_and_promo_code(app, db_session):
         publish_at=utc(2026, 5, 1),
     )
     with time_machine.travel(utc(2026, 5, 2), tick=False):
-        content.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
+        content_newsletter.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
         db_session.commit()
         [message] = _outbox(db_session)
-        subject, text, html = content.render_newsletter(
+        subject, text, html = content_newsletter.render_newsletter(
             db_session, message, unsubscribe_url="http://shop.test/unsubscribe?t=a&b=1"
         )
     url = f"{app.config['SHOP_BASE_URL']}/news/skidka-may"
@@ -241,12 +243,12 @@ def test_newsletter_text_has_title_teaser_link_and_promo_code(app, db_session):
 def test_newsletter_of_a_deleted_item_cannot_be_rendered(db_session):
     subscriber(db_session, "ivan@example.ru")
     item = make_item(db_session, publish_at=utc(2026, 1, 1))
-    content.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
+    content_newsletter.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
     db_session.commit()
     [message] = _outbox(db_session)
     message.payload = {"item_id": item.id + 1000}
     with pytest.raises(NotFound, match="удалена"):
-        content.render_newsletter(db_session, message)
+        content_newsletter.render_newsletter(db_session, message)
 
 
 @pytest.mark.postgres_only
@@ -270,7 +272,7 @@ def test_two_editors_sending_at_once_send_once(app, db_session, backend):
             try:
                 session.get(NewsItem, item_id)
                 barrier.wait()
-                content.send_newsletter(session, item_id=item_id, actor=actor)
+                content_newsletter.send_newsletter(session, item_id=item_id, actor=actor)
                 session.commit()
                 results.append("sent")
             except ValidationError:
@@ -290,14 +292,13 @@ def test_two_editors_sending_at_once_send_once(app, db_session, backend):
 
 def test_rendered_newsletter_travels_as_a_real_email(app, db_session, smtp_server):
     """What render_newsletter gives is a sendable email: both parts arrive intact through real SMTP."""
-    from app.services import mail
 
     subscriber(db_session, "olga@example.ru", name="Ольга")
     item = make_item(db_session, title="Новые форматы листовок", teaser="A5 и евро.", publish_at=utc(2026, 1, 1))
-    content.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
+    content_newsletter.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
     db_session.commit()
     [queued] = _outbox(db_session)
-    subject, text, html = content.render_newsletter(db_session, queued)
+    subject, text, html = content_newsletter.render_newsletter(db_session, queued)
     mail.send_email(to=queued.recipient, subject=subject, text=text, html=html)
     [received] = smtp_server.messages
     assert received["Subject"] == "Новость: Новые форматы листовок — Печатный двор"
@@ -310,11 +311,10 @@ def test_rendered_newsletter_travels_as_a_real_email(app, db_session, smtp_serve
 
 def test_newsletter_goes_through_the_outbox_with_one_click_unsubscribe(app, db_session, smtp_server):
     """CMS «Отправить подписчикам» → outbox → real SMTP: the content, the unsubscribe link and headers."""
-    from app.services import outbox
 
     olga = subscriber(db_session, "olga@example.ru", name="Ольга")
     item = make_item(db_session, title="Скидки на баннеры", teaser="Только в мае.", publish_at=utc(2026, 1, 1))
-    content.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
+    content_newsletter.send_newsletter(db_session, item_id=item.id, actor=EDITOR)
     db_session.commit()
     assert outbox.deliver_due(db_session).sent == 1
     [received] = smtp_server.messages

@@ -5,11 +5,13 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import Page, PageRevision
-from app.services import content
-from app.services.errors import ValidationError
+from app.services.content import pages
+from app.services.content import revisions as content_revisions
+from app.services.errors import NotFound, ValidationError
+from app.services.markup import render_markdown
 from tests.content_helpers import EDITOR, SECOND_EDITOR, make_page, utc
 
-FIELDS = content.PAGE_FIELDS
+FIELDS = pages.PAGE_FIELDS
 
 
 def _state(obj) -> dict:  # noqa: ANN001
@@ -29,11 +31,11 @@ def test_creating_a_page_keeps_revision_one_with_author_and_time(db_session):
 
 def test_each_change_is_a_new_revision_and_an_unchanged_save_is_none(db_session):
     page = make_page(db_session, title="Контакты", body="Телефон: 123")
-    data = content.PageData(title="Контакты", slug="kontakty", body="Телефон: 456", is_published=True)
+    data = pages.PageData(title="Контакты", slug="kontakty", body="Телефон: 456", is_published=True)
     with time_machine.travel(utc(2026, 3, 3, 12), tick=False):
-        _, second = content.save_page(db_session, data=data, actor=SECOND_EDITOR, page_id=page.id)
+        _, second = pages.save_page(db_session, data=data, actor=SECOND_EDITOR, page_id=page.id)
     db_session.commit()
-    _, none = content.save_page(db_session, data=data, actor=EDITOR, page_id=page.id)
+    _, none = pages.save_page(db_session, data=data, actor=EDITOR, page_id=page.id)
     assert none is None
     numbers = db_session.scalars(sa.select(PageRevision.number).where(PageRevision.page_id == page.id)).all()
     assert sorted(numbers) == [1, 2]
@@ -57,9 +59,9 @@ def test_restore_brings_every_field_back_exactly_as_a_new_revision(db_session):
         position=5,
     )
     first = _state(page.revisions[0])
-    content.save_page(
+    pages.save_page(
         db_session,
-        data=content.PageData(title="О нас", slug="o-nas", body="Совсем другой текст", is_published=False, position=9),
+        data=pages.PageData(title="О нас", slug="o-nas", body="Совсем другой текст", is_published=False, position=9),
         actor=SECOND_EDITOR,
         page_id=page.id,
     )
@@ -68,12 +70,12 @@ def test_restore_brings_every_field_back_exactly_as_a_new_revision(db_session):
     old_id = db_session.scalar(
         sa.select(PageRevision.id).where(PageRevision.page_id == page.id, PageRevision.number == 1)
     )
-    restored, revision = content.restore_revision(db_session, revision_id=old_id, actor=EDITOR)
+    restored, revision = pages.restore_revision(db_session, revision_id=old_id, actor=EDITOR)
     db_session.commit()
     db_session.expire_all()
     page = db_session.get(Page, page.id)
     assert _state(page) == first
-    assert page.body_html == content.render_markdown(first["body"])
+    assert page.body_html == render_markdown(first["body"])
     assert (revision.number, revision.note) == (3, "Восстановлена редакция №1")
     assert _state(revision) == first
 
@@ -85,9 +87,9 @@ def test_compare_shows_changed_fields_and_changed_words(db_session):
         body="Строка 1\nКурьер 400 ₽\nСтрока 3\nСтрока 4\nСтрока 5\nСтрока 6\nСтрока 7\nКонец",
     )
     old = page.revisions[0]
-    content.save_page(
+    pages.save_page(
         db_session,
-        data=content.PageData(
+        data=pages.PageData(
             title="Доставка и оплата",
             slug=page.slug,
             body="Строка 1\nКурьер 500 ₽\nСтрока 3\nСтрока 4\nСтрока 5\nСтрока 6\nСтрока 7\nКонец\nНовая строка",
@@ -97,7 +99,7 @@ def test_compare_shows_changed_fields_and_changed_words(db_session):
         page_id=page.id,
     )
     db_session.commit()
-    changes = {c.name: c for c in content.diff_pages(old, page)}
+    changes = {c.name: c for c in content_revisions.diff_pages(old, page)}
     assert set(changes) == {"title", "body"}
     assert (changes["title"].old, changes["title"].new) == ("Доставка", "Доставка и оплата")
     rows = changes["body"].rows
@@ -107,7 +109,7 @@ def test_compare_shows_changed_fields_and_changed_words(db_session):
     assert rows[-1].kind == "insert" and rows[-1].new[0].text == "Новая строка"
     skip = next(r for r in rows if r.kind == "skip")
     assert skip.skipped == 2  # long unchanged runs are folded, with context kept around the changes
-    assert content.diff_pages(old, old) == []
+    assert content_revisions.diff_pages(old, old) == []
 
 
 @pytest.mark.parametrize(
@@ -128,7 +130,7 @@ def test_bad_input_is_refused_with_a_russian_message_and_changes_nothing(db_sess
     page = make_page(db_session, title="Контакты", body="Телефон")
     data = {"title": "Контакты", "slug": "contacts", "body": "Телефон", "is_published": True} | fields
     with pytest.raises(ValidationError, match=message):
-        content.save_page(db_session, data=content.PageData(**data), actor=EDITOR, page_id=page.id)
+        pages.save_page(db_session, data=pages.PageData(**data), actor=EDITOR, page_id=page.id)
     db_session.rollback()
     db_session.expire_all()
     assert (page.title, page.body, len(page.revisions)) == ("Контакты", "Телефон", 1)
@@ -137,14 +139,14 @@ def test_bad_input_is_refused_with_a_russian_message_and_changes_nothing(db_sess
 def test_a_slug_is_unique(db_session):
     make_page(db_session, title="Контакты", slug="contacts")
     with pytest.raises(ValidationError, match="«contacts» уже занят"):
-        content.save_page(db_session, data=content.PageData(title="Другая", slug="contacts"), actor=EDITOR)
+        pages.save_page(db_session, data=pages.PageData(title="Другая", slug="contacts"), actor=EDITOR)
 
 
 def test_only_published_pages_are_public_and_in_the_menu(db_session):
     make_page(db_session, title="Доставка и оплата", position=10, show_in_header=True)
     make_page(db_session, title="Черновик", is_published=False)
     make_page(db_session, title="О компании", position=30)
-    assert [p.title for p in content.menu_pages(db_session)] == ["Доставка и оплата", "О компании"]
-    assert content.published_page(db_session, "o-kompanii").title == "О компании"
-    with pytest.raises(content.NotFound):
-        content.published_page(db_session, "chernovik")
+    assert [p.title for p in pages.menu_pages(db_session)] == ["Доставка и оплата", "О компании"]
+    assert pages.published_page(db_session, "o-kompanii").title == "О компании"
+    with pytest.raises(NotFound):
+        pages.published_page(db_session, "chernovik")

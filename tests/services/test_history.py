@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Order, OrderHistory, OrderStatus, PaymentStatus
-from app.services import order_batches, order_changes, orders
-from app.services.history import (
+from app.services.orders import batches, editing, lifecycle
+from app.services.orders.history import (
     Actor,
     HistoryIsAppendOnly,
     UntrackedOrderChange,
@@ -53,7 +53,7 @@ def details_of(order, **changes):
         "packages": order.packages,
         "assignee_id": order.assignee_id,
     }
-    return order_changes.OrderDetails(**(values | changes))
+    return editing.OrderDetails(**(values | changes))
 
 
 @pytest.fixture
@@ -86,9 +86,9 @@ def test_status_and_payment_changes_are_recorded_with_actor_and_comment(db_sessi
     order = place_order(db_session, customer, catalog.cards, payment="invoice")
     start = last_id(db_session)
     advance(db_session, order, S.confirmed)
-    orders.mark_paid(db_session, order, actor=staff_user, comment="п/п 15")
+    lifecycle.mark_paid(db_session, order, actor=staff_user, comment="п/п 15")
     advance(db_session, order, S.cancelled)
-    orders.change_status(db_session, order, S.refunded, actor=staff_user, comment="вернули на счёт")
+    lifecycle.change_status(db_session, order, S.refunded, actor=staff_user, comment="вернули на счёт")
     db_session.commit()
     assert entries(db_session, order, start) == [
         ("status", "new", "confirmed"),
@@ -107,7 +107,7 @@ def test_status_and_payment_changes_are_recorded_with_actor_and_comment(db_sessi
 def test_every_details_field_is_recorded_old_to_new(db_session, catalog, customer, staff_user, app):
     order = place_order(db_session, customer, catalog.cards)
     start = last_id(db_session)
-    changed = order_changes.update_details(
+    changed = editing.update_details(
         db_session,
         order,
         details_of(
@@ -137,7 +137,7 @@ def test_every_details_field_is_recorded_old_to_new(db_session, catalog, custome
     rows = db_session.scalars(sa.select(OrderHistory).where(OrderHistory.id > start)).all()
     assert {(e.comment, e.actor_staff_id) for e in rows} == {("по звонку", staff_user.staff_id)}
     # The same details again change nothing and record nothing.
-    assert order_changes.update_details(db_session, order, details_of(order), actor=staff_user) == 0
+    assert editing.update_details(db_session, order, details_of(order), actor=staff_user) == 0
     db_session.commit()
     assert len(entries(db_session, order, start)) == 7
 
@@ -145,7 +145,7 @@ def test_every_details_field_is_recorded_old_to_new(db_session, catalog, custome
 def test_delivery_change_records_method_address_delivery_line_and_total(db_session, catalog, customer, staff_user):
     order = place_order(db_session, customer, catalog.cards)  # 790 ₽, pickup
     start = last_id(db_session)
-    order_changes.update_details(
+    editing.update_details(
         db_session,
         order,
         details_of(order, delivery_method="courier", delivery_address="Москва, ул. Тверская, д. 7"),
@@ -165,7 +165,7 @@ def test_line_changes_are_recorded_with_the_line_and_the_new_total(db_session, c
     line_id = order.lines[0].id
     start = last_id(db_session)
     ids = catalog.defaults(catalog.cards, "Дизайнерская 300 г/м²")
-    order_changes.change_line(db_session, order, line_id, actor=staff_user, quantity="500", option_value_ids=ids)
+    editing.change_line(db_session, order, line_id, actor=staff_user, quantity="500", option_value_ids=ids)
     db_session.commit()
     changed = entries(db_session, order, start)
     assert ("line_quantity", "100", "500") in changed
@@ -178,21 +178,21 @@ def test_line_changes_are_recorded_with_the_line_and_the_new_total(db_session, c
     assert subject == "поз. 1 «Визитки стандартные»"
 
     start = last_id(db_session)
-    order_changes.change_line(
+    editing.change_line(
         db_session, order, line_id, actor=staff_user, quantity="500", option_value_ids=ids, price="2500,00"
     )
     db_session.commit()
     assert entries(db_session, order, start) == [("total", "2704.00", "2500.00"), ("line_price", "2704.00", "2500.00")]
 
     start = last_id(db_session)
-    line = order_changes.add_line(db_session, order, actor=staff_user, product_id=catalog.flyers.id, quantity="1000")
+    line = editing.add_line(db_session, order, actor=staff_user, product_id=catalog.flyers.id, quantity="1000")
     db_session.commit()
     added = entries(db_session, order, start)
     assert [field for field, *_ in added] == ["total", "line_added"]  # the order's fields first, then lines
     assert added[1][2].startswith("Листовки, 1000 шт. (") and added[1][2].endswith(f" — {line.gross_amount}")
 
     start = last_id(db_session)
-    order_changes.remove_line(db_session, order, line.id, actor=staff_user)
+    editing.remove_line(db_session, order, line.id, actor=staff_user)
     db_session.commit()
     removed = entries(db_session, order, start)
     assert removed[0] == ("total", str(D("2500.00") + line.gross_amount), "2500.00")
@@ -202,7 +202,7 @@ def test_line_changes_are_recorded_with_the_line_and_the_new_total(db_session, c
 def test_replacing_a_layout_records_old_and_new_file_names(db_session, catalog, customer, staff_user):
     order = place_order(db_session, customer, catalog.cards)
     start = last_id(db_session)
-    order_changes.replace_layout(
+    editing.replace_layout(
         db_session,
         order,
         order.lines[0].id,
@@ -218,7 +218,7 @@ def test_printing_labels_is_recorded_and_a_reprint_counts(db_session, catalog, c
     order = place_order(db_session, customer, catalog.cards)
     start = last_id(db_session)
     for _ in range(2):
-        order_batches.record_labels_printed(
+        batches.record_labels_printed(
             db_session, order_ids=[order.id], format_label="Термоэтикетка 58×40 мм", actor=staff_user
         )
         db_session.commit()
@@ -247,9 +247,7 @@ def test_changing_an_order_without_an_actor_is_refused(db_session, catalog, cust
 def test_set_based_changes_record_their_own_rows_and_share_a_batch(db_session, catalog, customer, staff_user):
     first = place_order(db_session, customer, catalog.cards)
     second = place_order(db_session, customer, catalog.flyers)
-    report = order_batches.change_status(
-        db_session, order_ids=[first.id, second.id], target=S.confirmed, actor=staff_user
-    )
+    report = batches.change_status(db_session, order_ids=[first.id, second.id], target=S.confirmed, actor=staff_user)
     db_session.commit()
     rows = db_session.scalars(sa.select(OrderHistory).where(OrderHistory.field == "status")).all()
     assert {(r.order_id, r.batch_id) for r in rows} == {(first.id, report.batch_id), (second.id, report.batch_id)}
@@ -297,7 +295,7 @@ def test_deleting_a_staff_user_keeps_their_entries_and_name(app, db_session, cat
     from app.extensions import db
 
     order = place_order(db_session, customer, catalog.cards)
-    orders.change_status(db_session, order, S.confirmed, actor=staff_user)
+    lifecycle.change_status(db_session, order, S.confirmed, actor=staff_user)
     db_session.commit()
     with db.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM ab_user_role WHERE user_id = :id"), {"id": staff_user.staff_id})
@@ -333,8 +331,8 @@ def test_details_bad_input_gets_a_message_and_changes_nothing(db_session, catalo
         ({"assignee_id": "999999"}, "Сотрудник не найден"),
     ]
     for changes, message in cases:
-        with pytest.raises(order_changes.ValidationError, match=message):
-            order_changes.update_details(db_session, order, details_of(order, **changes), actor=staff_user)
+        with pytest.raises(editing.ValidationError, match=message):
+            editing.update_details(db_session, order, details_of(order, **changes), actor=staff_user)
         db_session.rollback()
     assert entries(db_session, order, start) == []
     assert (order.contact_name, order.packages, order.due_date) == ("Покупатель Первый", 1, None)
@@ -343,13 +341,13 @@ def test_details_bad_input_gets_a_message_and_changes_nothing(db_session, catalo
 def test_closed_or_paid_orders_refuse_the_edits_that_no_longer_apply(db_session, catalog, customer, staff_user):
     order = place_order(db_session, customer, catalog.cards, payment="invoice")
     advance(db_session, order, S.confirmed)
-    orders.mark_paid(db_session, order, actor=SYSTEM)
+    lifecycle.mark_paid(db_session, order, actor=SYSTEM)
     db_session.commit()
-    with pytest.raises(order_changes.ValidationError, match="до начала печати и до оплаты"):
-        order_changes.add_line(db_session, order, actor=staff_user, product_id=catalog.flyers.id, quantity="1000")
+    with pytest.raises(editing.ValidationError, match="до начала печати и до оплаты"):
+        editing.add_line(db_session, order, actor=staff_user, product_id=catalog.flyers.id, quantity="1000")
     db_session.rollback()
-    with pytest.raises(order_changes.ValidationError, match="до начала печати и до оплаты"):
-        order_changes.update_details(
+    with pytest.raises(editing.ValidationError, match="до начала печати и до оплаты"):
+        editing.update_details(
             db_session,
             order,
             details_of(order, delivery_method="courier", delivery_address="Москва, Арбат, 1"),
@@ -357,11 +355,11 @@ def test_closed_or_paid_orders_refuse_the_edits_that_no_longer_apply(db_session,
         )
     db_session.rollback()
     advance(db_session, order, S.cancelled)
-    with pytest.raises(order_changes.ValidationError, match="закрыт"):
-        order_changes.update_details(db_session, order, details_of(order, packages=2), actor=staff_user)
+    with pytest.raises(editing.ValidationError, match="закрыт"):
+        editing.update_details(db_session, order, details_of(order, packages=2), actor=staff_user)
     db_session.rollback()
-    with pytest.raises(order_changes.ValidationError, match="уже не заменить"):
-        order_changes.replace_layout(
+    with pytest.raises(editing.ValidationError, match="уже не заменить"):
+        editing.replace_layout(
             db_session, order, order.lines[0].id, actor=staff_user, stream=io.BytesIO(png_bytes()), filename="a.png"
         )
     db_session.rollback()
@@ -370,8 +368,8 @@ def test_closed_or_paid_orders_refuse_the_edits_that_no_longer_apply(db_session,
 def test_a_refused_layout_stores_nothing_and_records_nothing(db_session, catalog, customer, staff_user):
     order = place_order(db_session, customer, catalog.cards)
     start = last_id(db_session)
-    with pytest.raises(order_changes.ValidationError, match="тип файла не принимается"):
-        order_changes.replace_layout(
+    with pytest.raises(editing.ValidationError, match="тип файла не принимается"):
+        editing.replace_layout(
             db_session,
             order,
             order.lines[0].id,

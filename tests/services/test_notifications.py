@@ -3,9 +3,9 @@
 import sqlalchemy as sa
 
 from app.models import Notification, OrderStatus
-from app.services import orders
+from app.services.actors import Actor
 from app.services.errors import InvalidTransition
-from app.services.history import Actor
+from app.services.orders import lifecycle
 from tests.factories import advance, place_order
 
 S = OrderStatus
@@ -28,7 +28,7 @@ def test_each_status_change_queues_one_email_to_the_order_contact(db_session, ca
 def test_a_refused_change_queues_nothing(db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards)
     try:
-        orders.change_status(db_session, order, S.completed, actor=Actor.system("test"))
+        lifecycle.change_status(db_session, order, S.completed, actor=Actor.system("test"))
     except InvalidTransition:
         db_session.rollback()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
@@ -36,6 +36,6 @@ def test_a_refused_change_queues_nothing(db_session, catalog, customer):
 
 def test_rolled_back_change_leaves_no_message(db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards)
-    orders.change_status(db_session, order, S.confirmed, actor=Actor.system("test"))
+    lifecycle.change_status(db_session, order, S.confirmed, actor=Actor.system("test"))
     db_session.rollback()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0

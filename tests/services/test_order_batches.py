@@ -8,9 +8,11 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import Notification, Order, OrderBatch, OrderHistory, OrderStatus, PaymentStatus, PromoCode, PromoKind
-from app.services import order_batches, orders
+from app.services.actors import Actor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationError
-from app.services.history import Actor, recorded_update
+from app.services.messaging import outbox
+from app.services.orders import batches, lifecycle
+from app.services.orders.history import recorded_update
 from app.services.shoptime import now
 from tests.factories import advance, make_staff, place_order
 
@@ -67,7 +69,7 @@ def mixed(db_session, catalog, customer):
 def test_mixed_selection_changes_the_valid_orders_and_reports_each_skipped_one(db_session, mixed, operator):
     new1, new2, confirmed, handed, courier = mixed
     notifications_before = count(db_session, Notification)
-    report = order_batches.change_status(
+    report = batches.change_status(
         db_session,
         order_ids=[o.id for o in mixed] + [987654],
         target=S.confirmed,
@@ -120,7 +122,7 @@ def test_mixed_selection_changes_the_valid_orders_and_reports_each_skipped_one(d
 def test_an_order_changed_meanwhile_is_skipped_and_the_others_are_complete(db_session, mixed, operator, monkeypatch):
     """The UPDATE is guarded by the expected old status: a concurrent change loses nothing and half-does nothing."""
     new1, new2, *_ = mixed
-    real_load = order_batches._load
+    real_load = batches._load
 
     def load_then_someone_else_changes_new2(session, ids, *columns):
         rows = real_load(session, ids, *columns)
@@ -129,11 +131,11 @@ def test_an_order_changed_meanwhile_is_skipped_and_the_others_are_complete(db_se
         )
         return rows
 
-    monkeypatch.setattr(order_batches, "_load", load_then_someone_else_changes_new2)
-    report = order_batches.change_status(db_session, order_ids=[new1.id, new2.id], target=S.confirmed, actor=operator)
+    monkeypatch.setattr(batches, "_load", load_then_someone_else_changes_new2)
+    report = batches.change_status(db_session, order_ids=[new1.id, new2.id], target=S.confirmed, actor=operator)
     db_session.commit()
     assert report.changed == [new1.number]
-    assert [(s.number, s.reason) for s in report.skipped] == [(new2.number, order_batches.CONCURRENT)]
+    assert [(s.number, s.reason) for s in report.skipped] == [(new2.number, batches.CONCURRENT)]
     db_session.expire_all()
     assert (new1.status, new2.status, new2.confirmed_at) == (S.confirmed, S.cancelled, None)
     assert count(db_session, OrderHistory, OrderHistory.batch_id == report.batch_id) == 1
@@ -146,7 +148,7 @@ def test_mass_cancel_gives_promo_uses_back_and_mass_refund_refunds_payment(db_se
     with_promo = [place_order(db_session, customer, catalog.cards, promo_code="minus100") for _ in range(3)]
     promo = db_session.scalar(sa.select(PromoCode).where(PromoCode.code == "MINUS100"))
     assert promo.times_used == 3
-    report = order_batches.change_status(
+    report = batches.change_status(
         db_session, order_ids=[o.id for o in with_promo[:2]], target=S.cancelled, actor=operator
     )
     db_session.commit()
@@ -156,10 +158,10 @@ def test_mass_cancel_gives_promo_uses_back_and_mass_refund_refunds_payment(db_se
 
     paid = place_order(db_session, customer, catalog.cards, payment="invoice")
     advance(db_session, paid, S.confirmed)
-    orders.mark_paid(db_session, paid, actor=SYSTEM)
+    lifecycle.mark_paid(db_session, paid, actor=SYSTEM)
     advance(db_session, paid, S.cancelled)
     unpaid = with_promo[0]
-    report = order_batches.change_status(db_session, order_ids=[paid.id, unpaid.id], target=S.refunded, actor=operator)
+    report = batches.change_status(db_session, order_ids=[paid.id, unpaid.id], target=S.refunded, actor=operator)
     db_session.commit()
     db_session.expire_all()
     assert report.changed == [paid.number]
@@ -175,22 +177,22 @@ def test_bad_input_changes_nothing(db_session, mixed, operator):
     new1 = mixed[0]
     history_before = count(db_session, OrderHistory)
     with pytest.raises(InvalidTransition, match="Неизвестный статус"):
-        order_batches.change_status(db_session, order_ids=[new1.id], target="printed", actor=operator)
+        batches.change_status(db_session, order_ids=[new1.id], target="printed", actor=operator)
     with pytest.raises(ValidationError, match="Не выбрано ни одного заказа"):
-        order_batches.change_status(db_session, order_ids=[], target=S.confirmed, actor=operator)
+        batches.change_status(db_session, order_ids=[], target=S.confirmed, actor=operator)
     with pytest.raises(ValidationError, match="Неверный список заказов"):
-        order_batches.parse_ids("1,два,3")
+        batches.parse_ids("1,два,3")
     db_session.rollback()
     assert count(db_session, OrderHistory) == history_before and count(db_session, OrderBatch) == 0
 
 
 def test_undo_restores_statuses_timestamps_and_is_recorded(db_session, mixed, operator):
     new1, new2, confirmed, *_ = mixed
-    report = order_batches.change_status(
+    report = batches.change_status(
         db_session, order_ids=[new1.id, new2.id, confirmed.id], target=S.confirmed, actor=operator
     )
     db_session.commit()
-    undo = order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+    undo = batches.undo(db_session, batch_id=report.batch_id, actor=operator)
     db_session.commit()
     db_session.expire_all()
     assert undo.changed == sorted([new1.number, new2.number]) and undo.skipped == []
@@ -204,16 +206,16 @@ def test_undo_restores_statuses_timestamps_and_is_recorded(db_session, mixed, op
     assert all(r.comment.startswith("Отмена массовой операции от ") for r in rows)
     assert db_session.get(OrderBatch, undo.batch_id).undoes_id == report.batch_id
     with pytest.raises(ValidationError, match="уже отменена"):
-        order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+        batches.undo(db_session, batch_id=report.batch_id, actor=operator)
 
 
 def test_undo_skips_orders_changed_since_and_restores_the_rest(db_session, mixed, operator):
     new1, new2, *_ = mixed
-    report = order_batches.change_status(db_session, order_ids=[new1.id, new2.id], target=S.confirmed, actor=operator)
+    report = batches.change_status(db_session, order_ids=[new1.id, new2.id], target=S.confirmed, actor=operator)
     db_session.commit()
-    orders.change_status(db_session, db_session.get(Order, new2.id), S.in_production, actor=SYSTEM)
+    lifecycle.change_status(db_session, db_session.get(Order, new2.id), S.in_production, actor=SYSTEM)
     db_session.commit()
-    undo = order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+    undo = batches.undo(db_session, batch_id=report.batch_id, actor=operator)
     db_session.commit()
     db_session.expire_all()
     assert undo.changed == [new1.number]
@@ -228,12 +230,12 @@ def test_undo_of_a_cancellation_takes_the_promo_use_again_or_skips_when_exhauste
     db_session.commit()
     order = place_order(db_session, customer, catalog.cards, promo_code="once")
     plain = place_order(db_session, customer, catalog.cards)
-    report = order_batches.change_status(db_session, order_ids=[order.id, plain.id], target=S.cancelled, actor=operator)
+    report = batches.change_status(db_session, order_ids=[order.id, plain.id], target=S.cancelled, actor=operator)
     db_session.commit()
     promo = db_session.scalar(sa.select(PromoCode).where(PromoCode.code == "ONCE"))
     assert promo.times_used == 0
     place_order(db_session, customer, catalog.cards, promo_code="once")  # someone else takes the last use
-    undo = order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+    undo = batches.undo(db_session, batch_id=report.batch_id, actor=operator)
     db_session.commit()
     db_session.expire_all()
     assert undo.changed == [plain.number]
@@ -245,15 +247,12 @@ def test_undo_withdraws_unsent_messages_and_tells_only_customers_who_heard(
     db_session, catalog, customer, operator, smtp_server
 ):
     from app.models import DeliveryState
-    from app.services import outbox
 
     first = advance(db_session, place_order(db_session, customer, catalog.cards), S.confirmed)
     second = advance(db_session, place_order(db_session, customer, catalog.flyers), S.confirmed)
     outbox.deliver_due(db_session)  # the earlier «подтверждён» messages are out of the way
     smtp_server.messages.clear()
-    report = order_batches.change_status(
-        db_session, order_ids=[first.id, second.id], target=S.in_production, actor=operator
-    )
+    report = batches.change_status(db_session, order_ids=[first.id, second.id], target=S.in_production, actor=operator)
     db_session.commit()
     assert outbox.deliver_due(db_session, limit=1).sent == 1  # one message went out before the undo
     [told] = db_session.scalars(
@@ -264,7 +263,7 @@ def test_undo_withdraws_unsent_messages_and_tells_only_customers_who_heard(
     ).all()
     untold = second.id if told == first.id else first.id
 
-    undo = order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+    undo = batches.undo(db_session, batch_id=report.batch_id, actor=operator)
     db_session.commit()
     assert sorted(undo.changed) == sorted([first.number, second.number])
     assert undo.withdrawn == 1 and undo.summary().endswith(". Уведомлений отозвано до отправки: 1")
@@ -291,18 +290,18 @@ def test_undo_withdraws_unsent_messages_and_tells_only_customers_who_heard(
 
 def test_only_the_same_staff_member_may_undo_and_only_for_ten_minutes(app, db_session, mixed, operator):
     new1 = mixed[0]
-    report = order_batches.change_status(db_session, order_ids=[new1.id], target=S.confirmed, actor=operator)
+    report = batches.change_status(db_session, order_ids=[new1.id], target=S.confirmed, actor=operator)
     db_session.commit()
     colleague = staff_actor(app, "Manager")
     with pytest.raises(PermissionDenied, match="только тот, кто её выполнил"):
-        order_batches.undo(db_session, batch_id=report.batch_id, actor=colleague)
+        batches.undo(db_session, batch_id=report.batch_id, actor=colleague)
     db_session.rollback()
     with time_machine.travel(now() + timedelta(minutes=10, seconds=5)):
         with pytest.raises(ValidationError, match="в течение 10 минут"):
-            order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+            batches.undo(db_session, batch_id=report.batch_id, actor=operator)
     db_session.rollback()
     with time_machine.travel(now() + timedelta(minutes=9)):
-        order_batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+        batches.undo(db_session, batch_id=report.batch_id, actor=operator)
     db_session.commit()
     db_session.expire_all()
     assert new1.status == S.new
@@ -311,14 +310,14 @@ def test_only_the_same_staff_member_may_undo_and_only_for_ten_minutes(app, db_se
 def test_mass_assignment_records_names_and_skips_closed_orders(app, db_session, mixed, operator):
     new1, new2, confirmed, handed, courier = mixed
     advance(db_session, handed, S.completed)
-    report = order_batches.assign(
+    report = batches.assign(
         db_session, order_ids=[new1.id, new2.id, handed.id], assignee_id=operator.staff_id, actor=operator
     )
     db_session.commit()
     assert report.changed == sorted([new1.number, new2.number])
     assert [(s.number, s.reason) for s in report.skipped] == [(handed.number, "заказ закрыт («Завершён»)")]
     colleague = staff_actor(app, "Manager")
-    again = order_batches.assign(
+    again = batches.assign(
         db_session, order_ids=[new1.id, confirmed.id], assignee_id=colleague.staff_id, actor=operator, comment="отпуск"
     )
     db_session.commit()
@@ -336,4 +335,4 @@ def test_mass_assignment_records_names_and_skips_closed_orders(app, db_session, 
         (confirmed.id, None, colleague.name, "отпуск"),
     ]
     with pytest.raises(ValidationError, match="Сотрудник не найден"):
-        order_batches.assign(db_session, order_ids=[new1.id], assignee_id=999999, actor=operator)
+        batches.assign(db_session, order_ids=[new1.id], assignee_id=999999, actor=operator)

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import Order, OrderHistory, OrderStatus, PaymentStatus, PromoCode, PromoKind
-from app.services import orders
+from app.services import phones
+from app.services.actors import Actor
 from app.services.errors import InvalidTransition, ValidationError
-from app.services.history import Actor
+from app.services.orders import lifecycle
+from app.services.orders import placing as order_placing
 from tests.factories import advance, make_customer, place_order
 
 S = OrderStatus
@@ -158,13 +160,13 @@ def test_checkout_input_is_validated(data, field):
         "checkout_token": "t",
     }
     with pytest.raises(ValidationError) as exc:
-        orders.validate_checkout(orders.CheckoutData(**(base | data)))
+        order_placing.validate_checkout(order_placing.CheckoutData(**(base | data)))
     assert exc.value.field == field
 
 
 @pytest.mark.parametrize("raw", ["8 (916) 123-45-67", "+7 916 123 45 67", "9161234567", "7-916-123-45-67"])
 def test_phone_numbers_are_normalised(raw):
-    assert orders.normalize_phone(raw) == "+79161234567"
+    assert phones.normalize_phone(raw) == "+79161234567"
 
 
 def test_full_lifecycle_sets_timestamps_and_history(db_session, catalog, customer):
@@ -194,31 +196,31 @@ def test_invalid_transitions_are_refused_and_change_nothing(db_session, catalog,
     order = advance(db_session, place_order(db_session, customer, catalog.cards), *path)
     before = order.status
     with pytest.raises(InvalidTransition, match=message):
-        orders.change_status(db_session, order, target, actor=SYSTEM)
+        lifecycle.change_status(db_session, order, target, actor=SYSTEM)
     assert order.status == before
 
 
 def test_unknown_status_is_refused(db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards)
     with pytest.raises(InvalidTransition, match="Неизвестный статус"):
-        orders.change_status(db_session, order, "lost", actor=SYSTEM)
+        lifecycle.change_status(db_session, order, "lost", actor=SYSTEM)
 
 
 def test_courier_order_is_shipped_not_handed_over(db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards, delivery="courier", address="Москва, Арбат, д. 1, кв. 2")
     advance(db_session, order, S.confirmed, S.in_production, S.ready)
-    assert orders.allowed_targets(order) == [S.shipped, S.cancelled]
+    assert lifecycle.allowed_targets(order) == [S.shipped, S.cancelled]
     with pytest.raises(InvalidTransition, match="не выдают"):
-        orders.change_status(db_session, order, S.handed_over, actor=SYSTEM)
+        lifecycle.change_status(db_session, order, S.handed_over, actor=SYSTEM)
 
 
 def test_payment_state_is_separate_and_refund_requires_payment(db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards)
-    orders.mark_paid(db_session, order, actor=SYSTEM)
+    lifecycle.mark_paid(db_session, order, actor=SYSTEM)
     assert order.payment_status == PaymentStatus.paid and order.paid_at.tzinfo is not None
     assert order.status == S.new
     with pytest.raises(InvalidTransition, match="уже оплачен"):
-        orders.mark_paid(db_session, order, actor=SYSTEM)
+        lifecycle.mark_paid(db_session, order, actor=SYSTEM)
     advance(db_session, order, S.cancelled, S.refunded)
     assert order.payment_status == PaymentStatus.refunded and order.refunded_at is not None
 
@@ -226,7 +228,7 @@ def test_payment_state_is_separate_and_refund_requires_payment(db_session, catal
 def test_cancelled_order_cannot_be_marked_paid(db_session, catalog, customer):
     order = advance(db_session, place_order(db_session, customer, catalog.cards), S.cancelled)
     with pytest.raises(InvalidTransition, match="нельзя отметить оплаченным"):
-        orders.mark_paid(db_session, order, actor=SYSTEM)
+        lifecycle.mark_paid(db_session, order, actor=SYSTEM)
 
 
 def test_concurrent_numbering_never_repeats_a_number(app, backend):
@@ -240,7 +242,7 @@ def test_concurrent_numbering_never_repeats_a_number(app, backend):
         with app.app_context():
             try:
                 for _ in range(n):
-                    results.append(orders.next_order_number(db.session, 2026))
+                    results.append(order_placing.next_order_number(db.session, 2026))
                     db.session.commit()
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)

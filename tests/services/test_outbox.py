@@ -7,7 +7,8 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import Channel, ConsentSource, DeliveryState, Notification, OrderStatus
-from app.services import messages, newsletter, notifications, outbox
+from app.services.companies import invites
+from app.services.messaging import messages, notifications, outbox, subscriptions
 from tests.factories import advance, place_order
 
 S = OrderStatus
@@ -64,7 +65,7 @@ def test_newsletter_carries_one_click_unsubscribe(
     app, client, db_session, customer, smtp_server, newsletter_renderer, monkeypatch
 ):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # the signed token authenticates the POST
-    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
     notifications.queue_many(
         db_session,
         [
@@ -81,7 +82,7 @@ def test_newsletter_carries_one_click_unsubscribe(
     db_session.commit()
     assert outbox.deliver_due(db_session).sent == 1
     [message] = smtp_server.messages
-    url = newsletter.unsubscribe_url(customer.id)
+    url = subscriptions.unsubscribe_url(customer.id)
     assert message["List-Unsubscribe"].strip() == f"<{url}>"  # folded onto its own line: long header
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"Отписаться от рассылки: {url}" in smtp_server.mailbox.body(message)
@@ -91,7 +92,7 @@ def test_newsletter_carries_one_click_unsubscribe(
     assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
     db_session.expire_all()
     assert customer.newsletter_subscribed is False
-    assert [(h.subscribed, h.source) for h in newsletter.history(db_session, customer.id)] == [
+    assert [(h.subscribed, h.source) for h in subscriptions.history(db_session, customer.id)] == [
         (False, ConsentSource.unsubscribe_link),
         (True, ConsentSource.profile),
     ]
@@ -100,12 +101,12 @@ def test_newsletter_carries_one_click_unsubscribe(
 def test_newsletter_to_someone_who_unsubscribed_meanwhile_is_cancelled(
     db_session, customer, smtp_server, newsletter_renderer
 ):
-    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.registration)
+    subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.registration)
     notifications.queue_many(
         db_session,
         [{"customer_id": customer.id, "channel": Channel.email, "event": "newsletter", "payload": {"item_id": 1}}],
     )
-    newsletter.set_subscription(db_session, customer, subscribed=False, source=ConsentSource.profile)
+    subscriptions.set_subscription(db_session, customer, subscribed=False, source=ConsentSource.profile)
     db_session.commit()
     report = outbox.deliver_due(db_session)
     assert report.cancelled == 1 and smtp_server.messages == []
@@ -292,11 +293,11 @@ def test_quiet_hours_hold_telegram_until_morning():
 
 
 def test_company_invitation_arrives_with_its_link(db_session, customer, smtp_server):
-    from app.services import companies
+
     from tests.factories import make_company
 
     company = make_company(db_session, customer)
-    invite = companies.invite(db_session, company, email="colleague@example.ru", role="buyer", by=customer)
+    invite = invites.invite(db_session, company, email="colleague@example.ru", role="buyer", by=customer)
     db_session.commit()
     report = outbox.deliver_due(db_session)
     assert report.sent == 1
@@ -308,14 +309,14 @@ def test_company_invitation_arrives_with_its_link(db_session, customer, smtp_ser
     import re
 
     token = re.search(r"/companies/invite/(\S+)", text).group(1)
-    assert companies.invite_by_token(db_session, token).id == invite.id  # the link opens this invitation
+    assert invites.invite_by_token(db_session, token).id == invite.id  # the link opens this invitation
     assert f"/companies/invite/{token}" in smtp_server.mailbox.body(message, "html")
 
 
 def test_long_cyrillic_subjects_keep_their_spaces():
     import email as email_lib
 
-    from app.services.mail import build_message
+    from app.services.messaging.mail import build_message
 
     subject = "Заказ 2026-000123: «Готов к выдаче» — приходите в офис на Тверской улице, дом 7, строение 2"
     message = build_message(

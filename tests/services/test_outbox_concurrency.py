@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Channel, DeliveryState, Notification
-from app.services import notifications, outbox
+from app.services.messaging import notifications, outbox
 
 
 def test_two_concurrent_senders_deliver_each_message_once(app, backend, db_session, smtp_server):

@@ -9,9 +9,11 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
 
-from app.services import cart as cart_service
-from app.services import orders, preflight, storage, thumbnails
+from app.services import storage
 from app.services.errors import ValidationError
+from app.services.layouts import preflight, thumbnails
+from app.services.orders import cart as cart_service
+from app.services.orders import placing
 from tests.factories import pdf_bytes
 
 MM = 72 / 25.4
@@ -147,7 +149,7 @@ def test_upload_to_cart_is_preflighted_and_errors_block_the_order_until_accepted
     )
     assert item.preflight["status"] == "error"
     db_session.commit()
-    data = orders.CheckoutData(
+    data = placing.CheckoutData(
         contact_name="Иван",
         contact_email=customer.email,
         contact_phone="+79990001122",
@@ -156,12 +158,12 @@ def test_upload_to_cart_is_preflighted_and_errors_block_the_order_until_accepted
         checkout_token=uuid.uuid4().hex,
     )
     with pytest.raises(ValidationError, match="не прошёл проверку.*печатать как есть"):
-        orders.place_order(db_session, customer=customer, cart=cart, data=data)
+        placing.place_order(db_session, customer=customer, cart=cart, data=data)
     db_session.rollback()
     assert len(cart.items) == 1
 
     cart_service.accept_as_is(db_session, cart, item.id, accepted=True)
-    order = orders.place_order(db_session, customer=customer, cart=cart, data=data)
+    order = placing.place_order(db_session, customer=customer, cart=cart, data=data)
     db_session.commit()
     line = order.product_lines[0]
     assert line.print_as_is is True and line.preflight["status"] == "error"

@@ -7,10 +7,12 @@ from decimal import Decimal as D
 import pytest
 import sqlalchemy as sa
 
-from app.models import CartItem, OptionValue, Project, StoredFile
-from app.services import cart as cart_service
-from app.services import orders, projects, storage
+from app.models import CartItem, DeliveryMethod, OptionValue, Project, StoredFile
+from app.services import storage
 from app.services.errors import NotFound, ValidationError
+from app.services.orders import cart as cart_service
+from app.services.orders import lookup, placing
+from app.services.projects import projects
 from tests.factories import pdf_bytes, place_order
 
 
@@ -68,11 +70,11 @@ def test_reorder_puts_the_same_file_and_options_in_the_cart_at_todays_price(db_s
 def test_reorder_and_order_again_updates_the_project(db_session, customer, project):
     cart = _cart(db_session, customer)
     projects.reorder(db_session, project, cart=cart, customer=customer)
-    order = orders.place_order(
+    order = placing.place_order(
         db_session,
         customer=customer,
         cart=cart,
-        data=orders.CheckoutData(
+        data=placing.CheckoutData(
             contact_name="Иван",
             contact_email=customer.email,
             contact_phone="+79990001122",
@@ -100,7 +102,7 @@ def test_an_option_no_longer_available_is_flagged_and_must_be_rechosen(db_sessio
     lines, _ = cart_service.price_cart(db_session, cart)
     assert "больше недоступен" in lines[0].error
     with pytest.raises(ValidationError, match="больше недоступен"):
-        orders.price_order(db_session, customer_id=customer.id, cart=cart, delivery=orders.DeliveryMethod.pickup)
+        placing.price_order(db_session, customer_id=customer.id, cart=cart, delivery=DeliveryMethod.pickup)
     # Rechosen in the cart, keeping the file: now it can be ordered.
     cart_service.change_options(
         db_session,
@@ -159,14 +161,14 @@ def test_replacing_the_file_makes_a_version_and_past_orders_stay_unchanged(
     assert [v.number for v in project.versions] == [1, 2]
     assert project.versions[0].sha256 == old_sha  # the old version stays reachable
     db_session.expire_all()
-    line = orders.customer_order(db_session, customer.id, ordered_cards.number).product_lines[0]
+    line = lookup.customer_order(db_session, customer.id, ordered_cards.number).product_lines[0]
     assert line.layout_file_id == old_file and line.layout_file.sha256 == old_sha
     assert line.gross_amount == D("3054.00") and line.quantity == 500
 
     projects.delete(db_session, project)
     db_session.commit()
     db_session.expire_all()
-    line = orders.customer_order(db_session, customer.id, ordered_cards.number).product_lines[0]
+    line = lookup.customer_order(db_session, customer.id, ordered_cards.number).product_lines[0]
     assert line.layout_file.sha256 == old_sha and storage.open_blob(line.layout_file).exists()
 
 

@@ -3,7 +3,7 @@
 import pytest
 from stdnum.ru import ogrn as stdnum_ogrn
 
-from app.services import requisites
+from app.services.companies import requisites
 from app.services.errors import ValidationError
 
 INN10 = ["7707083893", "1234567894"]

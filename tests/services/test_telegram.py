@@ -9,8 +9,8 @@ import time_machine
 from werkzeug import Response
 
 from app.models import Channel, DeliveryState, Notification, TelegramLink, TelegramUpdateOffset
-from app.services import notifications, outbox, telegram
 from app.services.errors import ValidationError
+from app.services.messaging import notifications, outbox, telegram
 
 TOKEN = "123456:TEST-token"
 SEND = f"/bot{TOKEN}/sendMessage"

@@ -10,10 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Company, CompanyKind, CompanyMember, CompanyStatus
-from app.services import companies
-from app.services.companies import CompanyData, RequisitesError
+from app.services.actors import Actor
+from app.services.companies import members as company_members
+from app.services.companies import registry
+from app.services.companies.registry import CompanyData, RequisitesError
 from app.services.errors import DomainError
-from app.services.history import Actor
 from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
 
 
@@ -72,11 +73,11 @@ class CompanyView(ShopModelView):
         return self.render_template(
             "admin/company_show.html",
             company=company,
-            targets=sorted(companies.STATUS_TRANSITIONS[company.status], key=list(CompanyStatus).index),
-            orders=companies.company_orders(db.session, company)[:20],
+            targets=sorted(registry.STATUS_TRANSITIONS[company.status], key=list(CompanyStatus).index),
+            orders=company_members.company_orders(db.session, company)[:20],
             can_review=self._can("can_review"),
             can_edit=self._can("can_edit_requisites"),
-            labels=companies.FIELD_LABELS,
+            labels=registry.FIELD_LABELS,
             status_labels={s.value: s.label for s in CompanyStatus},
             title=f"Компания {company.short_name}",
         )
@@ -86,7 +87,7 @@ class CompanyView(ShopModelView):
     def review(self, pk: int):  # noqa: ANN201
         company = self._company(pk)
         try:
-            companies.review(
+            registry.review(
                 db.session,
                 company,
                 request.form.get("status", ""),
@@ -109,7 +110,7 @@ class CompanyView(ShopModelView):
             values = {n: request.form.get(n, "").strip() for n in CompanyData.field_names() if n != "vat_payer"}
             data = CompanyData(**values, vat_payer=request.form.get("vat_payer") == "1")
             try:
-                changed = companies.update_requisites(db.session, company, data=data, actor=Actor.staff(g.user))
+                changed = registry.update_requisites(db.session, company, data=data, actor=Actor.staff(g.user))
                 db.session.commit()
                 flash(f"Реквизиты сохранены (изменено полей: {len(changed)}).", "success")
                 return redirect(url_for(".show", pk=pk))
@@ -125,6 +126,6 @@ class CompanyView(ShopModelView):
             data=data,
             errors=errors,
             kinds=list(CompanyKind),
-            labels=companies.FIELD_LABELS,
+            labels=registry.FIELD_LABELS,
             title=f"Реквизиты: {company.short_name}",
         ), (400 if errors else 200)

@@ -17,10 +17,16 @@ from wtforms.validators import NumberRange, Optional
 
 from app.extensions import db
 from app.models import Banner, ContentImage, NewsItem, NewsKind, Page, PageRevision, PromoCode
-from app.services import content, images
+from app.services.actors import Actor
+from app.services.content import banners as content_banners
+from app.services.content import image_access as content_image_access
+from app.services.content import media as content_media
+from app.services.content import news as content_news
+from app.services.content import newsletter as content_newsletter
+from app.services.content import pages as content_pages
+from app.services.content import revisions as content_revisions
+from app.services.content.media import ImageUpload
 from app.services.errors import DomainError, NotFound, ValidationError
-from app.services.history import Actor
-from app.services.images import ImageUpload
 from app.services.markup import render_markdown, staff_view
 from app.services.shoptime import from_shop_local, now, to_shop
 from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
@@ -112,8 +118,8 @@ class PageForm(FlaskForm):
     show_in_header = BooleanField("Показывать в верхнем меню сайта", description="В подвале видны все опубликованные.")
     position = IntegerField("Порядок в меню", default=0, validators=[NumberRange(0, 9999, "От 0 до 9999.")])
 
-    def data_for_service(self) -> content.PageData:
-        return content.PageData(
+    def data_for_service(self) -> content_pages.PageData:
+        return content_pages.PageData(
             title=self.title.data or "",
             slug=self.slug.data or "",
             body=self.body.data or "",
@@ -168,7 +174,7 @@ class PageView(ContentView):
             if "preview" in request.form:
                 return self._form_page(form, page, render_markdown(data.body))
             try:
-                saved, revision = content.save_page(
+                saved, revision = content_pages.save_page(
                     db.session, data=data, actor=_actor(), page_id=page.id if page else None
                 )
                 db.session.commit()
@@ -211,9 +217,9 @@ class PageView(ContentView):
     def revision(self, revision_id: int):  # noqa: ANN201
         """A revision, and how it differs from the current page (or from another revision: ?with=<id>)."""
         try:
-            old = content.page_revision(db.session, revision_id)
+            old = content_pages.page_revision(db.session, revision_id)
             other_id = request.args.get("with", type=int)
-            new = content.page_revision(db.session, other_id) if other_id else old.page
+            new = content_pages.page_revision(db.session, other_id) if other_id else old.page
         except NotFound:
             abort(404)
         if isinstance(new, PageRevision) and new.page_id != old.page_id:
@@ -223,7 +229,7 @@ class PageView(ContentView):
             page=old.page,
             old=old,
             new=new,
-            changes=content.diff_pages(old, new),
+            changes=content_revisions.diff_pages(old, new),
             body=_staff_html(render_markdown(old.body)),
             can_edit=self._can("can_edit"),
             title=f"Редакция №{old.number} страницы «{old.page.title}»",
@@ -233,7 +239,7 @@ class PageView(ContentView):
     @has_access
     def restore(self, revision_id: int):  # noqa: ANN201
         try:
-            page, revision = content.restore_revision(db.session, revision_id=revision_id, actor=_actor())
+            page, revision = content_pages.restore_revision(db.session, revision_id=revision_id, actor=_actor())
             db.session.commit()
         except NotFound:
             abort(404)
@@ -253,7 +259,7 @@ class PageView(ContentView):
 
 def _promo_choices() -> list[tuple[str, str]]:
     codes = db.session.scalars(select(PromoCode).order_by(PromoCode.code)).all()
-    return [("", "— без промокода —")] + [(str(p.id), f"{p.code} — {content.promo_validity(p)}") for p in codes]
+    return [("", "— без промокода —")] + [(str(p.id), f"{p.code} — {content_news.promo_validity(p)}") for p in codes]
 
 
 class NewsForm(FlaskForm):
@@ -273,8 +279,8 @@ class NewsForm(FlaskForm):
     seo_title = StringField("SEO-заголовок")
     seo_description = TextAreaField("SEO-описание", render_kw={"rows": 2})
 
-    def data_for_service(self) -> content.NewsData:
-        return content.NewsData(
+    def data_for_service(self) -> content_news.NewsData:
+        return content_news.NewsData(
             kind=self.kind.data,
             title=self.title.data or "",
             slug=self.slug.data or "",
@@ -291,7 +297,7 @@ class NewsForm(FlaskForm):
 
 def _item_state(pk: int) -> str:
     item = db.session.get(NewsItem, pk)  # already loaded by the list: no extra query
-    return content.item_state(item) if item else ""
+    return content_news.item_state(item) if item else ""
 
 
 class NewsItemView(ContentView):
@@ -349,7 +355,7 @@ class NewsItemView(ContentView):
                 }
                 return self._form_page(form, item, preview)
             try:
-                saved = content.save_news_item(
+                saved = content_news.save_news_item(
                     db.session,
                     data=data,
                     actor=_actor(),
@@ -361,7 +367,7 @@ class NewsItemView(ContentView):
             except DomainError as exc:
                 _show_error(form, exc)
             else:
-                flash(f"«{saved.title}» сохранена: {content.item_state(saved).lower()}.", "success")
+                flash(f"«{saved.title}» сохранена: {content_news.item_state(saved).lower()}.", "success")
                 return redirect(url_for(".show", pk=saved.id))
         return self._form_page(form, item)
 
@@ -393,14 +399,14 @@ class NewsItemView(ContentView):
         return self.render_template(
             "admin/content/news_show.html",
             item=item,
-            state=content.item_state(item),
-            visible=content.is_item_visible(db.session, item.id),
+            state=content_news.item_state(item),
+            visible=content_news.is_item_visible(db.session, item.id),
             body=_staff_html(item.body_html),
-            subscribers=content.subscriber_count(db.session),
+            subscribers=content_newsletter.subscriber_count(db.session),
             can_edit=self._can("can_edit"),
             can_send=self._can("can_send_newsletter"),
             site_url=f"/news/{item.slug}",
-            promo_text=content.promo_validity(item.promo_code) if item.promo_code else "",
+            promo_text=content_news.promo_validity(item.promo_code) if item.promo_code else "",
             title=f"{item.kind.label} «{item.title}»",
         )
 
@@ -410,7 +416,7 @@ class NewsItemView(ContentView):
         """«Отправить подписчикам»: one email per subscribed customer, queued in the outbox; once per item."""
         self._get(NewsItem, pk)
         try:
-            count = content.send_newsletter(db.session, item_id=pk, actor=_actor())
+            count = content_newsletter.send_newsletter(db.session, item_id=pk, actor=_actor())
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -437,8 +443,8 @@ class BannerForm(FlaskForm):
     active_until = DateTimeLocalField("Показывать до", format=DATETIME_FORMATS, validators=[Optional()])
     is_active = BooleanField("Включён", default=True)
 
-    def data_for_service(self) -> content.BannerData:
-        return content.BannerData(
+    def data_for_service(self) -> content_banners.BannerData:
+        return content_banners.BannerData(
             title=self.title.data or "",
             alt_text=self.alt_text.data or "",
             link=self.link.data or "",
@@ -468,7 +474,7 @@ class BannerView(ContentView):
         return self.render_template(
             "admin/content/banner_list.html",
             banners=banners,
-            states={b.id: content.banner_state(b, moment) for b in banners},
+            states={b.id: content_banners.banner_state(b, moment) for b in banners},
             can_add=self._can("can_add"),
             can_edit=self._can("can_edit"),
             can_delete=self._can("can_delete"),
@@ -491,7 +497,7 @@ class BannerView(ContentView):
     def _save(self, form: BannerForm, banner: Banner | None):  # noqa: ANN202
         if _submitted(form):
             try:
-                saved = content.save_banner(
+                saved = content_banners.save_banner(
                     db.session,
                     data=form.data_for_service(),
                     actor=_actor(),
@@ -504,7 +510,7 @@ class BannerView(ContentView):
             except DomainError as exc:
                 _show_error(form, exc)
             else:
-                flash(f"Баннер «{saved.title}» сохранён: {content.banner_state(saved).lower()}.", "success")
+                flash(f"Баннер «{saved.title}» сохранён: {content_banners.banner_state(saved).lower()}.", "success")
                 return redirect(url_for(".list"))
         return self._form_page(form, banner)
 
@@ -530,7 +536,7 @@ class BannerView(ContentView):
         if direction not in steps:
             abort(404)
         try:
-            content.move_banner(db.session, banner_id=pk, step=steps[direction])
+            content_banners.move_banner(db.session, banner_id=pk, step=steps[direction])
             db.session.commit()
         except NotFound:
             abort(404)
@@ -576,7 +582,9 @@ class ContentImageView(ContentView):
             try:
                 if upload is None:
                     raise ValidationError("Выберите файл PNG или JPEG.", field="image")
-                image = images.upload_image(db.session, upload=upload, actor=_actor(), title=form.title.data or "")
+                image = content_media.upload_image(
+                    db.session, upload=upload, actor=_actor(), title=form.title.data or ""
+                )
                 db.session.commit()
             except DomainError as exc:
                 _show_error(form, exc)
@@ -592,7 +600,7 @@ class ContentImageView(ContentView):
         form = ImageForm() if request.method == "POST" else ImageForm(obj=image)
         if _submitted(form):
             try:
-                images.rename_image(db.session, image_id=pk, title=form.title.data or "")
+                content_media.rename_image(db.session, image_id=pk, title=form.title.data or "")
                 db.session.commit()
             except DomainError as exc:
                 _show_error(form, exc)
@@ -608,7 +616,7 @@ class ContentImageView(ContentView):
         return self.render_template(
             "admin/content/image_show.html",
             image=image,
-            uses=images.image_usage(db.session, pk),
+            uses=content_media.image_usage(db.session, pk),
             can_edit=self._can("can_edit"),
             can_delete=self._can("can_delete"),
             title=f"Изображение «{image.title}»",
@@ -618,7 +626,7 @@ class ContentImageView(ContentView):
     @has_access
     def file(self, pk: int, variant: str):  # noqa: ANN201
         try:
-            stored = content.staff_image_file(db.session, image_id=pk, variant=variant)
+            stored = content_image_access.staff_image_file(db.session, image_id=pk, variant=variant)
             response = send_stored(stored)
         except NotFound:
             abort(404)
@@ -626,4 +634,4 @@ class ContentImageView(ContentView):
         return response
 
     def pre_delete(self, item: ContentImage) -> None:
-        images.check_can_delete(db.session, item.id)
+        content_media.check_can_delete(db.session, item.id)

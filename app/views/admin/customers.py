@@ -8,7 +8,7 @@ from flask_appbuilder.actions import action
 
 from app.extensions import db
 from app.models import Customer
-from app.services import customers
+from app.services.customers import accounts
 from app.views.admin.base import ShopInterface, bool_cell, dt_cell
 
 
@@ -53,7 +53,7 @@ class CustomerView(ModelView):
     @action("block_action", "Заблокировать", "Заблокировать выбранных покупателей?", "fa-ban")
     def block_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
-        changed = sum(customers.block(db.session, c) for c in items)
+        changed = sum(accounts.block(db.session, c) for c in items)
         db.session.commit()
         flash(f"Заблокировано: {changed}.", "success")
         return redirect(self.get_redirect())
@@ -61,7 +61,7 @@ class CustomerView(ModelView):
     @action("unblock_action", "Разблокировать", "Разблокировать выбранных покупателей?", "fa-check")
     def unblock_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
-        changed = sum(customers.unblock(db.session, c) for c in items)
+        changed = sum(accounts.unblock(db.session, c) for c in items)
         db.session.commit()
         flash(f"Разблокировано: {changed}.", "success")
         return redirect(self.get_redirect())

@@ -17,9 +17,9 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.models import Channel, ConsentSource, Customer, DeliveryState, NewsletterConsent, Notification
-from app.services import newsletter, outbox
 from app.services.errors import DomainError
-from app.services.notifications import EVENTS
+from app.services.messaging import outbox, subscriptions
+from app.services.messaging.notifications import EVENTS
 from app.services.shoptime import format_datetime, shop_today
 from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_select, label_of
 
@@ -157,7 +157,7 @@ class SubscriberView(ModelView):
         buffer.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
         writer = csv.writer(buffer, delimiter=";")
         writer.writerow(["Email", "Имя", "Телефон", "Подписан", "Источник"])
-        for sub in newsletter.subscribers(db.session):
+        for sub in subscriptions.subscribers(db.session):
             writer.writerow(
                 [
                     _csv_safe(sub.email),
@@ -179,7 +179,9 @@ class SubscriberView(ModelView):
         items = items if isinstance(items, list) else [items]
         actor = " ".join(p for p in (g.user.last_name, g.user.first_name) if p) or g.user.username
         changed = sum(
-            newsletter.set_subscription(db.session, customer, subscribed=False, source=ConsentSource.staff, actor=actor)
+            subscriptions.set_subscription(
+                db.session, customer, subscribed=False, source=ConsentSource.staff, actor=actor
+            )
             for customer in items
         )
         db.session.commit()

@@ -17,9 +17,11 @@ from app.extensions import db
 from app.models import DeliveryMethod, LineKind, Order, OrderStatus, Product
 from app.reports import labels as label_report
 from app.reports import order_export, order_timeline
-from app.services import catalog, order_batches, order_changes
+from app.services.actors import Actor
+from app.services.catalog import products as catalog_products
 from app.services.errors import DomainError, NotFound, ValidationError
-from app.services.history import Actor
+from app.services.orders import batches
+from app.services.orders import editing as order_editing
 from app.services.shoptime import shop_today
 
 # Permissions the mixin adds to OrderView, and the permission of each exposed method and action.
@@ -58,7 +60,7 @@ class OrderManagementMixin:
     def _selected(self) -> tuple[list[int], list[Order]]:
         """The orders whose ids the request carries (?ids=1,2,3 or a form field), by number."""
         raw = request.values.get("ids", "")
-        ids = order_batches.parse_ids(raw)
+        ids = batches.parse_ids(raw)
         found = list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.number)))
         if not found:
             raise NotFound("Выбранные заказы не найдены.")
@@ -86,9 +88,9 @@ class OrderManagementMixin:
             "timeline": order_timeline.staff_timeline(order.history),
             "can_edit_order": self._can("can_edit_order"),
             "can_print_labels": self._can("can_print_labels"),
-            "lines_editable": order_changes.lines_editable(order),
-            "layout_replaceable": order_changes.layout_replaceable(order),
-            "order_open": order.status not in order_changes.CLOSED_STATUSES,
+            "lines_editable": order_editing.lines_editable(order),
+            "layout_replaceable": order_editing.layout_replaceable(order),
+            "order_open": order.status not in order_editing.CLOSED_STATUSES,
             "label_formats": label_report.FORMATS.values(),
             "default_label_format": label_report.DEFAULT_FORMAT,
         }
@@ -132,7 +134,7 @@ class OrderManagementMixin:
             return self._back_to_list(exc.message)
         if request.method == "POST":
             done = self._run_batch(
-                lambda: order_batches.change_status(
+                lambda: batches.change_status(
                     db.session,
                     order_ids=ids,
                     target=request.form.get("status", ""),
@@ -156,11 +158,11 @@ class OrderManagementMixin:
     @has_access
     def batch(self, batch_id: str):  # noqa: ANN201
         try:
-            found = order_batches.get_batch(db.session, batch_id)
+            found = batches.get_batch(db.session, batch_id)
         except NotFound:
             abort(404)
-        undone_by = order_batches.undo_batch_id(db.session, found.id)
-        refusal = order_batches.undo_refusal(found, self._actor())
+        undone_by = batches.undo_batch_id(db.session, found.id)
+        refusal = batches.undo_refusal(found, self._actor())
         target_label = found.target
         if found.kind.value in ("status", "undo"):
             target_label = OrderStatus(found.target).label
@@ -168,13 +170,13 @@ class OrderManagementMixin:
             "admin/order_batch.html",
             batch=found,
             target_label=target_label,
-            changed=order_batches.batch_orders(db.session, found.id),
+            changed=batches.batch_orders(db.session, found.id),
             undone_by=undone_by,
             can_undo=refusal is None
             and undone_by is None
             and found.changed_count > 0
             and self._can("can_change_status"),
-            undo_deadline=found.created_at + order_batches.UNDO_WINDOW,
+            undo_deadline=found.created_at + batches.UNDO_WINDOW,
             title="Массовая операция",
         )
 
@@ -182,7 +184,7 @@ class OrderManagementMixin:
     @has_access
     def undo_batch(self, batch_id: str):  # noqa: ANN201
         try:
-            report = order_batches.undo(db.session, batch_id=batch_id, actor=self._actor())
+            report = batches.undo(db.session, batch_id=batch_id, actor=self._actor())
             db.session.commit()
         except NotFound:
             db.session.rollback()
@@ -214,7 +216,7 @@ class OrderManagementMixin:
                     font_regular=current_app.config["PDF_FONT_REGULAR"],
                     font_bold=current_app.config["PDF_FONT_BOLD"],
                 )
-                order_batches.record_labels_printed(
+                batches.record_labels_printed(
                     db.session,
                     order_ids=[label.order_id for label in data],
                     format_label=fmt.title,
@@ -253,10 +255,10 @@ class OrderManagementMixin:
             return self._back_to_list(exc.message)
         if request.method == "POST":
             done = self._run_batch(
-                lambda: order_batches.assign(
+                lambda: batches.assign(
                     db.session,
                     order_ids=ids,
-                    assignee_id=order_changes.parse_id(
+                    assignee_id=order_editing.parse_id(
                         request.form.get("assignee_id", ""),
                         field="assignee_id",
                         message="Выберите сотрудника из списка.",
@@ -271,7 +273,7 @@ class OrderManagementMixin:
             "admin/order_assign.html",
             orders=found,
             ids=",".join(str(i) for i in ids),
-            staff=order_changes.active_staff(db.session),
+            staff=order_editing.active_staff(db.session),
             chosen=request.form.get("assignee_id", ""),
             comment=request.form.get("comment", ""),
             title="Назначить ответственного",
@@ -286,7 +288,7 @@ class OrderManagementMixin:
         form = request.form
         error: DomainError | None = None
         if request.method == "POST":
-            details = order_changes.OrderDetails(
+            details = order_editing.OrderDetails(
                 contact_name=form.get("contact_name", ""),
                 contact_email=form.get("contact_email", ""),
                 contact_phone=form.get("contact_phone", ""),
@@ -298,7 +300,7 @@ class OrderManagementMixin:
                 assignee_id=form.get("assignee_id", ""),
             )
             try:
-                changed = order_changes.update_details(
+                changed = order_editing.update_details(
                     db.session, order, details, actor=self._actor(), comment=form.get("note", "")
                 )
                 db.session.commit()
@@ -330,8 +332,8 @@ class OrderManagementMixin:
             values=values,
             error_field=error.field if error else None,
             deliveries=list(DeliveryMethod),
-            staff=order_changes.active_staff(db.session),
-            lines_editable=order_changes.lines_editable(order),
+            staff=order_editing.active_staff(db.session),
+            lines_editable=order_editing.lines_editable(order),
             title=f"Заказ {order.number}: данные",
         )
 
@@ -345,7 +347,7 @@ class OrderManagementMixin:
             chosen = {o.get("value_id") for o in line.options}
             quantity, price = str(line.quantity), ""
         else:
-            chosen = set(catalog.default_option_ids(product))
+            chosen = set(catalog_products.default_option_ids(product))
             quantity, price = str(product.price_tiers[0].quantity) if product.price_tiers else "", ""
         return self.render_template(
             "admin/order_line.html",
@@ -364,7 +366,7 @@ class OrderManagementMixin:
     @has_access
     def add_line(self, pk: int):  # noqa: ANN201
         order = self._order(pk)
-        if not order_changes.lines_editable(order):
+        if not order_editing.lines_editable(order):
             flash(f"Позиции заказа {order.number} уже не меняются.", "danger")
             return redirect(url_for(".show", pk=pk))
         product_id = request.values.get("product_id", "")
@@ -373,7 +375,7 @@ class OrderManagementMixin:
                 "admin/order_line.html",
                 order=order,
                 product=None,
-                products=catalog.active_products(db.session),
+                products=catalog_products.active_products(db.session),
                 title=f"Заказ {order.number}: новая позиция",
             )
         product = db.session.get(Product, int(product_id))
@@ -381,13 +383,13 @@ class OrderManagementMixin:
             abort(404)
         if request.method == "POST":
             try:
-                order_changes.add_line(
+                order_editing.add_line(
                     db.session,
                     order,
                     actor=self._actor(),
                     product_id=product.id,
                     quantity=request.form.get("quantity", ""),
-                    option_value_ids=catalog.parse_ids(request.form.getlist("option")),
+                    option_value_ids=catalog_products.parse_ids(request.form.getlist("option")),
                     comment=request.form.get("note", ""),
                 )
                 db.session.commit()
@@ -405,7 +407,7 @@ class OrderManagementMixin:
     def edit_line(self, pk: int, line_id: int):  # noqa: ANN201
         order = self._order(pk)
         try:
-            line = order_changes.order_line(order, line_id)
+            line = order_editing.order_line(order, line_id)
         except NotFound:
             abort(404)
         if line.kind != LineKind.product or line.product_id is None:
@@ -414,13 +416,13 @@ class OrderManagementMixin:
         product = db.session.get(Product, line.product_id)
         if request.method == "POST":
             try:
-                order_changes.change_line(
+                order_editing.change_line(
                     db.session,
                     order,
                     line_id,
                     actor=self._actor(),
                     quantity=request.form.get("quantity", ""),
-                    option_value_ids=catalog.parse_ids(request.form.getlist("option")),
+                    option_value_ids=catalog_products.parse_ids(request.form.getlist("option")),
                     price=request.form.get("price", ""),
                     comment=request.form.get("note", ""),
                 )
@@ -429,7 +431,7 @@ class OrderManagementMixin:
                 db.session.rollback()
                 flash(exc.message, "danger")
                 order = self._order(pk)
-                line = order_changes.order_line(order, line_id)
+                line = order_editing.order_line(order, line_id)
                 return self._line_form(order, db.session.get(Product, line.product_id), line=line, error=exc)
             flash(f"Позиция заказа {order.number} изменена.", "success")
             return redirect(url_for(".show", pk=pk))
@@ -440,7 +442,7 @@ class OrderManagementMixin:
     def remove_line(self, pk: int, line_id: int):  # noqa: ANN201
         order = self._order(pk)
         try:
-            order_changes.remove_line(
+            order_editing.remove_line(
                 db.session, order, line_id, actor=self._actor(), comment=request.form.get("note", "")
             )
             db.session.commit()
@@ -461,7 +463,7 @@ class OrderManagementMixin:
         try:
             if upload is None or not upload.filename:
                 raise ValidationError("Выберите файл макета.", field="layout")
-            stored = order_changes.replace_layout(
+            stored = order_editing.replace_layout(
                 db.session,
                 order,
                 line_id,

@@ -15,9 +15,9 @@ from wtforms import StringField
 from app.extensions import db
 from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
 from app.reports.labels import number_from_scan
-from app.services import orders
+from app.services.actors import Actor, staff_name
 from app.services.errors import DomainError, NotFound
-from app.services.history import Actor, staff_name
+from app.services.orders import lifecycle, lookup
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
 from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin
 from app.views.shop.files import send_stored
@@ -157,7 +157,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
         return self.render_template(
             "admin/order_show.html",
             order=order,
-            targets=orders.allowed_targets(order),
+            targets=lifecycle.allowed_targets(order),
             can_change_status=self._can("can_change_status"),
             can_mark_paid=self._can("can_mark_paid"),
             can_download=self._can("can_download"),
@@ -172,7 +172,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
         text = request.args.get("q", "").strip()
         if text:
             try:
-                order = orders.order_by_number(db.session, number_from_scan(text) or text)
+                order = lookup.order_by_number(db.session, number_from_scan(text) or text)
                 return redirect(url_for(".show", pk=order.id))
             except NotFound:
                 pass
@@ -183,7 +183,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
     def change_status(self, pk: int):  # noqa: ANN201
         order = self._order(pk)
         try:
-            orders.change_status(
+            lifecycle.change_status(
                 db.session,
                 order,
                 request.form.get("status", ""),
@@ -202,7 +202,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
     def mark_paid(self, pk: int):  # noqa: ANN201
         order = self._order(pk)
         try:
-            orders.mark_paid(db.session, order, actor=Actor.staff(g.user), comment=request.form.get("comment", ""))
+            lifecycle.mark_paid(db.session, order, actor=Actor.staff(g.user), comment=request.form.get("comment", ""))
             db.session.commit()
             flash(f"Заказ {order.number} отмечен оплаченным.", "success")
         except DomainError as exc:

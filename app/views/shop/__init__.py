@@ -13,8 +13,8 @@ from wtforms import BooleanField
 
 from app.extensions import babel, csrf, db
 from app.models import Customer, CustomerRole, utcnow
-from app.services import cart as cart_service
-from app.services import mail
+from app.services.messaging import mail, subscriptions
+from app.services.orders import cart as cart_service
 from app.views.filters import add_security_headers, register_template_filters
 
 SHOP_CSP = (
@@ -38,9 +38,8 @@ class ShopRegisterForm(RegisterFormV2):
 
 
 def _record_registration_consent(_app, user, **_kwargs) -> None:  # noqa: ANN001
-    from app.services import newsletter
 
-    newsletter.record_registration(db.session, user)
+    subscriptions.record_registration(db.session, user)
 
 
 def init_shop(app: Flask) -> None:

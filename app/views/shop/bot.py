@@ -8,8 +8,8 @@ import logging
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from app.extensions import csrf, db
-from app.services import newsletter, telegram
 from app.services.errors import NotFound
+from app.services.messaging import subscriptions, telegram
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,9 @@ def unsubscribe(token: str):
     """
     try:
         if request.method == "GET":
-            customer = newsletter.customer_by_token(db.session, token)
+            customer = subscriptions.customer_by_token(db.session, token)
             return render_template("shop/unsubscribe.html", customer=customer, confirm=True)
-        customer = newsletter.unsubscribe_by_token(db.session, token)
+        customer = subscriptions.unsubscribe_by_token(db.session, token)
     except NotFound as exc:
         db.session.rollback()
         return render_template("shop/unsubscribe.html", error=exc.message), 404

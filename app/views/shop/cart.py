@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.extensions import db
-from app.services import cart as cart_service
-from app.services import catalog
+from app.services.catalog import products
 from app.services.errors import DomainError
 from app.services.money import ZERO
+from app.services.orders import cart as cart_service
 from app.views.shop.helpers import current_cart
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -72,7 +72,7 @@ def edit_item(item_id: int):
         try:
             quantity = int(request.form.get("quantity", ""))
             cart_service.change_options(
-                db.session, cart, item_id, quantity=quantity, option_value_ids=catalog.parse_ids(chosen_raw)
+                db.session, cart, item_id, quantity=quantity, option_value_ids=products.parse_ids(chosen_raw)
             )
             db.session.commit()
         except ValueError:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from app.extensions import db
-from app.services import cart as cart_service
-from app.services import catalog, content, storage
-from app.services.catalog import Quote
+from app.services import storage
+from app.services.catalog import products as catalog_products
+from app.services.catalog.products import Quote
+from app.services.content import banners as content_banners
+from app.services.content import news
 from app.services.errors import DomainError, NotFound
 from app.services.money import format_money
+from app.services.orders import cart as cart_service
 from app.views.shop.helpers import current_cart, customer_id
 
 bp = Blueprint("catalog", __name__)
@@ -17,10 +20,10 @@ bp = Blueprint("catalog", __name__)
 
 @bp.get("/")
 def home():
-    categories = catalog.active_categories(db.session)
-    products = catalog.active_products(db.session)
-    banners = content.active_banners(db.session)
-    promotions = content.current_promotions(db.session)
+    categories = catalog_products.active_categories(db.session)
+    products = catalog_products.active_products(db.session)
+    banners = content_banners.active_banners(db.session)
+    promotions = news.current_promotions(db.session)
     return render_template(
         "shop/home.html", categories=categories, products=products, banners=banners, promotions=promotions
     )
@@ -29,14 +32,14 @@ def home():
 @bp.get("/catalog/<slug>")
 def category(slug: str):
     try:
-        found = catalog.category_by_slug(db.session, slug)
+        found = catalog_products.category_by_slug(db.session, slug)
     except NotFound:
         abort(404)
     return render_template(
         "shop/category.html",
         category=found,
-        products=catalog.active_products(db.session, found),
-        categories=catalog.active_categories(db.session),
+        products=catalog_products.active_products(db.session, found),
+        categories=catalog_products.active_categories(db.session),
     )
 
 
@@ -68,14 +71,14 @@ def _quote_json(q: Quote) -> dict:
 def price(slug: str):
     """The server's price for a configuration: the product page asks it on every change."""
     try:
-        product = catalog.product_by_slug(db.session, slug)
+        product = catalog_products.product_by_slug(db.session, slug)
     except NotFound:
         return jsonify({"ok": False, "error": "Товар не найден."}), 404
     quantity, options = _form_choice()
     if quantity is None:
         return jsonify({"ok": False, "error": "Выберите тираж."}), 400
     try:
-        q = catalog.quote(db.session, product=product, quantity=quantity, option_value_ids=options)
+        q = catalog_products.quote(db.session, product=product, quantity=quantity, option_value_ids=options)
     except DomainError as exc:
         return jsonify({"ok": False, "error": exc.message}), 400
     return jsonify(_quote_json(q))
@@ -84,18 +87,18 @@ def price(slug: str):
 @bp.route("/product/<slug>", methods=["GET", "POST"])
 def product(slug: str):
     try:
-        found = catalog.product_by_slug(db.session, slug)
+        found = catalog_products.product_by_slug(db.session, slug)
     except NotFound:
         abort(404)
     error = error_field = None
     quantity, chosen = _form_choice()
     if request.method == "GET" and not chosen:
-        chosen = [str(i) for i in catalog.default_option_ids(found)]
+        chosen = [str(i) for i in catalog_products.default_option_ids(found)]
     if quantity is None and found.price_tiers:
         quantity = found.price_tiers[0].quantity
     q = None
     try:
-        q = catalog.quote(db.session, product=found, quantity=quantity or 0, option_value_ids=chosen)
+        q = catalog_products.quote(db.session, product=found, quantity=quantity or 0, option_value_ids=chosen)
     except DomainError as exc:
         error = exc.message
 

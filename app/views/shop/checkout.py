@@ -10,9 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import DeliveryMethod, PaymentMethod
-from app.services import addresses, companies, orders
+from app.services.companies import addresses as company_addresses
+from app.services.companies import members
+from app.services.customers import addresses
 from app.services.errors import DomainError, ValidationError
 from app.services.money import format_money
+from app.services.orders import lookup, placing
 from app.views.shop.helpers import current_cart
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -43,7 +46,7 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
         delivery = DeliveryMethod.pickup
     if cart and cart.items:
         try:
-            priced = orders.price_order(
+            priced = placing.price_order(
                 db.session,
                 customer_id=current_user.id,
                 cart=cart,
@@ -54,18 +57,18 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
             if exc.field == "promo_code":
                 promo_error = exc.message
                 try:
-                    priced = orders.price_order(db.session, customer_id=current_user.id, cart=cart, delivery=delivery)
+                    priced = placing.price_order(db.session, customer_id=current_user.id, cart=cart, delivery=delivery)
                 except DomainError as inner:
                     error = error or inner.message
             else:
                 error = error or exc.message
-    memberships = companies.customer_memberships(db.session, current_user.id)
-    orderable = {c.id for c in companies.ordering_companies(db.session, current_user.id)}
+    memberships = members.customer_memberships(db.session, current_user.id)
+    orderable = {c.id for c in members.ordering_companies(db.session, current_user.id)}
     return render_template(
         "shop/checkout.html",
         memberships=memberships,
         orderable=orderable,
-        company_addresses={m.company_id: companies.address_choices(m.company) for m in memberships},
+        company_addresses={m.company_id: company_addresses.address_choices(m.company) for m in memberships},
         form=form,
         priced=priced,
         error=error,
@@ -89,7 +92,7 @@ def summary():
     if cart is None or not cart.items:
         return jsonify({"ok": False, "error": "Корзина пуста."}), 400
     try:
-        priced = orders.price_order(
+        priced = placing.price_order(
             db.session,
             customer_id=current_user.id,
             cart=cart,
@@ -128,7 +131,7 @@ def show():
     }
     # Ordering for a company (?company=<id>): bank transfer by invoice is its default payment.
     wanted = request.args.get("company", "")
-    if wanted.isdigit() and int(wanted) in {c.id for c in companies.ordering_companies(db.session, current_user.id)}:
+    if wanted.isdigit() and int(wanted) in {c.id for c in members.ordering_companies(db.session, current_user.id)}:
         form["company_id"] = wanted
         form["payment_method"] = PaymentMethod.invoice.value
     primary = addresses.primary_address(db.session, current_user.id)
@@ -143,12 +146,12 @@ def _new_address_form() -> dict:
     }
 
 
-def _choose_address(form: dict, data: orders.CheckoutData) -> None:
+def _choose_address(form: dict, data: placing.CheckoutData) -> None:
     """A saved address or a new one (saved to the book when asked): the order keeps a snapshot of it."""
     if data.delivery_method == DeliveryMethod.pickup.value or not form.get("address_id"):
         return
     if form["address_id"].startswith("company:"):
-        data.delivery_address, data.address_snapshot = companies.checkout_address(
+        data.delivery_address, data.address_snapshot = company_addresses.checkout_address(
             db.session, customer=current_user, choice=form["address_id"], company_id=form.get("company_id", "")
         )
         return
@@ -177,16 +180,16 @@ def submit():
     if request.form.get("action") == "apply_promo":
         return _render(form)
     cart = current_cart()
-    existing = orders.order_by_checkout_token(db.session, form["checkout_token"])
+    existing = lookup.order_by_checkout_token(db.session, form["checkout_token"])
     if existing is not None and existing.customer_id == current_user.id:
         return redirect(url_for("account.order", number=existing.number))
     if cart is None or not cart.items:
         flash("Корзина пуста — выберите товар в каталоге.", "info")
         return redirect(url_for("cart.show"))
-    data = orders.CheckoutData(**{name: form[name] for name in FIELDS if name != "address_id"})
+    data = placing.CheckoutData(**{name: form[name] for name in FIELDS if name != "address_id"})
     try:
         _choose_address(form, data)
-        order = orders.place_order(db.session, customer=current_user, cart=cart, data=data)
+        order = placing.place_order(db.session, customer=current_user, cart=cart, data=data)
         if not current_user.full_name:
             current_user.full_name = order.contact_name
         if not current_user.phone:
@@ -198,7 +201,7 @@ def submit():
     except IntegrityError:
         # The same form submitted twice at once: the other request created the order.
         db.session.rollback()
-        order = orders.order_by_checkout_token(db.session, form["checkout_token"])
+        order = lookup.order_by_checkout_token(db.session, form["checkout_token"])
         if order is None or order.customer_id != current_user.id:
             raise
     flash(f"Заказ {order.number} оформлен. Мы сообщим, когда он будет принят в работу.", "success")

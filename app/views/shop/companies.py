@@ -8,17 +8,21 @@ from flask_security import auth_required, current_user
 
 from app.extensions import db
 from app.models import CompanyKind, MemberRole
-from app.services import companies, projects
-from app.services.companies import CompanyData, RequisitesError
+from app.services.actors import Actor
+from app.services.companies import addresses as company_addresses
+from app.services.companies import invites as company_invites
+from app.services.companies import members as company_members
+from app.services.companies import registry
+from app.services.companies.registry import CompanyData, RequisitesError
 from app.services.errors import DomainError, NotFound, PermissionDenied
-from app.services.history import Actor
+from app.services.projects import projects
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
 
 
 def _company(company_id: int, right: str = "view"):  # noqa: ANN202
     try:
-        return companies.company_for_member(db.session, company_id, current_user.id, right=right)
+        return company_members.company_for_member(db.session, company_id, current_user.id, right=right)
     except NotFound:
         abort(404)
     except PermissionDenied:
@@ -40,7 +44,7 @@ def _render_form(data: CompanyData, *, company=None, errors: dict | None = None,
 @auth_required()
 def index():
     return render_template(
-        "shop/companies.html", memberships=companies.customer_memberships(db.session, current_user.id)
+        "shop/companies.html", memberships=company_members.customer_memberships(db.session, current_user.id)
     )
 
 
@@ -51,7 +55,7 @@ def create():
         return _render_form(CompanyData(email=current_user.email))
     data = _form_data()
     try:
-        company = companies.create_company(db.session, owner=current_user, data=data)
+        company = registry.create_company(db.session, owner=current_user, data=data)
         db.session.commit()
     except RequisitesError as exc:
         db.session.rollback()
@@ -64,16 +68,16 @@ def create():
 @auth_required()
 def show(company_id: int):
     company = _company(company_id)
-    member = companies.membership(db.session, company.id, current_user.id)
-    can = {right: companies.can(member, right) for right in companies.RIGHT_DENIED}
-    invites = companies.open_invites(db.session, company) if can["manage_members"] else []
+    member = company_members.membership(db.session, company.id, current_user.id)
+    can = {right: company_members.can(member, right) for right in company_members.RIGHT_DENIED}
+    invites = company_invites.open_invites(db.session, company) if can["manage_members"] else []
     return render_template(
         "shop/company.html",
         company=company,
         member=member,
         can=can,
-        invites=[(i, companies.invite_url(i)) for i in invites],
-        orders=companies.company_orders(db.session, company) if can["view_orders"] else [],
+        invites=[(i, company_invites.invite_url(i)) for i in invites],
+        orders=company_members.company_orders(db.session, company) if can["view_orders"] else [],
         projects=[p for p in projects.visible_projects(db.session, current_user.id) if p.company_id == company.id],
         roles=list(MemberRole),
     )
@@ -87,7 +91,7 @@ def edit(company_id: int):
         return _render_form(CompanyData.of(company), company=company)
     data = _form_data()
     try:
-        changed = companies.update_requisites(db.session, company, data=data, actor=Actor.customer(current_user))
+        changed = registry.update_requisites(db.session, company, data=data, actor=Actor.customer(current_user))
         db.session.commit()
     except RequisitesError as exc:
         db.session.rollback()
@@ -116,7 +120,9 @@ def invite(company_id: int):
     return _do(
         company_id,
         "manage_members",
-        lambda c: companies.invite(db.session, c, email=email, role=request.form.get("role", ""), by=current_user),
+        lambda c: company_invites.invite(
+            db.session, c, email=email, role=request.form.get("role", ""), by=current_user
+        ),
         f"Приглашение для {email.strip()} создано: письмо со ссылкой уйдёт в ближайшие минуты. "
         "Ссылку можно передать и самостоятельно — она ниже, в списке «Ожидают ответа».",
     )
@@ -128,7 +134,7 @@ def revoke_invite(company_id: int, invite_id: int):
     return _do(
         company_id,
         "manage_members",
-        lambda c: companies.revoke_invite(db.session, c, invite_id, actor=Actor.customer(current_user)),
+        lambda c: company_invites.revoke_invite(db.session, c, invite_id, actor=Actor.customer(current_user)),
         "Приглашение отозвано.",
     )
 
@@ -139,7 +145,7 @@ def change_role(company_id: int, member_id: int):
     return _do(
         company_id,
         "manage_members",
-        lambda c: companies.change_member_role(
+        lambda c: company_members.change_member_role(
             db.session, c, member_id, request.form.get("role", ""), actor=Actor.customer(current_user)
         ),
         "Роль сотрудника изменена.",
@@ -152,7 +158,7 @@ def remove_member(company_id: int, member_id: int):
     return _do(
         company_id,
         "manage_members",
-        lambda c: companies.remove_member(db.session, c, member_id, actor=Actor.customer(current_user)),
+        lambda c: company_members.remove_member(db.session, c, member_id, actor=Actor.customer(current_user)),
         "Сотрудник удалён из компании.",
     )
 
@@ -162,7 +168,7 @@ def remove_member(company_id: int, member_id: int):
 def leave(company_id: int):
     company = _company(company_id)
     try:
-        companies.leave(db.session, company, customer=current_user)
+        company_members.leave(db.session, company, customer=current_user)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -178,7 +184,7 @@ def add_address(company_id: int):
     return _do(
         company_id,
         "edit_requisites",
-        lambda c: companies.add_address(
+        lambda c: company_addresses.add_address(
             db.session,
             c,
             label=request.form.get("label", ""),
@@ -195,7 +201,7 @@ def delete_address(company_id: int, address_id: int):
     return _do(
         company_id,
         "edit_requisites",
-        lambda c: companies.remove_address(db.session, c, address_id, actor=Actor.customer(current_user)),
+        lambda c: company_addresses.remove_address(db.session, c, address_id, actor=Actor.customer(current_user)),
         "Адрес доставки удалён.",
     )
 
@@ -204,7 +210,7 @@ def delete_address(company_id: int, address_id: int):
 def accept_invite(token: str):
     """The link from the invitation email: log in (or register) with the invited address, then join."""
     try:
-        entry = companies.invite_by_token(db.session, token)
+        entry = company_invites.invite_by_token(db.session, token)
     except NotFound:
         abort(404)
     except DomainError as exc:
@@ -214,7 +220,7 @@ def accept_invite(token: str):
     if request.method == "GET":
         return render_template("shop/company_invite.html", invite=entry, error=None, token=token)
     try:
-        member = companies.accept_invite(db.session, token, customer=current_user)
+        member = company_invites.accept_invite(db.session, token, customer=current_user)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

@@ -9,7 +9,11 @@ from markupsafe import Markup
 
 from app.extensions import db
 from app.models import NewsKind
-from app.services import content, storage
+from app.services import storage
+from app.services.content import banners as content_banners
+from app.services.content import image_access as content_image_access
+from app.services.content import news as content_news
+from app.services.content import pages as content_pages
 from app.services.errors import NotFound
 from app.services.markup import sanitize_html
 from app.services.shoptime import format_date_long, to_shop
@@ -33,14 +37,14 @@ def shop_date(moment: datetime | None) -> str:
 
 @bp.app_template_filter("promo_validity")
 def promo_validity(promo) -> str:  # noqa: ANN001 - a PromoCode
-    return content.promo_validity(promo)
+    return content_news.promo_validity(promo)
 
 
 @bp.app_context_processor
 def _site_pages() -> dict:
     def site_pages() -> list:
         if "site_pages" not in g:
-            g.site_pages = content.menu_pages(db.session)
+            g.site_pages = content_pages.menu_pages(db.session)
         return g.site_pages
 
     return {"site_pages": site_pages}
@@ -49,7 +53,7 @@ def _site_pages() -> dict:
 @bp.get("/pages/<slug>")
 def page(slug: str):
     try:
-        found = content.published_page(db.session, slug)
+        found = content_pages.published_page(db.session, slug)
     except NotFound:
         abort(404)
     return render_template("shop/page.html", page=found)
@@ -61,7 +65,7 @@ def news():
     kind = NewsKind(kind_arg) if kind_arg in NewsKind.__members__ else None
     number = request.args.get("page", 1, type=int)
     try:
-        listing = content.published_items(db.session, kind=kind, page=number)
+        listing = content_news.published_items(db.session, kind=kind, page=number)
     except NotFound:
         abort(404)
     return render_template("shop/news_list.html", listing=listing, kind=kind)
@@ -70,7 +74,7 @@ def news():
 @bp.get("/news/<slug>")
 def news_item(slug: str):
     try:
-        item = content.published_item(db.session, slug)
+        item = content_news.published_item(db.session, slug)
     except NotFound:
         abort(404)
     return render_template("shop/news_item.html", item=item)
@@ -79,7 +83,7 @@ def news_item(slug: str):
 @bp.get("/media/<int:image_id>/<variant>")
 def media(image_id: int, variant: str):
     try:
-        stored = content.public_image_file(db.session, image_id=image_id, variant=variant)
+        stored = content_image_access.public_image_file(db.session, image_id=image_id, variant=variant)
         path = storage.open_blob(stored)
     except NotFound:
         abort(404)
@@ -92,7 +96,7 @@ def media(image_id: int, variant: str):
 def banner_click(banner_id: int):
     """Only ever to the banner's own stored link: the request names a banner, never a target."""
     try:
-        link = content.follow_banner(db.session, banner_id)
+        link = content_banners.follow_banner(db.session, banner_id)
     except NotFound:
         abort(404)
     db.session.commit()

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, send_file
 
 from app.extensions import db
 from app.services import storage
+from app.services.customers import files as customer_files
 from app.services.errors import NotFound
 from app.views.shop.helpers import cart_token, customer_id
 
@@ -29,7 +30,9 @@ def send_stored(stored):  # noqa: ANN001, ANN201 - shared with the back office
 @bp.get("/<int:file_id>")
 def download(file_id: int):
     try:
-        stored = storage.file_for_customer(db.session, file_id, customer_id=customer_id(), cart_token=cart_token())
+        stored = customer_files.file_for_customer(
+            db.session, file_id, customer_id=customer_id(), cart_token=cart_token()
+        )
         return send_stored(stored)
     except NotFound:
         abort(404)

@@ -7,7 +7,7 @@ from flask_security import current_user
 
 from app.extensions import db
 from app.models import Cart
-from app.services import cart as cart_service
+from app.services.orders import cart as cart_service
 
 
 def customer_id() -> int | None:

@@ -7,9 +7,10 @@ from flask_security import auth_required, current_user
 
 from app.extensions import db
 from app.models import Channel, ConsentSource
-from app.services import addresses, newsletter, notifications, telegram
+from app.services.customers import addresses
 from app.services.errors import DomainError, NotFound
-from app.services.notifications import NOTIFY_STATUSES
+from app.services.messaging import notifications, subscriptions, telegram
+from app.services.messaging.notifications import NOTIFY_STATUSES
 from app.services.shoptime import format_datetime
 
 bp = Blueprint("profile", __name__, url_prefix="/account")
@@ -125,7 +126,7 @@ def make_primary(address_id: int):
 def newsletter_toggle():
     """The switch: a fetch() call with JS (JSON answer), a plain form submit without it (redirect)."""
     subscribed = request.form.get("subscribed") in ("1", "on", "true")
-    newsletter.set_subscription(db.session, current_user, subscribed=subscribed, source=ConsentSource.profile)
+    subscriptions.set_subscription(db.session, current_user, subscribed=subscribed, source=ConsentSource.profile)
     db.session.commit()
     message = "Вы подписаны на новости и акции." if subscribed else "Вы отписались от новостей и акций."
     if _wants_json():

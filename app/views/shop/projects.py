@@ -7,9 +7,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_security import auth_required, current_user
 
 from app.extensions import db
-from app.services import companies, orders, preflight, projects, storage, thumbnails
+from app.services import storage
+from app.services.companies import members
 from app.services.errors import DomainError, NotFound, PermissionDenied
+from app.services.layouts import preflight, thumbnails
 from app.services.money import format_money
+from app.services.orders import lookup
+from app.services.projects import projects
 from app.views.shop.files import send_stored
 from app.views.shop.helpers import current_cart
 
@@ -41,8 +45,8 @@ def index():
 @auth_required()
 def show(project_id: int):
     project = _project(project_id)
-    member = companies.membership(db.session, project.company_id, current_user.id) if project.company_id else None
-    can_manage = project.company_id is None or companies.can(member, "manage_projects")
+    member = members.membership(db.session, project.company_id, current_user.id) if project.company_id else None
+    can_manage = project.company_id is None or members.can(member, "manage_projects")
     return render_template(
         "shop/project.html",
         project=project,
@@ -181,8 +185,8 @@ def reorder(project_id: int):
 def _scope_choices() -> list:
     return [
         m.company
-        for m in companies.customer_memberships(db.session, current_user.id)
-        if companies.can(m, "manage_projects")
+        for m in members.customer_memberships(db.session, current_user.id)
+        if members.can(m, "manage_projects")
     ]
 
 
@@ -217,7 +221,7 @@ def from_cart(item_id: int):
 @auth_required()
 def from_order(number: str, line_id: int):
     try:
-        order = orders.customer_order(db.session, current_user.id, number)
+        order = lookup.customer_order(db.session, current_user.id, number)
         project = projects.save_from_order_line(
             db.session,
             order,
@@ -243,7 +247,7 @@ def _scopes() -> dict:
     """Where the current customer may save a project: personally, or in a company they manage projects of."""
     return {
         "project_scopes": lambda: (
-            companies.companies_with_right(db.session, current_user.id, "manage_projects")
+            members.companies_with_right(db.session, current_user.id, "manage_projects")
             if current_user.is_authenticated
             else []
         )

@@ -4,6 +4,8 @@ land in the company's history; the order page shows the company and the layout p
 import pytest
 
 from app.models import CompanyStatus
+from app.services.orders import cart as cart_service
+from app.services.orders import placing
 from app.views.admin.permissions import STAFF_ROLES
 from tests.factories import ROMASHKA, login_staff, make_company, make_staff, pdf_bytes, place_order
 
@@ -71,8 +73,8 @@ def test_review_with_reason_and_staff_edit_are_in_the_history(app, staff_client,
 
 
 def test_order_page_shows_the_company_and_the_preflight(app, staff_client, db_session, catalog, customer):
-    from app.services import cart as cart_service
-    from app.services import orders, storage
+
+    from app.services import storage
 
     company = make_company(db_session, customer)
     cart = cart_service.get_or_create_cart(db_session, token=None, customer_id=customer.id)
@@ -87,11 +89,11 @@ def test_order_page_shows_the_company_and_the_preflight(app, staff_client, db_se
         option_value_ids=catalog.defaults(catalog.cards),
         layout=layout,
     )
-    order = orders.place_order(
+    order = placing.place_order(
         db_session,
         customer=customer,
         cart=cart,
-        data=orders.CheckoutData(
+        data=placing.CheckoutData(
             contact_name="Анна",
             contact_email=customer.email,
             contact_phone="+79990001122",

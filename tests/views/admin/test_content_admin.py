@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Banner, ContentImage, NewsItem, Notification, Page, PageRevision
-from app.services import content
+from app.services.content import pages as content_pages
 from app.views.admin.permissions import STAFF_ROLES
 from tests.content_helpers import EDITOR, image_bytes, make_banner, make_item, make_page, subscriber, utc
 from tests.factories import login_staff, make_staff, pdf_bytes
@@ -68,8 +68,8 @@ def test_actions_follow_the_role(app, staff_client, db_session, role):
     item = make_item(db_session, publish_at=utc(2026, 1, 1))
     first, second = make_banner(db_session, title="A", position=10), make_banner(db_session, title="B", position=20)
     page = make_page(db_session, title="Контакты", body="Телефон 1")
-    second_state = content.PageData(title="Контакты", slug=page.slug, body="Телефон 2", is_published=True)
-    content.save_page(db_session, data=second_state, actor=EDITOR, page_id=page.id)
+    second_state = content_pages.PageData(title="Контакты", slug=page.slug, body="Телефон 2", is_published=True)
+    content_pages.save_page(db_session, data=second_state, actor=EDITOR, page_id=page.id)
     db_session.commit()
     login_staff(staff_client, make_staff(app, role))
     staff_client.post(f"/admin/newsitemview/send/{item.id}")
@@ -309,9 +309,9 @@ def test_lists_filter_and_deleting_a_page_takes_its_revisions(app, staff_client,
     make_item(db_session, title="Новость про бумагу")
     make_item(db_session, title="Акция на листовки", kind="promo")
     page = make_page(db_session, title="Временная страница")
-    content.save_page(
+    content_pages.save_page(
         db_session,
-        data=content.PageData(title="Временная страница", slug=page.slug, body="Второй текст"),
+        data=content_pages.PageData(title="Временная страница", slug=page.slug, body="Второй текст"),
         actor=EDITOR,
         page_id=page.id,
     )

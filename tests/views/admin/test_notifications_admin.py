@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Channel, ConsentSource, DeliveryState, Notification
-from app.services import newsletter, notifications
+from app.services.messaging import notifications, subscriptions
 from app.views.admin.permissions import STAFF_ROLES
 from tests.factories import login_staff, make_customer, make_staff
 from tests.views.admin.test_admin_access import _allowed
@@ -37,7 +37,7 @@ def failed_message(session, customer) -> Notification:  # noqa: ANN001
 @pytest.mark.parametrize("role", STAFF_ROLES)
 def test_outbox_and_subscribers_follow_the_role(app, staff_client, db_session, customer, role):
     message = failed_message(db_session, customer)
-    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
     db_session.commit()
     login_staff(staff_client, make_staff(app, role))
     assert _allowed(staff_client.get("/admin/notificationview/list/")) == (role in CAN_SEE_OUTBOX)
@@ -53,7 +53,7 @@ def test_outbox_and_subscribers_follow_the_role(app, staff_client, db_session, c
     assert (db_session.get(Notification, message.id).state == DeliveryState.pending) == (role in CAN_RESEND)
     assert (not customer.newsletter_subscribed) == (role in CAN_UNSUBSCRIBE)
     if role in CAN_UNSUBSCRIBE:
-        [latest, _] = newsletter.history(db_session, customer.id)
+        [latest, _] = subscriptions.history(db_session, customer.id)
         assert (latest.source, latest.actor) == (ConsentSource.staff, f"Тестов {role}")
 
 
@@ -74,11 +74,11 @@ def test_outbox_filters_and_shows_the_error(app, staff_client, db_session, custo
 
 
 def test_subscribers_csv_lists_active_subscribers_with_consent(app, staff_client, db_session, customer, other_customer):
-    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.registration)
+    subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.registration)
     blocked = make_customer(db_session, email="blocked@example.ru", active=False)
-    newsletter.set_subscription(db_session, blocked, subscribed=True, source=ConsentSource.profile)
+    subscriptions.set_subscription(db_session, blocked, subscribed=True, source=ConsentSource.profile)
     formula = make_customer(db_session, email="formula@example.ru", full_name="=HYPERLINK(1)")
-    newsletter.set_subscription(db_session, formula, subscribed=True, source=ConsentSource.profile)
+    subscriptions.set_subscription(db_session, formula, subscribed=True, source=ConsentSource.profile)
     db_session.commit()
     login_staff(staff_client, make_staff(app, "ContentEditor"))
     response = staff_client.get("/admin/subscriberview/export.csv")

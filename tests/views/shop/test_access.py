@@ -4,6 +4,7 @@ import io
 import re
 
 from app.extensions import db
+from app.services.customers import accounts
 from tests.factories import login_customer, pdf_bytes, place_order
 
 
@@ -48,9 +49,8 @@ def test_account_pages_require_login(client):
 
 
 def test_blocked_customer_cannot_log_in(app, client, db_session, customer):
-    from app.services import customers
 
-    customers.block(db_session, customer, reason="спам")
+    accounts.block(db_session, customer, reason="спам")
     db_session.commit()
     response = client.post("/account/login", data={"email": customer.email, "password": "secret-pass-123"})
     assert response.status_code == 200

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import Banner, NewsKind, PromoCode, PromoKind
-from app.services import content, demo_data
-from app.services.content_demo import load_demo_content
+from app.seed import demo
+from app.seed.demo_content import load_demo_content
+from app.services.content import banners as content_banners
 from tests.content_helpers import EDITOR, XSS_PAYLOADS, make_banner, make_item, make_page, upload, utc, xss_findings
 
 
@@ -37,7 +38,7 @@ def test_published_pages_are_linked_from_header_and_footer(client, db_session):
 
 
 def test_demo_content_has_the_three_pages_news_promotions_and_banners(app, client, db_session):
-    demo_data.load_promo_codes(db_session)
+    demo.load_promo_codes(db_session)
     load_demo_content(db_session)
     db_session.commit()
     assert load_demo_content(db_session) == "Сайт: страниц 0, новостей и акций 0, баннеров 0."  # idempotent
@@ -179,9 +180,9 @@ def test_every_field_with_stored_xss_renders_harmless(client, db_session):
             kind=NewsKind.promo,
             promo_code_id=promo.id,
         )
-        content.save_banner(
+        content_banners.save_banner(
             db_session,
-            data=content.BannerData(title=f"Баннер {payload}", alt_text=f"Alt {payload}", position=n),
+            data=content_banners.BannerData(title=f"Баннер {payload}", alt_text=f"Alt {payload}", position=n),
             actor=EDITOR,
             image=upload(),
         )

@@ -5,7 +5,8 @@ import re
 import sqlalchemy as sa
 
 from app.models import Address, ConsentSource, Customer, NewsletterConsent, Order
-from app.services import addresses, newsletter
+from app.services.customers import addresses
+from app.services.messaging import notifications, subscriptions
 from tests.factories import login_customer
 from tests.services.test_addresses import data
 from tests.views.shop.test_shopping import _add_to_cart
@@ -87,7 +88,7 @@ def test_newsletter_switch_with_fetch_and_without_js(client, customer, db_sessio
     client.post("/account/profile/newsletter", data={})  # no change: no new history entry
     db_session.expire_all()
     assert db_session.get(Customer, customer.id).newsletter_subscribed is False
-    assert [(h.subscribed, h.source) for h in newsletter.history(db_session, customer.id)] == [
+    assert [(h.subscribed, h.source) for h in subscriptions.history(db_session, customer.id)] == [
         (False, ConsentSource.profile),
         (True, ConsentSource.profile),
     ]
@@ -103,17 +104,17 @@ def test_registration_can_give_consent_and_it_is_recorded(app, client, db_sessio
     yes = db_session.scalar(sa.select(Customer).where(Customer.email == "yes@example.ru"))
     no = db_session.scalar(sa.select(Customer).where(Customer.email == "no@example.ru"))
     assert yes.newsletter_subscribed and not no.newsletter_subscribed
-    assert [(h.subscribed, h.source) for h in newsletter.history(db_session, yes.id)] == [
+    assert [(h.subscribed, h.source) for h in subscriptions.history(db_session, yes.id)] == [
         (True, ConsentSource.registration)
     ]
-    assert newsletter.history(db_session, no.id) == []
+    assert subscriptions.history(db_session, no.id) == []
     assert "Получать новости и акции" in client.get("/account/register").get_data(as_text=True)
 
 
 def test_bad_unsubscribe_link_is_refused(client, customer, db_session):
-    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
     db_session.commit()
-    token = newsletter.unsubscribe_token(customer.id)
+    token = subscriptions.unsubscribe_token(customer.id)
     response = client.get(f"/unsubscribe/{token[:-2]}xx")
     assert response.status_code == 404 and "Ссылка для отписки недействительна." in response.get_data(as_text=True)
     db_session.expire_all()
@@ -134,10 +135,10 @@ def test_bad_unsubscribe_link_is_refused(client, customer, db_session):
 
 
 def test_mail_client_one_click_unsubscribe_answers_in_plain_text(client, customer, db_session):
-    newsletter.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
     db_session.commit()
     response = client.post(
-        f"/unsubscribe/{newsletter.unsubscribe_token(customer.id)}", data={"List-Unsubscribe": "One-Click"}
+        f"/unsubscribe/{subscriptions.unsubscribe_token(customer.id)}", data={"List-Unsubscribe": "One-Click"}
     )
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.get_data(as_text=True) == "Вы отписались от рассылки."
@@ -146,7 +147,6 @@ def test_mail_client_one_click_unsubscribe_answers_in_plain_text(client, custome
 
 
 def test_notification_settings_are_saved_and_bad_ones_refused(client, customer, db_session):
-    from app.services import notifications
 
     login_customer(client, customer.email)
     form = {"ch_order_status": ["email"], "ch_order_ready": ["email", "telegram"], "status": ["ready", "cancelled"]}
@@ -257,7 +257,7 @@ def test_checkout_refuses_another_customers_address(app, client, catalog, custom
 
 def test_consent_history_records_each_change_only(db_session, customer):
     for value in (True, True, False, True):
-        newsletter.set_subscription(db_session, customer, subscribed=value, source=ConsentSource.staff, actor="Тест")
+        subscriptions.set_subscription(db_session, customer, subscribed=value, source=ConsentSource.staff, actor="Тест")
     db_session.commit()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(NewsletterConsent)) == 3
-    assert all(h.actor == "Тест" for h in newsletter.history(db_session, customer.id))
+    assert all(h.actor == "Тест" for h in subscriptions.history(db_session, customer.id))

@@ -7,8 +7,11 @@ from decimal import Decimal as D
 import sqlalchemy as sa
 
 from app.models import CartItem, Company, CompanyStatus, Order, Project
-from app.services import companies, projects
-from app.services.history import Actor, acting
+from app.services.actors import Actor
+from app.services.companies import addresses, registry
+from app.services.companies import invites as company_invites
+from app.services.orders.history import acting
+from app.services.projects import projects
 from tests.factories import (
     ROMASHKA,
     add_member,
@@ -205,7 +208,7 @@ def test_a_buyer_cannot_edit_requisites_or_manage_members(app, client, db_sessio
 
 def test_a_blocked_company_cannot_order_in_the_ui(app, client, db_session, catalog, customer):
     company = make_company(db_session, customer)
-    companies.review(db_session, company, CompanyStatus.blocked, actor=Actor.system("t"), reason="Долг по оплате")
+    registry.review(db_session, company, CompanyStatus.blocked, actor=Actor.system("t"), reason="Долг по оплате")
     db_session.commit()
     login_customer(client, customer.email)
     _add_card(client, catalog)
@@ -247,10 +250,10 @@ def test_invitation_link_for_a_guest_then_register_and_join(app, client, db_sess
 
 def test_a_wrong_account_cannot_use_someone_elses_invitation(app, client, db_session, customer, other_customer):
     company = make_company(db_session, customer)
-    invite = companies.invite(db_session, company, email="someone@example.ru", role="buyer", by=customer)
+    invite = company_invites.invite(db_session, company, email="someone@example.ru", role="buyer", by=customer)
     db_session.commit()
     login_customer(client, other_customer.email)
-    response = client.post(f"/companies/invite/{companies.invite_token(invite)}")
+    response = client.post(f"/companies/invite/{company_invites.invite_token(invite)}")
     assert response.status_code == 400 and "Приглашение отправлено на someone@example.ru" in response.get_data(
         as_text=True
     )
@@ -262,7 +265,7 @@ def test_ordering_for_the_company_defaults_to_invoice_and_offers_its_addresses(
     app, client, db_session, catalog, customer
 ):
     company = make_company(db_session, customer)
-    companies.add_address(
+    addresses.add_address(
         db_session, company, label="Склад", address="Москва, ул. Складская, д. 1", actor=Actor.customer(customer)
     )
     db_session.commit()

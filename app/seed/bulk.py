@@ -39,13 +39,14 @@ from app.models import (
     PromoKind,
     VatCategory,
 )
-from app.services import catalog, demo_data
-from app.services import promo as promo_service
+from app.seed import demo as seed_demo
+from app.services.actors import Actor
 from app.services.bulk_write import copy_rows, unnamed_defaults
+from app.services.catalog import products as catalog_products
+from app.services.catalog import promo as promo_service
 from app.services.errors import ValidationError
-from app.services.history import Actor
 from app.services.money import ZERO, allocate, extract_vat
-from app.services.orders import delivery_price
+from app.services.orders.placing import delivery_price
 from app.services.shoptime import now as shop_now
 from app.services.shoptime import shop_tz
 
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 BATCH_ORDERS = 10_000  # orders per transaction (with their customers, lines and history)
 BATCH_CUSTOMERS = 20_000  # customers without orders, per transaction
 ACTOR = Actor.system("bulk")
-PASSWORD = demo_data.DEMO_PASSWORD  # every bulk customer can log in with the demo password
+PASSWORD = seed_demo.DEMO_PASSWORD  # every bulk customer can log in with the demo password
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -749,8 +750,8 @@ def _validate(customers: int, orders: int, days: int) -> None:
 
 def _ensure_catalog(session: Session) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(Product)) == 0:
-        demo_data.load_vat_rates(session)
-        demo_data.load_catalog(session)
+        seed_demo.load_vat_rates(session)
+        seed_demo.load_catalog(session)
         session.commit()
 
 
@@ -867,7 +868,7 @@ def generate(
         def vat(category: VatCategory, day: date) -> Decimal | None:
             key = (category, day)
             if key not in vat_cache:
-                vat_cache[key] = catalog.vat_rate_for(reader, category, day)
+                vat_cache[key] = catalog_products.vat_rate_for(reader, category, day)
             return vat_cache[key]
 
         # Every rate needed, read through the catalog rule before anything is written (a gap fails here).
@@ -883,7 +884,9 @@ def generate(
             key = (product.id, quantity, ids)
             found = quote_cache.get(key)
             if found is None:
-                q = catalog.quote(reader, product=product_objects[product.id], quantity=quantity, option_value_ids=ids)
+                q = catalog_products.quote(
+                    reader, product=product_objects[product.id], quantity=quantity, option_value_ids=ids
+                )
                 found = _Quote(q.total, q.unit_price, writer.json(q.options))
                 quote_cache[key] = found
             return found

@@ -25,6 +25,11 @@ from app.models import (
     VatCategory,
     VatRate,
 )
+from app.services.companies import addresses, registry
+from app.services.layouts import preflight
+from app.services.orders import cart as cart_service
+from app.services.orders import lifecycle, placing
+from app.services.projects import projects
 
 D = Decimal
 M, U, F = PriceMode.multiplier, PriceMode.per_unit, PriceMode.fixed
@@ -391,9 +396,8 @@ def load_customers(session: Session) -> list[Customer]:
 def load_demo_orders(session: Session, customers: list[Customer]) -> int:
     """A few orders in different states, placed through the same services as real ones."""
     from app.models import Order, OrderStatus
-    from app.services import cart as cart_service
-    from app.services import orders, preflight, storage
-    from app.services.history import Actor
+    from app.services import storage
+    from app.services.actors import Actor
 
     if session.scalar(sa.select(sa.func.count()).select_from(Order)):
         return 0
@@ -461,11 +465,11 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
         cart_service.add_item(
             session, cart, product=product, quantity=qty, option_value_ids=list(default_ids.values()), layout=layout
         )
-        order = orders.place_order(
+        order = placing.place_order(
             session,
             customer=customer,
             cart=cart,
-            data=orders.CheckoutData(
+            data=placing.CheckoutData(
                 contact_name=customer.full_name,
                 contact_email=customer.email,
                 contact_phone=customer.phone,
@@ -477,9 +481,9 @@ def load_demo_orders(session: Session, customers: list[Customer]) -> int:
             ),
         )
         for status in statuses:
-            orders.change_status(session, order, status, actor=staff)
+            lifecycle.change_status(session, order, status, actor=staff)
         if payment == "invoice" and statuses:
-            orders.mark_paid(session, order, actor=staff)
+            lifecycle.mark_paid(session, order, actor=staff)
         count += 1
     return count
 
@@ -506,16 +510,15 @@ DEMO_COMPANY: dict[str, Any] = {
 def load_demo_companies(session: Session, customers: list[Customer]) -> int:
     """ООО «Ромашка» (approved; Анна owns it, Иван buys for it) with a company project from Иван's first order."""
     from app.models import Company, CompanyMember, CompanyStatus, MemberRole, Order
-    from app.services import companies, projects
-    from app.services.history import Actor
+    from app.services.actors import Actor
 
     if session.scalar(sa.select(Company.id).where(Company.inn == DEMO_COMPANY["inn"])) is not None:
         return 0
     owner, buyer = customers[2], customers[0]
-    company = companies.create_company(session, owner=owner, data=companies.CompanyData(**DEMO_COMPANY))
-    companies.review(session, company, CompanyStatus.approved, actor=Actor.system("demo"))
+    company = registry.create_company(session, owner=owner, data=registry.CompanyData(**DEMO_COMPANY))
+    registry.review(session, company, CompanyStatus.approved, actor=Actor.system("demo"))
     session.add(CompanyMember(company_id=company.id, customer_id=buyer.id, role=MemberRole.buyer))
-    companies.add_address(
+    addresses.add_address(
         session, company, label="Склад", address="Москва, ул. Складочная, д. 1, стр. 6", actor=Actor.system("demo")
     )
     session.flush()
@@ -567,7 +570,7 @@ def load_demo(session: Session) -> str:
     customers = load_customers(session)
     orders_created = load_demo_orders(session, customers)
     load_demo_companies(session, customers)
-    from app.services.content_demo import load_demo_content
+    from app.seed.demo_content import load_demo_content
 
     site = load_demo_content(session)
     session.commit()

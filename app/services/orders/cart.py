@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Cart, CartItem, Product, StoredFile
-from app.services import catalog, preflight, storage
+from app.services.catalog import products
+from app.services.customers import files as customer_files
 from app.services.errors import NotFound, ValidationError
+from app.services.layouts import preflight
 from app.services.money import ZERO
 
 MAX_ITEMS = 50
@@ -49,10 +51,10 @@ def add_item(
     layout: StoredFile | None,
 ) -> CartItem:
     """Add a configured product; the quote validates every choice before anything is stored."""
-    q = catalog.quote(session, product=product, quantity=quantity, option_value_ids=option_value_ids)
+    q = products.quote(session, product=product, quantity=quantity, option_value_ids=option_value_ids)
     if len(cart.items) >= MAX_ITEMS:
         raise ValidationError(f"В корзине может быть не больше {MAX_ITEMS} позиций.")
-    if layout is not None and not storage.customer_can_read(
+    if layout is not None and not customer_files.customer_can_read(
         session, layout, customer_id=cart.customer_id, cart_token=cart.token
     ):
         raise NotFound("Файл не найден.")
@@ -73,7 +75,7 @@ def cart_item(cart: Cart, item_id: int) -> CartItem:
 
 def change_quantity(session: Session, cart: Cart, item_id: int, quantity: int) -> CartItem:
     item = cart_item(cart, item_id)
-    catalog.quote(session, product=item.product, quantity=quantity, option_value_ids=item.option_value_ids)
+    products.quote(session, product=item.product, quantity=quantity, option_value_ids=item.option_value_ids)
     item.quantity = quantity
     session.flush()
     return item
@@ -84,7 +86,7 @@ def change_options(
 ) -> CartItem:
     """Change quantity and options (paper, format…) keeping the layout; a new format is preflighted again."""
     item = cart_item(cart, item_id)
-    q = catalog.quote(session, product=item.product, quantity=quantity, option_value_ids=option_value_ids)
+    q = products.quote(session, product=item.product, quantity=quantity, option_value_ids=option_value_ids)
     item.quantity = q.quantity
     item.option_value_ids = q.option_value_ids
     if item.layout_file is not None:
@@ -114,7 +116,7 @@ def remove_item(session: Session, cart: Cart, item_id: int) -> None:
 @dataclass
 class CartLine:
     item: CartItem
-    quote: catalog.Quote | None
+    quote: products.Quote | None
     error: str | None
 
 
@@ -124,7 +126,7 @@ def price_cart(session: Session, cart: Cart) -> tuple[list[CartLine], Decimal]:
     total = ZERO
     for item in cart.items:
         try:
-            q = catalog.quote(
+            q = products.quote(
                 session, product=item.product, quantity=item.quantity, option_value_ids=item.option_value_ids
             )
         except ValidationError as exc:
@@ -140,7 +142,7 @@ def merge_into_customer_cart(session: Session, *, token: str | None, customer_id
     anonymous = find_cart(session, token=token, customer_id=None) if token else None
     cart = get_or_create_cart(session, token=None, customer_id=customer_id)
     if anonymous is not None and anonymous.id != cart.id:
-        storage.claim_cart_files(session, cart_token=anonymous.token, customer_id=customer_id)
+        customer_files.claim_cart_files(session, cart_token=anonymous.token, customer_id=customer_id)
         session.execute(
             sa.update(CartItem)
             .where(CartItem.cart_id == anonymous.id)

@@ -1,16 +1,14 @@
-"""Orders: placing one from a cart, numbering, the status state machine, payment state, totals and VAT."""
+"""Placing an order: checkout data, numbering, pricing the cart (promo discount and VAT per line) and storing it."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.models import (
     Cart,
@@ -23,133 +21,20 @@ from app.models import (
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
+    Project,
     PromoCode,
     VatCategory,
 )
-from app.services import catalog, companies, notifications, preflight, projects, promo
-from app.services.errors import InvalidTransition, NotFound, ValidationError
-from app.services.history import Actor, acting
+from app.services.actors import Actor
+from app.services.catalog import products, promo
+from app.services.companies import members
+from app.services.errors import ValidationError
+from app.services.layouts import preflight
 from app.services.money import ZERO, allocate, extract_vat, to_money
-from app.services.shoptime import now, shop_today
-
-S = OrderStatus
-
-# The state machine: from each status, the statuses an order may move to.
-TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.new: frozenset({S.confirmed, S.cancelled}),
-    S.confirmed: frozenset({S.in_production, S.cancelled}),
-    S.in_production: frozenset({S.ready, S.cancelled}),
-    S.ready: frozenset({S.shipped, S.handed_over, S.cancelled}),
-    S.shipped: frozenset({S.completed}),
-    S.handed_over: frozenset({S.completed}),
-    S.completed: frozenset({S.refunded}),
-    S.cancelled: frozenset({S.refunded}),
-    S.refunded: frozenset(),
-}
-
-# The timestamp each status sets when an order enters it.
-STATUS_TIMESTAMPS = {
-    S.confirmed: "confirmed_at",
-    S.ready: "ready_at",
-    S.shipped: "shipped_at",
-    S.handed_over: "shipped_at",
-    S.completed: "completed_at",
-    S.cancelled: "cancelled_at",
-    S.refunded: "refunded_at",
-}
-
-OPEN_STATUSES = frozenset({S.new, S.confirmed, S.in_production, S.ready, S.shipped, S.handed_over})
-# Realised (реализован): handed to the customer or to the carrier. A sale is recognised on entering
-# «Выдан» / «Отправлен»; a later refund is a return, not an un-realisation.
-REALISATION_STATUSES = frozenset({S.shipped, S.handed_over})
-REALISED_STATUSES = frozenset({S.shipped, S.handed_over, S.completed})
-
-
-def transition_refusal(
-    current: OrderStatus, target: OrderStatus, *, delivery_method: DeliveryMethod, payment_status: PaymentStatus
-) -> str | None:
-    """Why an order in `current` cannot move to `target` (a Russian phrase), or None when it can.
-
-    The one definition of the state machine's rules, on plain values: single changes (`transition_error`)
-    and mass changes (app/services/order_batches.py) both ask it.
-    """
-    if target == current:
-        return f"уже в статусе «{current.label}»"
-    if target not in TRANSITIONS[current]:
-        return f"нельзя из «{current.label}» в «{target.label}»"
-    if target == S.shipped and delivery_method == DeliveryMethod.pickup:
-        return f"самовывоз не отправляют — выберите «{S.handed_over.label}»"
-    if target == S.handed_over and delivery_method != DeliveryMethod.pickup:
-        return f"доставку не выдают в офисе — выберите «{S.shipped.label}»"
-    if target == S.refunded and payment_status != PaymentStatus.paid:
-        return "не оплачен — возвращать нечего"
-    return None
-
-
-def transition_error(order: Order, target: OrderStatus) -> str | None:
-    """Why `order` cannot move to `target` (a Russian sentence), or None when it can."""
-    reason = transition_refusal(
-        order.status, target, delivery_method=order.delivery_method, payment_status=order.payment_status
-    )
-    return None if reason is None else f"Заказ {order.number}: {reason}."
-
-
-def allowed_targets(order: Order) -> list[OrderStatus]:
-    return [s for s in OrderStatus if s in TRANSITIONS[order.status] and transition_error(order, s) is None]
-
-
-def parse_status(value: OrderStatus | str) -> OrderStatus:
-    try:
-        return OrderStatus(value)
-    except ValueError:
-        raise InvalidTransition(f"Неизвестный статус: {value}.") from None
-
-
-def status_entry_values(target: OrderStatus, moment: datetime) -> dict[str, object]:
-    """The order columns set when an order enters `target` (the status, its timestamp, a refund)."""
-    values: dict[str, object] = {"status": target}
-    if target in STATUS_TIMESTAMPS:
-        values[STATUS_TIMESTAMPS[target]] = moment
-    if target == S.refunded:
-        values["payment_status"] = PaymentStatus.refunded
-    return values
-
-
-def change_status(
-    session: Session,
-    order: Order,
-    target: OrderStatus | str,
-    *,
-    actor: Actor,
-    comment: str = "",
-    batch_id: str | None = None,
-) -> Order:
-    """Move the order to `target` through the state machine, recording it; InvalidTransition if not allowed."""
-    target = parse_status(target)
-    error = transition_error(order, target)
-    if error:
-        raise InvalidTransition(error)
-    old = order.status
-    with acting(session, actor, comment=comment, batch_id=batch_id):
-        for column, value in status_entry_values(target, now()).items():
-            setattr(order, column, value)
-        if target == S.cancelled and order.promo_code_id is not None:
-            promo.release(session, order.promo_code_id)
-    notifications.order_status_changed(session, [notifications.status_change(order, old)])
-    return order
-
-
-def mark_paid(
-    session: Session, order: Order, *, actor: Actor, paid_at: datetime | None = None, comment: str = ""
-) -> Order:
-    if order.payment_status == PaymentStatus.paid:
-        raise InvalidTransition(f"Заказ {order.number} уже оплачен.")
-    if order.payment_status == PaymentStatus.refunded or order.status in (S.cancelled, S.refunded):
-        raise InvalidTransition(f"Заказ {order.number} в статусе «{order.status.label}» нельзя отметить оплаченным.")
-    with acting(session, actor, comment=comment):
-        order.payment_status = PaymentStatus.paid
-        order.paid_at = paid_at or now()
-    return order
+from app.services.orders.history import acting
+from app.services.orders.lookup import order_by_checkout_token
+from app.services.phones import normalize_phone
+from app.services.shoptime import shop_today
 
 
 def next_order_number(session: Session, year: int) -> str:
@@ -167,19 +52,6 @@ def next_order_number(session: Session, year: int) -> str:
     return f"{year}-{value:06d}"
 
 
-PHONE_DIGITS = re.compile(r"\D+")
-
-
-def normalize_phone(raw: str) -> str:
-    """+7XXXXXXXXXX from the usual ways of writing a Russian number; ValidationError otherwise."""
-    digits = PHONE_DIGITS.sub("", raw or "")
-    if len(digits) == 11 and digits[0] in "78":
-        digits = digits[1:]
-    if len(digits) != 10 or digits[0] not in "3489":
-        raise ValidationError("Укажите телефон в формате +7 999 123-45-67.", field="contact_phone")
-    return "+7" + digits
-
-
 @dataclass
 class CheckoutData:
     contact_name: str
@@ -192,7 +64,7 @@ class CheckoutData:
     comment: str = ""
     promo_code: str = ""
     company_id: str = ""  # "" = лично; else the company the order is placed for
-    # The address used, as saved with the order (see app/services/addresses.py checkout_address).
+    # The address used, as saved with the order (see app/services/customers/addresses.py checkout_address).
     address_snapshot: dict | None = None
 
 
@@ -228,10 +100,6 @@ def validate_checkout(data: CheckoutData) -> tuple[DeliveryMethod, PaymentMethod
     if not data.checkout_token or len(data.checkout_token) > 64:
         raise ValidationError("Форма устарела — обновите страницу и отправьте заказ ещё раз.")
     return delivery, payment, phone
-
-
-def order_by_checkout_token(session: Session, token: str) -> Order | None:
-    return session.scalar(sa.select(Order).where(Order.checkout_token == token)) if token else None
 
 
 @dataclass
@@ -275,7 +143,9 @@ def price_order(
     today = shop_today()
     lines: list[OrderLine] = []
     for item in cart.items:
-        q = catalog.quote(session, product=item.product, quantity=item.quantity, option_value_ids=item.option_value_ids)
+        q = products.quote(
+            session, product=item.product, quantity=item.quantity, option_value_ids=item.option_value_ids
+        )
         if item.product.requires_layout and item.layout_file_id is None:
             raise ValidationError(f"Загрузите макет для «{item.product.name}».", field="layout")
         if preflight.blocks_ordering(item.preflight, item.print_as_is):
@@ -293,7 +163,7 @@ def price_order(
                 quantity=q.quantity,
                 unit_price=q.unit_price,
                 gross_amount=q.total,
-                vat_rate=catalog.vat_rate_for(session, item.product.vat_category, today),
+                vat_rate=products.vat_rate_for(session, item.product.vat_category, today),
                 layout_file_id=item.layout_file_id,
                 preflight=item.preflight,
                 print_as_is=item.print_as_is,
@@ -323,7 +193,7 @@ def price_order(
                 unit_price=shipping,
                 gross_amount=shipping,
                 discount=ZERO,
-                vat_rate=catalog.vat_rate_for(session, VatCategory.standard, today),
+                vat_rate=products.vat_rate_for(session, VatCategory.standard, today),
             )
         )
     for position, line in enumerate(lines, start=1):
@@ -345,7 +215,7 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
         return existing
     if not customer.active:
         raise ValidationError("Учётная запись заблокирована — оформление заказов недоступно.")
-    company = companies.company_for_order(session, customer=customer, company_id=data.company_id)
+    company = members.company_for_order(session, customer=customer, company_id=data.company_id)
     if company is not None and not data.payment_method:
         data.payment_method = PaymentMethod.invoice.value  # companies pay by bank transfer unless they choose
     delivery, payment, phone = validate_checkout(data)
@@ -376,7 +246,7 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
         if found_promo is not None:
             promo.consume(session, found_promo)
     session.flush()
-    projects.mark_ordered(session, order)
+    mark_projects_ordered(session, order)
     cart.items.clear()
     session.flush()
     return order
@@ -392,35 +262,12 @@ def recalculate_totals(order: Order) -> None:
     order.amount_due = order.total - order.points_paid
 
 
-def customer_orders(session: Session, customer_id: int) -> list[Order]:
-    return list(
-        session.scalars(
-            sa.select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at.desc(), Order.id.desc())
-        )
-    )
-
-
-def customer_order(session: Session, customer_id: int, number: str) -> Order:
-    """The customer's own order, or their company's (owner, accountant); NotFound for anyone else's (the same
-    answer as for no order at all)."""
-    order = session.scalar(
-        sa.select(Order)
-        .where(
-            Order.number == number,
-            sa.or_(
-                Order.customer_id == customer_id,
-                Order.company_id.in_(companies.company_ids_with(customer_id, companies.ORDER_VIEW_ROLES)),
-            ),
-        )
-        .options(selectinload(Order.lines).selectinload(OrderLine.layout_file))
-    )
-    if order is None:
-        raise NotFound("Заказ не найден.")
-    return order
-
-
-def order_by_number(session: Session, number: str) -> Order:
-    order = session.scalar(sa.select(Order).where(Order.number == number.strip()))
-    if order is None:
-        raise NotFound("Заказ не найден.")
-    return order
+def mark_projects_ordered(session: Session, order: Order) -> None:
+    """An order of a project's line updates the project's last order date and price."""
+    for line in order.lines:
+        if line.project_id is None:
+            continue
+        project = session.get(Project, line.project_id)
+        if project is not None:
+            project.last_ordered_at = order.created_at
+            project.last_price = line.gross_amount

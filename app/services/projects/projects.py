@@ -11,9 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Cart, CartItem, Customer, Order, Product, Project, ProjectVersion, StoredFile
-from app.services import catalog, companies, preflight, storage
-from app.services.cart import MAX_ITEMS
+from app.services import storage
+from app.services.catalog import products
+from app.services.companies import members
 from app.services.errors import NotFound, PermissionDenied, ValidationError
+from app.services.layouts import preflight
+from app.services.orders.cart import MAX_ITEMS
 
 NAME_MAX = 200
 
@@ -36,7 +39,7 @@ def _scope(session: Session, customer: Customer, company_id: int | str | None) -
     except (TypeError, ValueError):
         raise ValidationError("Выберите, где сохранить проект.", field="company_id") from None
     try:
-        company = companies.company_for_member(session, company_id, customer.id, right="manage_projects")
+        company = members.company_for_member(session, company_id, customer.id, right="manage_projects")
     except NotFound:
         raise ValidationError("Выберите, где сохранить проект.", field="company_id") from None
     return company.id
@@ -44,7 +47,7 @@ def _scope(session: Session, customer: Customer, company_id: int | str | None) -
 
 def visible_projects(session: Session, customer_id: int) -> list[Project]:
     """The customer's personal projects and the company-wide projects of every company they belong to."""
-    member_of = companies.company_ids_with(customer_id, frozenset(companies.ROLE_RIGHTS))
+    member_of = members.company_ids_with(customer_id, frozenset(members.ROLE_RIGHTS))
     return list(
         session.scalars(
             sa.select(Project)
@@ -73,11 +76,11 @@ def project_for_customer(session: Session, project_id: int, customer_id: int, *,
         if project.customer_id != customer_id:
             raise NotFound("Проект не найден.")
         return project
-    member = companies.membership(session, project.company_id, customer_id)
+    member = members.membership(session, project.company_id, customer_id)
     if member is None:
         raise NotFound("Проект не найден.")
-    if manage and not companies.can(member, "manage_projects"):
-        raise PermissionDenied(companies.RIGHT_DENIED["manage_projects"])
+    if manage and not members.can(member, "manage_projects"):
+        raise PermissionDenied(members.RIGHT_DENIED["manage_projects"])
     return project
 
 
@@ -135,7 +138,7 @@ def save_from_cart_item(
     item = next((i for i in cart.items if i.id == item_id), None)
     if item is None:
         raise NotFound("Позиция не найдена в корзине.")
-    q = catalog.quote(session, product=item.product, quantity=item.quantity, option_value_ids=item.option_value_ids)
+    q = products.quote(session, product=item.product, quantity=item.quantity, option_value_ids=item.option_value_ids)
     return _create(
         session,
         customer=customer,
@@ -287,7 +290,7 @@ def reorder(session: Session, project: Project, *, cart: Cart, customer: Custome
     option_ids, problems = option_problems(project)
     new_price = None
     try:
-        q = catalog.quote(session, product=product, quantity=project.quantity, option_value_ids=option_ids)
+        q = products.quote(session, product=product, quantity=project.quantity, option_value_ids=option_ids)
         new_price = q.total
     except ValidationError as exc:
         if not problems:  # an option problem already explains why the quote fails
@@ -312,14 +315,3 @@ def reorder(session: Session, project: Project, *, cart: Cart, customer: Custome
     cart.items.append(item)
     session.flush()
     return Reorder(item=item, old_price=project.last_price, new_price=new_price, problems=problems, rechecked=rechecked)
-
-
-def mark_ordered(session: Session, order: Order) -> None:
-    """An order of a project's line updates the project's last order date and price."""
-    for line in order.lines:
-        if line.project_id is None:
-            continue
-        project = session.get(Project, line.project_id)
-        if project is not None:
-            project.last_ordered_at = order.created_at
-            project.last_price = line.gross_amount

@@ -1,8 +1,8 @@
 """Notifications: the events customers hear about, their settings, and queuing messages in the outbox.
 
 Messages are written to the outbox (`notification` table) in the same transaction as the event that
-caused them; a job delivers them later (app/services/outbox.py). Texts are rendered at delivery from
-`event` + `payload` (app/services/messages.py). Which channels a customer gets is decided here, at
+caused them; a job delivers them later (app/services/messaging/outbox.py). Texts are rendered at delivery from
+`event` + `payload` (app/services/messaging/messages.py). Which channels a customer gets is decided here, at
 queuing, from their settings; marketing consent is checked again at delivery.
 """
 

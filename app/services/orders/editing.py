@@ -29,10 +29,14 @@ from app.models import (
     StoredFile,
     VatCategory,
 )
-from app.services import catalog, orders, promo, storage
+from app.services import phones, storage
+from app.services.actors import Actor
+from app.services.catalog import products as catalog_products
+from app.services.catalog import promo
 from app.services.errors import NotFound, ValidationError
-from app.services.history import Actor, acting
 from app.services.money import ZERO, allocate, extract_vat, to_money
+from app.services.orders import placing
+from app.services.orders.history import acting
 from app.services.shoptime import shop_today
 
 S = OrderStatus
@@ -141,7 +145,7 @@ def update_details(session: Session, order: Order, details: OrderDetails, *, act
         ).normalized.lower()
     except EmailNotValidError:
         raise ValidationError("Укажите правильный email.", field="contact_email") from None
-    phone = orders.normalize_phone(details.contact_phone)
+    phone = phones.normalize_phone(details.contact_phone)
     try:
         delivery = DeliveryMethod(details.delivery_method)
     except ValueError:
@@ -242,9 +246,9 @@ def add_line(
     ensure_lines_editable(order)
     product = _product(session, parse_id(product_id, field="product_id", message="Выберите товар."))
     count = parse_quantity(quantity)
-    ids = option_value_ids if option_value_ids is not None else catalog.default_option_ids(product)
-    quote = catalog.quote(session, product=product, quantity=count, option_value_ids=ids)
-    vat_rate = catalog.vat_rate_for(session, product.vat_category, _order_day(order))
+    ids = option_value_ids if option_value_ids is not None else catalog_products.default_option_ids(product)
+    quote = catalog_products.quote(session, product=product, quantity=count, option_value_ids=ids)
+    vat_rate = catalog_products.vat_rate_for(session, product.vat_category, _order_day(order))
     with acting(session, actor, comment=comment):
         product_positions = [line.position for line in order.lines if line.kind == LineKind.product]
         position = max(product_positions, default=0) + 1
@@ -289,7 +293,7 @@ def change_line(
     product = _product(session, line.product_id)
     count = parse_quantity(quantity)
     manual = parse_price(price)
-    quote = catalog.quote(session, product=product, quantity=count, option_value_ids=option_value_ids)
+    quote = catalog_products.quote(session, product=product, quantity=count, option_value_ids=option_value_ids)
     gross = manual if manual is not None else quote.total
     with acting(session, actor, comment=comment):
         line.quantity = quote.quantity
@@ -346,13 +350,13 @@ def reprice(session: Session, order: Order) -> None:
     for line in order.lines:
         line.total = line.gross_amount - line.discount
         line.net_amount, line.vat_amount = extract_vat(line.total, line.vat_rate)
-    orders.recalculate_totals(order)
+    placing.recalculate_totals(order)
     if order.total < order.points_paid:
         raise ValidationError("Сумма заказа получилась меньше оплаченного баллами — так изменить заказ нельзя.")
 
 
 def _sync_delivery_line(session: Session, order: Order, goods_after_discount: Decimal) -> None:
-    price = orders.delivery_price(order.delivery_method, goods_after_discount)
+    price = placing.delivery_price(order.delivery_method, goods_after_discount)
     existing = [line for line in order.lines if line.kind == LineKind.delivery]
     if price == 0:
         for line in existing:
@@ -375,6 +379,6 @@ def _sync_delivery_line(session: Session, order: Order, goods_after_discount: De
             unit_price=price,
             gross_amount=price,
             discount=ZERO,
-            vat_rate=catalog.vat_rate_for(session, VatCategory.standard, _order_day(order)),
+            vat_rate=catalog_products.vat_rate_for(session, VatCategory.standard, _order_day(order)),
         )
     )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Address, Customer
 from app.services.errors import NotFound, ValidationError
-from app.services.orders import normalize_phone
+from app.services.phones import normalize_phone
 
 POSTCODE = re.compile(r"^\d{6}$")
 

@@ -24,8 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import InstanceState, ORMExecuteState, Session, UOWTransaction
 
-from app.models import ActorKind, Order, OrderHistory, OrderLine, OrderStatus, StoredFile
+from app.models import Order, OrderHistory, OrderLine, OrderStatus, StoredFile
 from app.models.base import utcnow
+from app.services.actors import Actor, staff_name
 from app.services.bulk_write import insert_rows
 
 ACTING_KEY = "order_history_acting"
@@ -72,31 +73,6 @@ class UntrackedOrderChange(RuntimeError):
 
 class HistoryIsAppendOnly(RuntimeError):
     """A programming error: something tried to update or delete an order history entry."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    kind: ActorKind
-    name: str
-    staff_id: int | None = None
-    customer_id: int | None = None
-
-    @classmethod
-    def system(cls, job: str) -> Actor:
-        return cls(ActorKind.system, f"система ({job})")
-
-    @classmethod
-    def customer(cls, customer) -> Actor:  # noqa: ANN001 - a Customer
-        return cls(ActorKind.customer, customer.display_name, customer_id=customer.id)
-
-    @classmethod
-    def staff(cls, user) -> Actor:  # noqa: ANN001 - a Flask-AppBuilder user
-        return cls(ActorKind.staff, staff_name(user), staff_id=user.id)
-
-
-def staff_name(user) -> str:  # noqa: ANN001 - a Flask-AppBuilder user
-    """«Фамилия Имя», as history and the order pages show staff members."""
-    return " ".join(p for p in (user.last_name, user.first_name) if p and p != "-") or user.username
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.orm import Session
 
 from app.models import Banner, NewsItem, NewsKind, Page, PromoCode
-from app.services import content
-from app.services.history import Actor
-from app.services.images import ImageUpload
+from app.services.actors import Actor
+from app.services.content import banners as content_banners
+from app.services.content import news as content_news
+from app.services.content import pages as content_pages
+from app.services.content.media import ImageUpload
 from app.services.shoptime import now
 
 ABOUT = """\
@@ -261,7 +263,7 @@ def load_demo_content(session: Session) -> str:
     pages = news = banners = 0
     for slug, title, body, seo_title, in_header, position in PAGES:
         if session.scalar(sa.select(Page.id).where(Page.slug == slug)) is None:
-            data = content.PageData(
+            data = content_pages.PageData(
                 title=title,
                 slug=slug,
                 body=body,
@@ -270,7 +272,7 @@ def load_demo_content(session: Session) -> str:
                 show_in_header=in_header,
                 position=position,
             )
-            content.save_page(session, data=data, actor=DEMO_ACTOR)
+            content_pages.save_page(session, data=data, actor=DEMO_ACTOR)
             pages += 1
     moment = now().replace(second=0, microsecond=0)
     for slug, kind, title, teaser, body, publish_in, expire_in, code, (start, end, label) in NEWS:
@@ -278,9 +280,9 @@ def load_demo_content(session: Session) -> str:
             continue
         promo_id = session.scalar(sa.select(PromoCode.id).where(PromoCode.code == code)) if code else None
         picture = demo_picture((1200, 675), (start, end), label)
-        content.save_news_item(
+        content_news.save_news_item(
             session,
-            data=content.NewsData(
+            data=content_news.NewsData(
                 kind=kind,
                 title=title,
                 slug=slug,
@@ -300,9 +302,9 @@ def load_demo_content(session: Session) -> str:
             continue
         desktop = demo_picture((1920, 480), colours, headline, subline)
         mobile = demo_picture((960, 720), colours, headline, subline.split(" · ")[0])
-        content.save_banner(
+        content_banners.save_banner(
             session,
-            data=content.BannerData(title=title, alt_text=alt, link=link, position=position),
+            data=content_banners.BannerData(title=title, alt_text=alt, link=link, position=position),
             actor=DEMO_ACTOR,
             image=ImageUpload(io.BytesIO(desktop), f"banner-{position}.png"),
             mobile_image=ImageUpload(io.BytesIO(mobile), f"banner-{position}-mobile.png"),

@@ -19,8 +19,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.models import Channel, TelegramLink, TelegramLinkToken, TelegramUpdateOffset
-from app.services import notifications
 from app.services.errors import ValidationError
+from app.services.messaging import notifications
 from app.services.shoptime import now
 
 log = logging.getLogger(__name__)

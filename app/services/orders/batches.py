@@ -30,19 +30,14 @@ from app.models import (
     PaymentStatus,
     PromoCode,
 )
-from app.services import notifications, orders, promo
+from app.services.actors import Actor, staff_name
+from app.services.catalog import promo
 from app.services.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from app.services.history import (
-    Actor,
-    as_text,
-    entry_row,
-    record_many,
-    recorded_update,
-    staff_name,
-    staff_names,
-)
-from app.services.notifications import StatusChange
-from app.services.order_changes import CLOSED_STATUSES, staff_member
+from app.services.messaging import notifications
+from app.services.messaging.notifications import StatusChange
+from app.services.orders import lifecycle
+from app.services.orders.editing import CLOSED_STATUSES, staff_member
+from app.services.orders.history import as_text, entry_row, record_many, recorded_update, staff_names
 from app.services.shoptime import format_datetime, now
 
 S = OrderStatus
@@ -181,7 +176,7 @@ def change_status(
     session: Session, *, order_ids: Sequence[int], target: OrderStatus | str, actor: Actor, comment: str = ""
 ) -> BatchReport:
     """Move every selected order that may go to `target`; report the others with the reason."""
-    target = orders.parse_status(target)
+    target = lifecycle.parse_status(target)
     comment = comment.strip()
     ids = parse_ids(order_ids)
     moment = now()
@@ -201,7 +196,7 @@ def change_status(
         row = rows.get(order_id)
         if row is None:
             continue
-        reason = orders.transition_refusal(
+        reason = lifecycle.transition_refusal(
             row.status, target, delivery_method=row.delivery_method, payment_status=row.payment_status
         )
         if reason:
@@ -211,7 +206,7 @@ def change_status(
 
     batch = _new_batch(session, BatchKind.status, actor, target=target.value, comment=comment, moment=moment)
     report.batch_id = batch.id
-    values = orders.status_entry_values(target, moment) | {"updated_at": moment}
+    values = lifecycle.status_entry_values(target, moment) | {"updated_at": moment}
     changed: list[int] = []
     for old, group in by_old.items():
         guard = [Order.status == old]
@@ -376,7 +371,7 @@ def undo(session: Session, *, batch_id: str, actor: Actor) -> BatchReport:
                         group.remove(order_id)
                         report.skipped.append(Skipped(rows[order_id].number, f"лимит промокода {code} исчерпан"))
 
-    timestamp = orders.STATUS_TIMESTAMPS.get(done_status)
+    timestamp = lifecycle.STATUS_TIMESTAMPS.get(done_status)
     changed: list[tuple[int, OrderStatus]] = []
     for old_status, group in revertible.items():
         # The state machine never re-enters a status, so the timestamp the batch set was empty before it.

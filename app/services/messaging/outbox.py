@@ -23,8 +23,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.models import Channel, Customer, DeliveryState, Notification, TelegramLink
-from app.services import mail, messages, newsletter, notifications, telegram
 from app.services.errors import ValidationError
+from app.services.messaging import mail, messages, notifications, subscriptions, telegram
 from app.services.shoptime import now, shop_tz
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ def _context(notification: Notification, customer: Customer | None) -> messages.
         payload=dict(notification.payload or {}),
         shop_name=current_app.config["SHOP_NAME"],
         base_url=current_app.config["SHOP_BASE_URL"],
-        unsubscribe_url=newsletter.unsubscribe_url(customer.id) if marketing and customer is not None else None,
+        unsubscribe_url=subscriptions.unsubscribe_url(customer.id) if marketing and customer is not None else None,
     )
 
 

@@ -57,6 +57,24 @@ def applicable_promo(
     return promo
 
 
+def usable_condition(day: date) -> sa.ColumnElement[bool]:
+    """SQL: the code can still be used on this day — switched on, not expired, not run out."""
+    return sa.and_(
+        PromoCode.is_active.is_(True),
+        sa.or_(PromoCode.valid_until.is_(None), PromoCode.valid_until >= day),
+        sa.or_(PromoCode.usage_limit.is_(None), PromoCode.times_used < PromoCode.usage_limit),
+    )
+
+
+def is_usable(promo: PromoCode, day: date) -> bool:
+    """The same rule as `usable_condition`, on a loaded code (a promotion ends when its code stops working)."""
+    return (
+        promo.is_active
+        and (promo.valid_until is None or promo.valid_until >= day)
+        and (promo.usage_limit is None or promo.times_used < promo.usage_limit)
+    )
+
+
 def consume(session: Session, promo: PromoCode) -> None:
     """Count one use, atomically: two orders racing for the last use cannot both get it."""
     result: CursorResult = session.execute(  # type: ignore[assignment]

@@ -1,5 +1,5 @@
-"""Content images (covers, banners, pictures in texts): checked by content through the storage service,
-re-encoded by Pillow into resized variants (which also drops EXIF and anything hidden after the image data)."""
+"""The image library of site content: uploads checked and resized into variants, renaming, where each image
+is used, and refusing to delete one in use."""
 
 from __future__ import annotations
 
@@ -13,11 +13,18 @@ import sqlalchemy as sa
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
-from app.models import Banner, ContentImage, ContentImageVariant, ImageVariant, NewsItem, Page
+from app.models import (
+    Banner,
+    ContentImage,
+    ContentImageVariant,
+    ImageVariant,
+    NewsItem,
+    Page,
+)
 from app.models.content import news_item_image, page_image
 from app.services import storage
+from app.services.actors import Actor
 from app.services.errors import ValidationError
-from app.services.history import Actor
 from app.services.markup import plain_text
 
 IMAGE_KINDS = frozenset({"png", "jpeg"})

@@ -1,0 +1,1 @@
+"""Catalog: products, options and their prices, VAT rates, promo codes."""

@@ -1,0 +1,1 @@
+"""Customer accounts: blocking, the address book, and which stored files a customer may download."""

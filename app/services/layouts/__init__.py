@@ -1,0 +1,1 @@
+"""Layout files (макеты): preflight checks against the product's size, and thumbnails."""

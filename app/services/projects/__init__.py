@@ -1,0 +1,1 @@
+"""Saved projects: a product, its options and a layout kept to be ordered again."""
