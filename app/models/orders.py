@@ -112,9 +112,11 @@ class Order(Model):
     __table_args__ = (
         sa.CheckConstraint("goods_total >= 0", name="goods_total_non_negative"),
         sa.CheckConstraint("discount_total >= 0 AND discount_total <= goods_total", name="discount_range"),
-        sa.CheckConstraint("round(total - goods_total + discount_total, 2) = 0", name="total_consistent"),
-        sa.CheckConstraint("points_paid >= 0 AND points_paid <= total", name="points_range"),
-        sa.CheckConstraint("round(amount_due - total + points_paid, 2) = 0", name="amount_due_consistent"),
+        sa.CheckConstraint("round(total - goods_total + discount_total + points_paid, 2) = 0", name="total_consistent"),
+        sa.CheckConstraint(
+            "points_paid >= 0 AND round(discount_total + points_paid - goods_total, 2) <= 0", name="points_range"
+        ),
+        sa.CheckConstraint("round(amount_due - total, 2) = 0", name="amount_due_consistent"),
         sa.Index("ix_order_status_created", "status", "created_at"),
         sa.Index("ix_order_created_at", "created_at"),
         sa.Index("ix_order_contact_email", "contact_email"),
@@ -154,8 +156,8 @@ class Order(Model):
     promo_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("promo_code.id", ondelete="RESTRICT"), index=True)
     promo_code_text: Mapped[str] = mapped_column(sa.String(40), default="", nullable=False)
 
-    # Money: goods_total (lines before discount) − discount_total = total (the VAT base);
-    # total is paid by points_paid (bonus points, a second tender) + amount_due (money).
+    # Money, all sums of the lines: goods_total (before discounts) − discount_total (promo code) − points_paid
+    # (bonus points, a discount of the shop's own) = total, the VAT base and what is paid in money (amount_due).
     goods_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
     discount_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
     total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
@@ -203,7 +205,8 @@ class OrderLine(Model):
         sa.UniqueConstraint("order_id", "position", name="uq_order_line_order_position"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("discount >= 0 AND discount <= gross_amount", name="discount_range"),
-        sa.CheckConstraint("round(total - gross_amount + discount, 2) = 0", name="total_consistent"),
+        sa.CheckConstraint("points >= 0 AND round(discount + points - gross_amount, 2) <= 0", name="points_range"),
+        sa.CheckConstraint("round(total - gross_amount + discount + points, 2) = 0", name="total_consistent"),
         sa.CheckConstraint("round(net_amount + vat_amount - total, 2) = 0", name="vat_consistent"),
     )
 
@@ -218,8 +221,10 @@ class OrderLine(Model):
     quantity: Mapped[int] = mapped_column(nullable=False)
     unit_price: Mapped[Decimal] = mapped_column(Money, nullable=False)  # gross / quantity, for display
     gross_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)  # before discount, VAT included
-    discount: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
-    total: Mapped[Decimal] = mapped_column(Money, nullable=False)  # gross − discount
+    discount: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)  # promo code
+    # Bonus points (1 point = 1 ₽) spent on this line: the seller's own discount, so VAT and revenue are after it.
+    points: Mapped[Decimal] = mapped_column(Money, default=ZERO, server_default="0", nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False)  # gross − discount − points: what is paid
     vat_rate: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))  # None: без НДС
     vat_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     net_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
