@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -30,6 +31,7 @@ from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.markup import render_markdown, staff_view
 from app.services.shoptime import from_shop_local, now, to_shop
 from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
+from app.views.common import act
 from app.views.shop.files import send_stored
 
 STAFF_IMAGES = "/admin/contentimageview/file"
@@ -88,7 +90,6 @@ def _show_error(form: FlaskForm, exc: DomainError) -> None:
 class ContentView(ShopModelView):
     """Shared behaviour: custom add/edit pages (forms call the content services), lists with thumbnails."""
 
-    list_template = "admin/content/list.html"
     # No can_download: FAB's generic file download has nothing to serve here.
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
@@ -306,7 +307,7 @@ class NewsItemView(ContentView):
     show_title = "Новость"
     add_title = "Новая новость или акция"
     edit_title = "Редактирование новости"
-    method_permission_name = {"send": "send_newsletter"}
+    method_permission_name = {"send_action": "send_newsletter"}
     base_permissions = [*ContentView.base_permissions, "can_send_newsletter"]
     list_columns = ["cover_image_id", "title", "kind", "publish_at", "expire_at", "id", "newsletter_sent_at"]
     add_columns = edit_columns = ["title"]
@@ -405,25 +406,26 @@ class NewsItemView(ContentView):
             subscribers=content_newsletter.subscriber_count(db.session),
             can_edit=self._can("can_edit"),
             can_send=self._can("can_send_newsletter"),
+            actions=self.actions,
             site_url=f"/news/{item.slug}",
             promo_text=content_news.promo_validity(item.promo_code) if item.promo_code else "",
             title=f"{item.kind.label} «{item.title}»",
         )
 
-    @expose("/send/<int:pk>", methods=["POST"])
-    @has_access
-    def send(self, pk: int):  # noqa: ANN201
+    @action(
+        "send_action",
+        "Отправить подписчикам",
+        "Отправить письмо подписчикам? Повторно отправить будет нельзя.",
+        "fa-envelope",
+        multiple=False,
+    )
+    def send_action(self, item: NewsItem):  # noqa: ANN201
         """«Отправить подписчикам»: one email per subscribed customer, queued in the outbox; once per item."""
-        self._get(NewsItem, pk)
-        try:
-            count = content_newsletter.send_newsletter(db.session, item_id=pk, actor=_actor())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            flash(f"Рассылка поставлена в очередь: писем {count}.", "success")
-        return redirect(url_for(".show", pk=pk))
+        act(
+            lambda: content_newsletter.send_newsletter(db.session, item_id=item.id, actor=_actor()),
+            success=lambda count: f"Рассылка поставлена в очередь: писем {count}.",
+        )
+        return redirect(url_for(".show", pk=item.id))
 
 
 # ---------------------------------------------------------------------------------------------------- banners
@@ -461,7 +463,7 @@ class BannerView(ContentView):
     show_title = "Баннер"
     add_title = "Новый баннер"
     edit_title = "Редактирование баннера"
-    method_permission_name = {"move": "edit"}
+    method_permission_name = {"move": "edit", "delete_action": "delete"}
     list_columns = ["title"]
     add_columns = edit_columns = show_columns = ["title"]
     label_columns = {"title": "Название"}
@@ -478,6 +480,7 @@ class BannerView(ContentView):
             can_add=self._can("can_add"),
             can_edit=self._can("can_edit"),
             can_delete=self._can("can_delete"),
+            actions=self.actions,
             title=self.list_title,
         )
 
@@ -528,6 +531,13 @@ class BannerView(ContentView):
             form.active_from.data = _local(banner.active_from)
             form.active_until.data = _local(banner.active_until)
         return self._save(form, banner)
+
+    @action(
+        "delete_action", "Удалить", "Удалить баннер? С главной страницы он пропадёт сразу.", "fa-trash", multiple=False
+    )
+    def delete_action(self, item: Banner):  # noqa: ANN201
+        self._delete(item.id)
+        return redirect(url_for(".list"))
 
     @expose("/move/<int:pk>/<direction>", methods=["POST"])
     @has_access

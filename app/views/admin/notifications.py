@@ -37,7 +37,7 @@ def error_cell(value: str | None) -> Markup:
 
 
 def pre_cell(value: str | None) -> Markup:
-    return Markup('<pre style="white-space:pre-wrap;max-width:60em">%s</pre>') % escape(value or "")
+    return Markup('<pre class="pre-wrap">%s</pre>') % escape(value or "")
 
 
 class NotificationView(ModelView):
