@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation, ValidationError
 
+from app.services.companies.registry import CompanyData
 from app.views.common import parse_id
 
 EMAIL_MESSAGE = "Укажите email, например ivan@example.ru."
@@ -117,3 +119,28 @@ def text_field(label: str, *, required: str = "", max_length: int = 1000) -> Str
         [*checks, Length(max=max_length, message=f"{label}: не длиннее {max_length} символов.")],
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
     )
+
+
+class CompanyForm(FlaskForm):
+    """Requisites of a company (storefront and back office); the registry checks each one (ИНН, КПП, БИК…)."""
+
+    kind = StringField("Вид")
+    full_name = StringField("Полное наименование")
+    short_name = StringField("Краткое наименование")
+    inn = StringField("ИНН")
+    kpp = StringField("КПП")
+    ogrn = StringField("ОГРН / ОГРНИП")
+    legal_address = StringField("Юридический адрес")
+    postal_address = StringField("Почтовый адрес")
+    director = StringField("Руководитель")
+    bank_name = StringField("Банк")
+    bik = StringField("БИК")
+    settlement_account = StringField("Расчётный счёт")
+    correspondent_account = StringField("Корреспондентский счёт")
+    email = StringField("Email")
+    phone = StringField("Телефон")
+    vat_payer = StringField("Плательщик НДС")
+
+    def company_data(self) -> CompanyData:
+        values = {name: (getattr(self, name).data or "").strip() for name in CompanyData.field_names()}
+        return CompanyData(**(values | {"vat_payer": values["vat_payer"] == "1"}))

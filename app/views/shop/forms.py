@@ -15,6 +15,7 @@ from app.services.customers.addresses import AddressData
 from app.views.common import parse_id
 from app.views.forms import IdField, WholeNumberField, email_field, ids_from, text_field
 
+QUIET_MESSAGE = "Тихие часы: укажите час от 0 до 23."
 QUANTITY_MESSAGE = "Выберите тираж из списка."
 MAX_QUANTITY = 10_000_000
 
@@ -166,8 +167,8 @@ class NotificationSettingsForm(FlaskForm):
 
     status = SelectMultipleField("Статусы", choices=[], validate_choice=False)
     quiet_hours = BooleanField("Тихие часы")
-    quiet_from = WholeNumberField("Тихие часы: с", low=0, high=23, default=22)
-    quiet_to = WholeNumberField("Тихие часы: до", low=0, high=23, default=9)
+    quiet_from = WholeNumberField("Тихие часы", low=0, high=23, default=22, message=QUIET_MESSAGE)
+    quiet_to = WholeNumberField("Тихие часы", low=0, high=23, default=9, message=QUIET_MESSAGE)
 
     def channels(self, events: list[str]) -> dict[str, list[str]]:
         known = {c.value for c in Channel}
@@ -180,7 +181,7 @@ class NotificationSettingsForm(FlaskForm):
 
 class CompanyAddressForm(FlaskForm):
     label = text_field("Название", max_length=100)
-    address = text_field("Адрес", required="Укажите адрес доставки.", max_length=500)
+    address = text_field("Адрес", max_length=500)
 
 
 class InviteForm(FlaskForm):
@@ -205,6 +206,11 @@ class ProjectNameForm(FlaskForm):
 class SaveProjectForm(FlaskForm):
     name = text_field("Название проекта", max_length=200)
     company_id = IdField("Чей проект", message="Выберите компанию из списка.")
+
+    @property
+    def company_value(self) -> str:
+        """As the service takes it: "" for a personal project, else the company's id."""
+        return str(self.company_id.data) if self.company_id.data else ""
 
 
 class LayoutForm(FlaskForm):
