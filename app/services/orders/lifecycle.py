@@ -127,6 +127,11 @@ def change_status(
     return order
 
 
+def can_mark_paid(order: Order) -> bool:
+    """Whether the order may be marked paid now (what `mark_paid` accepts)."""
+    return order.payment_status == PaymentStatus.unpaid and order.status not in (S.cancelled, S.refunded)
+
+
 def mark_paid(
     session: Session, order: Order, *, actor: Actor, paid_at: datetime | None = None, comment: str = ""
 ) -> Order:

@@ -168,7 +168,14 @@ def init_admin(app: Flask) -> None:
 
 def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:
     """FAB's action routes (`/action/<name>/<pk>`, `/action_post`) fail with a 500 on a name the view does not
-    declare or a record that does not exist: answer 404 instead."""
+    declare or a record that does not exist, and its list paging on a page number past 2^63: answer 404 instead."""
+
+    @app.before_request
+    def _list_pages_in_range() -> None:
+        """FAB's list paging (`page_<View>`, `psize_<View>`) goes into OFFSET/LIMIT: a page past any list is 404."""
+        for key, value in request.args.items():
+            if key.startswith(("page_", "psize_")) and (not value.isdigit() or len(value) > 6):
+                abort(404)
 
     @app.before_request
     def _known_action() -> None:

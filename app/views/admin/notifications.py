@@ -17,11 +17,11 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.models import Channel, ConsentSource, Customer, DeliveryState, NewsletterConsent, Notification
-from app.services.errors import DomainError
 from app.services.messaging import outbox, subscriptions
 from app.services.messaging.notifications import EVENTS
 from app.services.shoptime import format_datetime, shop_today
 from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_select, label_of
+from app.views.common import act
 
 
 def event_label(value: str | None) -> str:
@@ -108,13 +108,10 @@ class NotificationView(ModelView):
     @action("resend_action", "Отправить снова", "Отправить выбранные сообщения снова?", "fa-repeat")
     def resend_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
-        try:
-            changed = outbox.resend(db.session, [item.id for item in items])
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        outcome = act(lambda: outbox.resend(db.session, [item.id for item in items]))
+        if outcome.result is None:
             return redirect(self.get_redirect())
+        changed = outcome.result
         skipped = len(items) - changed
         flash(
             f"Поставлено в очередь: {changed}." + (f" Пропущено (ещё в очереди): {skipped}." if skipped else ""),
@@ -178,14 +175,15 @@ class SubscriberView(ModelView):
     def unsubscribe_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
         actor = " ".join(p for p in (g.user.last_name, g.user.first_name) if p) or g.user.username
-        changed = sum(
-            subscriptions.set_subscription(
-                db.session, customer, subscribed=False, source=ConsentSource.staff, actor=actor
-            )
-            for customer in items
+        act(
+            lambda: sum(
+                subscriptions.set_subscription(
+                    db.session, customer, subscribed=False, source=ConsentSource.staff, actor=actor
+                )
+                for customer in items
+            ),
+            success=lambda n: f"Отписано: {n}.",
         )
-        db.session.commit()
-        flash(f"Отписано: {changed}.", "success")
         return redirect(self.get_redirect())
 
 
