@@ -174,7 +174,8 @@ CSRF_TEXT = ("Форма устарела", "Страница устарела, 
 def same_site_referrer() -> str | None:
     """The page of this app the visitor came from: an error page's way back."""
     referrer = request.referrer or ""
-    return referrer if referrer.startswith(request.root_url) and referrer != request.url else None
+    same_page = referrer == request.url and request.method == "GET"  # a refused POST goes back to its form
+    return referrer if referrer.startswith(request.root_url) and not same_page else None
 
 
 def register_error_pages(app: Flask, render: Callable[[int, str, str], Any], extra: dict | None = None) -> None:
