@@ -184,10 +184,12 @@ def register_error_pages(app: Flask, render: Callable[[int, str, str], Any], ext
     texts = ERROR_TEXTS | (extra or {})
 
     def page(exc: Exception) -> Any:
+        code = 500
         if isinstance(exc, CSRFError):
             code, (title, text) = 400, CSRF_TEXT
         else:
-            code = exc.code if isinstance(exc, HTTPException) and exc.code in texts else 500
+            if isinstance(exc, HTTPException) and exc.code is not None and exc.code in texts:
+                code = exc.code
             title, text = texts[code]
         if code == 500:
             db.session.rollback()

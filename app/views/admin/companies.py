@@ -113,7 +113,10 @@ class CompanyView(ShopModelView):
             if outcome.ok:
                 return redirect(url_for(".show", pk=pk))
             error = outcome.error
-            errors = error.errors if isinstance(error, RequisitesError) else {error.field or "full_name": error.message}
+            if isinstance(error, RequisitesError):
+                errors = error.errors
+            elif error is not None:
+                errors = {error.field or "full_name": error.message}
             flash("Проверьте поля, отмеченные красным.", "danger")
         else:
             data = CompanyData.of(company)

@@ -8,12 +8,14 @@ commits. Permissions: see PERMISSIONS / METHOD_PERMISSIONS and app/views/admin/p
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.extensions import db
 from app.models import DeliveryMethod, LineKind, Order, OrderStatus, Product
@@ -67,12 +69,20 @@ def _ids_of(items) -> str:  # noqa: ANN001 - the items FAB hands to an action
 class OrderManagementMixin:
     """Mass actions and edit pages of OrderView."""
 
+    if TYPE_CHECKING:  # given by OrderView and Flask-AppBuilder's ModelView
+
+        def render_template(self, template: str, **kwargs: Any) -> str: ...
+
+        def _can(self, permission: str) -> bool: ...
+
+        def _order(self, pk: int) -> Order: ...
+
     # --- helpers ------------------------------------------------------------------------------------
 
     def _actor(self) -> Actor:
         return Actor.staff(g.user)
 
-    def _run_batch(self, run: Callable[[], batches.BatchReport]) -> Response | None:
+    def _run_batch(self, run: Callable[[], batches.BatchReport]) -> BaseResponse | None:
         """Run one mass action in its own transaction; on success report it and open its batch page."""
         outcome = act(run)
         report = outcome.result
@@ -86,7 +96,7 @@ class OrderManagementMixin:
         form: SelectedOrdersForm,
         template: str,
         title: str,
-        run: Callable[[list[int]], Response | None],
+        run: Callable[[list[int]], BaseResponse | None],
         **context: object,
     ):  # noqa: ANN202
         """The one page of every action on selected orders (status, assignment, labels).
@@ -224,7 +234,7 @@ class OrderManagementMixin:
         form = LabelsForm(formdata=request.values)
         chosen = form.format.data or label_report.DEFAULT_FORMAT
 
-        def run(ids: list[int]) -> Response | None:
+        def run(ids: list[int]) -> BaseResponse | None:
             outcome = act(lambda: self._print_labels(ids, chosen))
             if outcome.result is not None:
                 return outcome.result
@@ -393,6 +403,7 @@ class OrderManagementMixin:
         product = db.session.get(Product, choice.product_id.data)
         if product is None:
             abort(404)
+        product_id = product.id  # the rollback of a refused change expires `product`
         form = LineForm()
         if form.validate_on_submit():
             outcome = act(
@@ -410,7 +421,9 @@ class OrderManagementMixin:
             if outcome.ok:
                 return redirect(url_for(".show", pk=pk))
             order = self._order(pk)
-            return self._line_form(order, db.session.get(Product, product.id), error_field=_field(outcome.error))
+            return self._line_form(
+                order, db.session.get(Product, product_id) or abort(404), error_field=_field(outcome.error)
+            )
         if request.method == "POST":
             flash(form_error(form), "danger")
             return self._line_form(order, product, error_field=first_error_field(form))

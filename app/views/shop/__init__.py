@@ -60,7 +60,7 @@ def init_shop(app: Flask) -> None:
     )
     app.extensions["shop_limiter"] = limiter  # the limiter is only weakly referenced otherwise
     for endpoint in ("security.login", "security.register", "security.forgot_password"):
-        app.view_functions[endpoint] = limiter.limit(
+        app.view_functions[endpoint] = limiter.limit(  # type: ignore[assignment]  # sync views stay sync
             app.config["LOGIN_RATE_LIMIT"],
             methods=["POST"],
             error_message="Слишком много попыток. Подождите минуту и попробуйте снова.",

@@ -36,7 +36,7 @@ def change_quantity(item_id: int):
     form = CartQuantityForm()
     if form.validate():
         act(
-            lambda: cart_service.change_quantity(db.session, _cart(), item_id, form.quantity.data),
+            lambda: cart_service.change_quantity(db.session, _cart(), item_id, form.count),
             success="Тираж изменён.",
         )
     else:
@@ -68,7 +68,7 @@ def edit_item(item_id: int):
         if form.validate():
             outcome = act(
                 lambda: cart_service.change_options(
-                    db.session, cart, item_id, quantity=form.quantity.data, option_value_ids=form.option_ids
+                    db.session, cart, item_id, quantity=form.count, option_value_ids=form.option_ids
                 ),
                 success="Параметры позиции изменены.",
                 flash_error=False,

@@ -73,9 +73,7 @@ def price(slug: str):
     if not form.validate():
         return jsonify({"ok": False, "error": form.first_error[0]}), 400
     try:
-        q = catalog_products.quote(
-            db.session, product=product, quantity=form.quantity.data, option_value_ids=form.option_ids
-        )
+        q = catalog_products.quote(db.session, product=product, quantity=form.count, option_value_ids=form.option_ids)
     except DomainError as exc:
         return jsonify({"ok": False, "error": exc.message}), 400
     return jsonify(_quote_json(q))

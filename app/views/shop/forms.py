@@ -26,7 +26,18 @@ def _quantity_field() -> WholeNumberField:
     )
 
 
-class ProductChoiceForm(FlaskForm):
+class QuantityMixin:
+    quantity: WholeNumberField
+
+    @property
+    def count(self) -> int:
+        """The quantity of a form that validated (the field is required)."""
+        if self.quantity.data is None:
+            raise ValueError("the form did not validate")
+        return int(self.quantity.data)
+
+
+class ProductChoiceForm(QuantityMixin, FlaskForm):
     """Quantity and option values: `opt_<group>` fields of the product form or `option=` of the price API."""
 
     quantity = _quantity_field()
@@ -62,7 +73,7 @@ class AddToCartForm(ProductChoiceForm):
     layout = FileField("Макет")
 
 
-class CartQuantityForm(FlaskForm):
+class CartQuantityForm(QuantityMixin, FlaskForm):
     quantity = _quantity_field()
 
 
