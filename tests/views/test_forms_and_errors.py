@@ -169,3 +169,24 @@ def test_newsletter_send_and_banner_delete_are_fab_actions_with_a_confirmation(a
     )
     staff.post(f"/admin/bannerview/action/delete_action/{banner.id}")
     assert "banners-empty" in staff.get("/admin/bannerview/list/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "message"),
+    [
+        (
+            "/admin/promocodeview/add",
+            {"code": "BIG1", "kind": "percent", "value": "5", "usage_limit": "99999999999"},
+            "Не больше 2147483647.",
+        ),
+        ("/admin/promocodeview/add", {"code": "BIG2", "kind": "fixed", "value": "1e15"}, "Не больше 999999999999."),
+    ],
+)
+def test_generated_back_office_forms_refuse_numbers_their_columns_cannot_hold(app, db_session, url, data, message):
+    from app.models import PromoCode
+
+    staff = app.test_client()
+    login_staff(staff, make_staff(app, "Admin"))
+    response = staff.post(url, data=data)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    assert _count(db_session, PromoCode) == 0

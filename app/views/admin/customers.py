@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask import redirect
-from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
 
 from app.extensions import db
 from app.models import Customer
 from app.services.customers import accounts
-from app.views.admin.base import ShopInterface, bool_cell, dt_cell
+from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell
 from app.views.common import act
 
 
-class CustomerView(ModelView):
+class CustomerView(ShopModelView):
     datamodel = ShopInterface(Customer)
     list_title = "Покупатели"
     show_title = "Покупатель"

@@ -7,7 +7,7 @@ import csv
 import io
 
 from flask import Response, flash, g, redirect
-from flask_appbuilder import ModelView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
@@ -20,7 +20,7 @@ from app.models import Channel, ConsentSource, Customer, DeliveryState, Newslett
 from app.services.messaging import outbox, subscriptions
 from app.services.messaging.notifications import EVENTS
 from app.services.shoptime import format_datetime, shop_today
-from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_select, label_of
+from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
 from app.views.common import act
 
 
@@ -40,7 +40,7 @@ def pre_cell(value: str | None) -> Markup:
     return Markup('<pre class="pre-wrap">%s</pre>') % escape(value or "")
 
 
-class NotificationView(ModelView):
+class NotificationView(ShopModelView):
     datamodel = ShopInterface(Notification, extra_filters={"event": [FilterEqual]})
     list_title = "Исходящие уведомления"
     show_title = "Уведомление"
@@ -125,7 +125,7 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
-class SubscriberView(ModelView):
+class SubscriberView(ShopModelView):
     datamodel = ShopInterface(Customer)
     list_title = "Подписчики рассылки"
     show_title = "Подписчик"
@@ -199,7 +199,7 @@ class FilterConsentEmail(BaseFilter):
         return query.filter(NewsletterConsent.customer_id.in_(ids))
 
 
-class NewsletterConsentView(ModelView):
+class NewsletterConsentView(ShopModelView):
     datamodel = ShopInterface(NewsletterConsent, extra_filters={"customer_id": [FilterConsentEmail]})
     list_title = "История согласий на рассылку"
     show_title = "Изменение согласия"
