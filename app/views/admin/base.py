@@ -161,7 +161,8 @@ def number_bounds(model: type, columns: list[str] | None) -> dict[str, list]:
     """A range check for every integer and decimal column of a generated form: a number too large for its
     column is a message beside the field, never a database error."""
     found: dict[str, list] = {}
-    table: dict[str, Any] = {column.key: column for column in sa.inspect(model).columns}
+    mapper: Any = sa.inspect(model)
+    table: dict[str, Any] = {column.key: column for column in mapper.columns}
     for name in columns or []:
         column = table.get(name)
         if column is None or isinstance(column.type, sa.Boolean):
