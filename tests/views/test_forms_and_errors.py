@@ -190,3 +190,37 @@ def test_generated_back_office_forms_refuse_numbers_their_columns_cannot_hold(ap
     response = staff.post(url, data=data)
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     assert _count(db_session, PromoCode) == 0
+
+
+def test_the_selected_orders_page_loads_the_orders_once_and_not_at_all_when_the_post_succeeds(
+    app, db_session, catalog, customer
+):
+    orders = [place_order(db_session, customer, catalog.cards) for _ in range(3)]
+    ids = ",".join(str(o.id) for o in orders)
+    staff = app.test_client()
+    login_staff(staff, make_staff(app, "Admin"))
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if "FROM orders" in statement and "ORDER BY orders.number" in statement:
+            statements.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        for url in ("mass-status", "assign", "labels"):
+            statements.clear()
+            assert staff.get(f"/admin/orderview/{url}?ids={ids}").status_code == 200
+            assert len(statements) == 1, url
+        statements.clear()
+        response = staff.post("/admin/orderview/mass-status", data={"ids": ids, "status": "confirmed"})
+        assert response.status_code == 302 and "/batch/" in response.headers["Location"]
+        assert statements == []
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+
+
+def test_a_selection_that_is_not_a_list_of_ids_goes_back_to_the_list_with_a_message(app):
+    staff = app.test_client()
+    login_staff(staff, make_staff(app, "Admin"))
+    response = staff.get("/admin/orderview/mass-status?ids=1,abc", follow_redirects=True)
+    assert "Неверный список заказов" in response.get_data(as_text=True)

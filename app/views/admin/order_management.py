@@ -104,8 +104,9 @@ class OrderManagementMixin:
         A valid POST goes straight to the service with the ids (it locks and reads the orders itself); the
         orders are loaded here once, only to show them on the page.
         """
-        if form.ids.errors or not form.ids.data:
-            return self._back_to_list(form.ids.errors[0] if form.ids.errors else "Не выбрано ни одного заказа.")
+        problems = form.ids.process_errors
+        if problems or not form.ids.data:
+            return self._back_to_list(str(problems[0]) if problems else "Не выбрано ни одного заказа.")
         ids = list(form.ids.data)
         if request.method == "POST":
             if form.validate():
