@@ -46,7 +46,7 @@ class IdConverter(IntegerConverter):
 
 def bound_ids_in_urls(app: Flask, *, view_args: tuple[str, ...] = ()) -> None:
     """Every `<int:…>` route of the app takes ids in range; `view_args` names string arguments that are ids too
-    (Flask-AppBuilder's own `show/edit/delete/<pk>` routes), checked before the view runs."""
+    (Flask-AppBuilder's own `show/edit/delete/<pk>` routes, and its `?pk=` queries), checked before the view runs."""
     app.url_map.converters["int"] = IdConverter
     if not view_args:
         return
@@ -54,9 +54,9 @@ def bound_ids_in_urls(app: Flask, *, view_args: tuple[str, ...] = ()) -> None:
     @app.before_request
     def _ids_in_range() -> None:
         for name in view_args:
-            value = (request.view_args or {}).get(name)
-            if value is not None and parse_id(value) is None:
-                abort(404)
+            for value in ((request.view_args or {}).get(name), request.args.get(name)):
+                if value is not None and parse_id(value) is None:
+                    abort(404)
 
 
 # ---------------------------------------------------------------------------------------------- running a service

@@ -121,8 +121,12 @@ def test_ids_out_of_range_in_queries_and_form_fields_are_refused_without_500(app
         f"/admin/pageview/revision/1?with={HUGE}",
         f"/admin/orderview/list/?_flt_0_number={HUGE}",
         f"/admin/orderview/list/?page_OrderView={HUGE}",
+        f"/admin/resetpassword/form?pk={HUGE}",
+        f"/admin/users/show/1?pk={HUGE}",
     ):
         assert staff.get(url).status_code < 500, url
+    password = {"password": "new-pass-12345", "conf_password": "new-pass-12345"}
+    assert staff.post(f"/admin/resetpassword/form?pk={HUGE}", data=password).status_code == 404
     response = client.post(
         "/checkout/",
         data={
