@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -11,28 +10,22 @@ import sqlalchemy as sa
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import ZERO, JSONType, Model, Money, UTCDateTime, enum_column, utcnow
+from app.models.base import (
+    ZERO,
+    ChangeRecordMixin,
+    JSONType,
+    LabelledEnum,
+    Model,
+    Money,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
 from app.models.customers import Customer
 from app.models.files import StoredFile
 
 if TYPE_CHECKING:
     from app.models.companies import Company
-
-
-class LabelledEnum(enum.StrEnum):
-    """A text enum whose members carry a Russian label for the interface."""
-
-    @property
-    def label(self) -> str:
-        return self._labels()[self.value]
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        raise NotImplementedError
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
 
 
 class OrderStatus(LabelledEnum):
@@ -102,16 +95,6 @@ class LineKind(LabelledEnum):
     @classmethod
     def _labels(cls) -> dict[str, str]:
         return {"product": "Товар", "delivery": "Доставка"}
-
-
-class ActorKind(LabelledEnum):
-    staff = "staff"
-    customer = "customer"
-    system = "system"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {"staff": "Сотрудник", "customer": "Покупатель", "system": "Система"}
 
 
 class OrderNumberCounter(Model):
@@ -293,20 +276,6 @@ class OrderBatch(Model):
     skipped: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)
     # An undo batch names the batch it reverts; unique, so a batch is undone at most once.
     undoes_id: Mapped[str | None] = mapped_column(sa.ForeignKey("order_batch.id", ondelete="RESTRICT"), unique=True)
-
-
-class ChangeRecordMixin:
-    """The columns of an append-only change record: when, who (staff, customer or system), what, old → new."""
-
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"), nullable=False)
-    actor_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
-    actor_customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    field: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    old_value: Mapped[str | None] = mapped_column(sa.Text)
-    new_value: Mapped[str | None] = mapped_column(sa.Text)
-    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
 
 
 class OrderHistory(ChangeRecordMixin, Model):
