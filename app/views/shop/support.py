@@ -8,6 +8,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_security import current_user
+from werkzeug.routing import BuildError
 
 from app.extensions import db
 from app.models import TicketState, TicketTopic
@@ -55,6 +56,14 @@ def index():
     )
 
 
+def _confirm_url() -> str | None:
+    """Where to ask for the confirmation email again (only when the shop confirms emails)."""
+    try:
+        return url_for("security.send_confirmation")
+    except BuildError:
+        return None
+
+
 def _render_new(form: dict, *, error: DomainError | None = None, status: int = 200):  # noqa: ANN202
     return render_template(
         "shop/support/new.html",
@@ -66,6 +75,7 @@ def _render_new(form: dict, *, error: DomainError | None = None, status: int = 2
         files_label=attachments.limits_label(),
         max_files=attachments.max_files(),
         confirm_needed=tickets.confirmation_required(current_user),
+        confirm_url=_confirm_url(),
         open_count=tickets.open_count(db.session, current_user.id),
         limits=tickets.limits(),
     ), status
