@@ -36,7 +36,7 @@ def max_bytes() -> int:
 
 
 def limits_label() -> str:
-    return f"до {max_files()} файлов, каждый до {max_bytes() // (1024 * 1024)} МБ: {storage.ACCEPTED_LABEL}"
+    return f"До {max_files()} файлов, каждый до {max_bytes() // (1024 * 1024)} МБ: {storage.ACCEPTED_LABEL}"
 
 
 class _Limited:

@@ -272,7 +272,7 @@ class TicketView(ShopModelView):
         "assignee": AssigneeSelect("Ответственный"),
     }
     formatters_columns = {
-        "id": lambda pk: link(f"show/{pk}", f"№ {pk}"),
+        "id": lambda pk: link(f"show/{pk}", f"№\u00a0{pk}"),
         "topic": label_of(TicketTopic),
         "state": state_cell,
         "priority": priority_cell,
