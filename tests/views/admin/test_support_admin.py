@@ -11,9 +11,10 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import CannedReply, OrderReprint, OrderStatus, SlaTarget, Ticket, TicketMessage, TicketState
+from app.services.history import Actor, acting
 from app.services.support import tickets
 from app.views.admin.permissions import STAFF_ROLES, role_allows
-from tests.factories import advance, login_staff, make_staff, pdf_bytes, place_order
+from tests.factories import advance, login_staff, make_company, make_staff, pdf_bytes, place_order
 from tests.support_helpers import open_ticket, pdf_upload, staff_actor, staff_user
 from tests.views.admin.test_orders_admin import login_staff_with_csrf
 
@@ -115,6 +116,10 @@ def test_every_desk_post_needs_a_csrf_token(app, admin_app, db_session, defect, 
     ):
         assert client.post(f"/admin/ticketview/{action}/{defect.id}", data=data).status_code == 400, action
     assert client.post("/admin/ticketview/mass-assign", data={"ids": str(defect.id)}).status_code == 400
+    canned = client.post("/admin/cannedreplyview/add", data={"title": "Без токена", "body": "Текст"})
+    assert canned.status_code == 400 and db_session.scalar(sa.select(sa.func.count()).select_from(CannedReply)) == 0
+    target = {"topic": "defect", "priority": "high", "first_response_hours": "1", "resolution_hours": "2"}
+    assert client.post("/admin/slatargetview/add", data=target).status_code == 400
     action = client.post("/admin/ticketview/action_post", data={"action": "assign_action", "rowid": [defect.id]})
     assert action.status_code == 400
     db_session.expire_all()
@@ -158,6 +163,16 @@ def test_the_queue_filters_by_sla_assignee_and_quick_search(
     assert "Старый вопрос" in by_state and "Свежий вопрос" not in by_state
     by_order = support.get(f"/admin/ticketview/list/?_flt_0_order={order.number}").get_data(as_text=True)
     assert "Свежий вопрос" in by_order and "Старый вопрос" not in by_order
+    company = make_company(db_session, other_customer)
+    with acting(db_session, Actor.system("test")):
+        order.company_id = company.id
+    db_session.commit()
+    tagged = open_ticket(db_session, other_customer, subject="Счёт для Ромашки", order_number=order.number)
+    tickets.update_details(db_session, tagged, actor=staff_actor(app, db_session), tags="Документы, срочно")
+    db_session.commit()
+    for url in ("?_flt_0_company=ромашка", "?_flt_0_company=7707083893", "?_flt_2_tags=срочно"):
+        found = support.get(f"/admin/ticketview/list/{url}").get_data(as_text=True)
+        assert "Счёт для Ромашки" in found and "Свежий вопрос" not in found, url
     assert old.id
 
 
