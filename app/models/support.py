@@ -141,10 +141,6 @@ class Ticket(Model):
         back_populates="ticket", order_by="TicketHistory.id", viewonly=True
     )
 
-    @property
-    def number(self) -> str:
-        return f"№ {self.id}"
-
     def __str__(self) -> str:
         return f"№ {self.id} {self.subject}"
 

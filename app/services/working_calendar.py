@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -139,9 +139,13 @@ class WorkingCalendar:
     start: time = DEFAULT_START
     end: time = DEFAULT_END
     directory: str | None = None
+    # Years read by this calendar (it lives for one computation, so an edited file is seen by the next one).
+    _years: dict[int, YearCalendar] = field(default_factory=dict, compare=False, repr=False)
 
     def year(self, year: int) -> YearCalendar:
-        return year_calendar(year, self.directory)
+        if year not in self._years:
+            self._years[year] = year_calendar(year, self.directory)
+        return self._years[year]
 
     def is_working_day(self, day: date) -> bool:
         return self.year(day.year).is_working_day(day)

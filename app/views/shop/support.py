@@ -11,14 +11,16 @@ from flask_security import current_user
 from werkzeug.routing import BuildError
 
 from app.extensions import db
-from app.models import TicketState, TicketTopic
+from app.models import TicketTopic
 from app.services import projects
 from app.services.errors import DomainError, NotFound, PermissionDenied
-from app.services.support import attachments, tickets
+from app.services.support import attachments, reprint, tickets
 from app.services.support.attachments import Upload
 from app.views.shop.files import send_stored
 
 bp = Blueprint("support", __name__, url_prefix="/support")
+# The order page offers «Сообщить о браке» for orders that have been printed.
+bp.add_app_template_global(lambda order: order.status in reprint.PRINTED_STATUSES, "defect_reportable")
 
 
 def customers_only(view):  # noqa: ANN001, ANN201
@@ -129,7 +131,6 @@ def _render_ticket(ticket, *, error: DomainError | None = None, body: str = "", 
         body=body,
         files_label=attachments.limits_label(),
         max_files=attachments.max_files(),
-        states=TicketState,
     ), status
 
 
