@@ -39,7 +39,7 @@ def _record_registration_consent(_app, user, **_kwargs) -> None:  # noqa: ANN001
 
 
 def init_shop(app: Flask) -> None:
-    from app.views.shop import account, bot, cart, catalog, checkout, companies, files, profile, projects
+    from app.views.shop import account, bot, cart, catalog, checkout, companies, files, profile, projects, support
 
     bound_ids_in_urls(app)
     add_security_headers(app)  # before CSRF: a refused form still gets its page with the headers
@@ -66,7 +66,7 @@ def init_shop(app: Flask) -> None:
             error_message="Слишком много попыток. Подождите минуту и попробуйте снова.",
         )(app.view_functions[endpoint])
 
-    for module in (catalog, cart, checkout, account, files, companies, projects, profile, bot):
+    for module in (catalog, cart, checkout, account, files, companies, projects, profile, bot, support):
         app.register_blueprint(module.bp)
     from app.views.shop import content as content_pages
 
