@@ -141,6 +141,11 @@ class Config:
     COMPANY_INVITE_DAYS = env_int("COMPANY_INVITE_DAYS", 14)  # how long an invitation link works
     THUMBNAIL_DIR = env("THUMBNAIL_DIR")  # layout thumbnails cache; unset: <instance folder>/thumbnails
 
+    # Product reviews (auto-publication and the invitation delay are set by staff in the back office).
+    REVIEW_DAILY_LIMIT = env_int("REVIEW_DAILY_LIMIT", 10)  # reviews written or edited per customer in 24 hours
+    REVIEW_PHOTO_MAX_BYTES = env_int("REVIEW_PHOTO_MAX_BYTES", 10 * 1024 * 1024)  # per photo, up to 5 photos
+    REVIEW_INVITE_INTERVAL_MINUTES = env_int("REVIEW_INVITE_INTERVAL_MINUTES", 60)  # how often the scheduler invites
+
     # Development conveniences.
     DEMO_BANNER = True
 

@@ -9,12 +9,13 @@ from app.services import notifications
 
 def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
     scheduler = BackgroundScheduler(timezone="UTC")
-    assert register_jobs(scheduler, app) == ["deliver_notifications"]
+    assert register_jobs(scheduler, app) == ["deliver_notifications", "invite_reviews"]
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setitem(app.config, "TELEGRAM_MODE", "polling")
-    assert register_jobs(scheduler, app) == ["deliver_notifications", "poll_telegram"]
+    assert register_jobs(scheduler, app) == ["deliver_notifications", "invite_reviews", "poll_telegram"]
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"deliver_notifications", "poll_telegram"}
+    assert set(jobs) == {"deliver_notifications", "invite_reviews", "poll_telegram"}
+    assert jobs["invite_reviews"].trigger.interval.total_seconds() == 60 * app.config["REVIEW_INVITE_INTERVAL_MINUTES"]
     assert jobs["deliver_notifications"].trigger.interval.total_seconds() == app.config["NOTIFICATION_SEND_INTERVAL"]
     assert jobs["deliver_notifications"].next_run_time.tzinfo is not None
 

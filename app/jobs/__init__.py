@@ -53,6 +53,21 @@ def poll_telegram(app: Flask) -> int:
     return handled
 
 
+def invite_reviews(app: Flask) -> str:
+    """Ask the buyers of orders realised some days ago for a review (once per order)."""
+    from app.services.reviews import invitations
+
+    with app.app_context():
+        try:
+            report = invitations.send_due(db.session)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if report.orders:
+        log.info("Review invitations: %s", report)
+    return str(report)
+
+
 def telegram_polling_enabled(app: Flask) -> bool:
     return app.config.get("TELEGRAM_MODE") == "polling" and bool(app.config.get("TELEGRAM_BOT_TOKEN"))
 
@@ -69,7 +84,15 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         name="Доставка уведомлений",
         **common,
     )
-    ids = ["deliver_notifications"]
+    scheduler.add_job(
+        invite_reviews,
+        "interval",
+        minutes=app.config["REVIEW_INVITE_INTERVAL_MINUTES"],
+        id="invite_reviews",
+        name="Приглашения оставить отзыв",
+        **common,
+    )
+    ids = ["deliver_notifications", "invite_reviews"]
     if telegram_polling_enabled(app):
         scheduler.add_job(
             poll_telegram,

@@ -64,6 +64,18 @@ from app.models.orders import (
 )
 from app.models.profile import Address, ConsentSource, NewsletterConsent
 from app.models.projects import Project, ProjectVersion
+from app.models.reviews import (
+    FlagRule,
+    RejectReason,
+    Review,
+    ReviewEvent,
+    ReviewFlag,
+    ReviewInvitation,
+    ReviewPhoto,
+    ReviewSettings,
+    ReviewState,
+    ReviewVote,
+)
 
 __all__ = [
     "ActorKind",
@@ -125,4 +137,15 @@ __all__ = [
     "NewsKind",
     "Page",
     "PageRevision",
+    # reviews
+    "FlagRule",
+    "RejectReason",
+    "Review",
+    "ReviewEvent",
+    "ReviewFlag",
+    "ReviewInvitation",
+    "ReviewPhoto",
+    "ReviewSettings",
+    "ReviewState",
+    "ReviewVote",
 ]

@@ -67,6 +67,9 @@ def init_admin(app: Flask) -> None:
         VatRateView,
     )
     from app.views.admin.customers import CustomerView
+
+    # Before the outbox view: its event filter lists the events registered by then (reviews add two).
+    from app.views.admin.reviews import ReviewFiguresView, ReviewSettingsView, ReviewView
     from app.views.admin.notifications import NewsletterConsentView, NotificationView, SubscriberView
     from app.views.admin.orders import OrderView
     from app.views.admin.promo import PromoCodeView
@@ -160,3 +163,14 @@ def init_admin(app: Flask) -> None:
         add(NewsItemView, "NewsItemView", label="Новости и акции", icon="fa-newspaper-o", category="Content")
         add(BannerView, "BannerView", label="Баннеры на главной", icon="fa-picture-o", category="Content")
         add(ContentImageView, "ContentImageView", label="Изображения", icon="fa-image", category="Content")
+        add(
+            ReviewView,
+            "ReviewView",
+            label="Отзывы",
+            icon="fa-star",
+            category="Reviews",
+            category_label="Отзывы",
+            category_icon="fa-star-half-o",
+        )
+        add(ReviewFiguresView, "ReviewFiguresView", label="Показатели", icon="fa-bar-chart", category="Reviews")
+        add(ReviewSettingsView, "ReviewSettingsView", label="Настройки отзывов", icon="fa-cog", category="Reviews")

@@ -11,6 +11,7 @@ from app.services.catalog import Quote
 from app.services.errors import DomainError, NotFound
 from app.services.money import format_money
 from app.views.shop.helpers import current_cart, customer_id
+from app.views.shop.reviews import product_context
 
 bp = Blueprint("catalog", __name__)
 
@@ -141,4 +142,5 @@ def product(slug: str):
         chosen_ids=chosen_ids,
         accepted=storage.ACCEPTED_LABEL,
         max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
+        **product_context(found),
     ), status
