@@ -142,7 +142,11 @@ def _waits(session: Session, since: datetime, until: datetime) -> list[timedelta
     )
     events = session.execute(
         sa.select(
-            ReviewEvent.review_id, ReviewEvent.field, ReviewEvent.actor_kind, ReviewEvent.old_value, ReviewEvent.created_at
+            ReviewEvent.review_id,
+            ReviewEvent.field,
+            ReviewEvent.actor_kind,
+            ReviewEvent.old_value,
+            ReviewEvent.created_at,
         )
         .where(ReviewEvent.review_id.in_(decided), ReviewEvent.field.in_(("created", "edited", "state")))
         .order_by(ReviewEvent.review_id, ReviewEvent.id)

@@ -215,7 +215,7 @@ def approve(session: Session, *, review_ids: Iterable[object], actor: Actor) -> 
 
 def parse_reason(value: RejectReason | str | None) -> RejectReason:
     try:
-        return RejectReason(value)
+        return RejectReason(value or "")
     except ValueError:
         raise ValidationError("Выберите причину отклонения.", field="reason") from None
 
@@ -303,6 +303,6 @@ FIELD_LABELS = {
 
 
 def state_label(value: str | None) -> str:
-    if value in ReviewState._value2member_map_:
+    if value and value in ReviewState._value2member_map_:
         return ReviewState(value).label
     return value or "—"

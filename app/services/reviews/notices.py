@@ -7,15 +7,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from app.models import Channel
 from app.models.reviews import Review, ReviewState
 from app.services import notifications
-
-REVIEW_INVITE = "review_invite"
-REVIEW_DECISION = "review_decision"
-
-notifications.register_event(REVIEW_INVITE, "Приглашение оставить отзыв о заказе", default_channels={Channel.email})
-notifications.register_event(REVIEW_DECISION, "Отзыв опубликован или отклонён")
+from app.services.notifications import REVIEW_DECISION, REVIEW_INVITE
 
 
 def decision_payload(review: Review) -> dict:

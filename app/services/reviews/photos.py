@@ -144,7 +144,9 @@ def _file(photo: ReviewPhoto, size: str) -> StoredFile:
     return photo.file if size == "large" else photo.thumb_file
 
 
-def public_photo(session: Session, *, photo_id: int, size: str, customer_id: int | None = None) -> tuple[StoredFile, bool]:
+def public_photo(
+    session: Session, *, photo_id: int, size: str, customer_id: int | None = None
+) -> tuple[StoredFile, bool]:
     """The file of a photo for the storefront, and whether anyone may see it (False: only its author).
 
     A photo is public while its review is published and the photo is not hidden; its author always sees it.

@@ -111,9 +111,7 @@ def check_can_write(session: Session, customer: Customer) -> None:
 
 
 def _line(session: Session, line_id: int) -> OrderLine | None:
-    return session.scalar(
-        sa.select(OrderLine).where(OrderLine.id == line_id).options(joinedload(OrderLine.order))
-    )
+    return session.scalar(sa.select(OrderLine).where(OrderLine.id == line_id).options(joinedload(OrderLine.order)))
 
 
 def reviewable_line(session: Session, *, customer_id: int, line_id: int) -> OrderLine:

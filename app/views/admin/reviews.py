@@ -59,11 +59,8 @@ class FilterHasPhotos(BaseFilter):
 def stars_cell(value: int | None) -> Markup:
     if not value:
         return Markup("")
-    return Markup('<span class="text-warning text-nowrap" title="%s из 5">%s</span><span class="text-muted">%s</span>') % (
-        value,
-        "★" * value,
-        "★" * (5 - value),
-    )
+    on = Markup('<span class="text-warning text-nowrap" title="%s из 5">%s</span>') % (value, "★" * value)
+    return on + Markup('<span class="text-muted">%s</span>') % ("★" * (5 - value))
 
 
 def excerpt_cell(value: str | None) -> str:
@@ -159,9 +156,7 @@ class ReviewView(ShopModelView):
         return review
 
     def _result_page(self, report: moderation.ModerationReport):  # noqa: ANN202
-        return self.render_template(
-            "admin/reviews/result.html", report=report, title="Результат модерации"
-        )
+        return self.render_template("admin/reviews/result.html", report=report, title="Результат модерации")
 
     # --- list actions -------------------------------------------------------------------------------
 

@@ -108,7 +108,11 @@ def new(line_id: int):
         return _form(line=line)
     try:
         review = submission.submit_review(
-            db.session, customer=current_user._get_current_object(), line_id=line_id, data=_input(), photo_uploads=_uploads()
+            db.session,
+            customer=current_user._get_current_object(),
+            line_id=line_id,
+            data=_input(),
+            photo_uploads=_uploads(),
         )
         db.session.commit()
     except DomainError as exc:
@@ -150,9 +154,7 @@ def edit(review_id: int):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        return _form(
-            review=_own(review_id), error=exc.message, error_field=exc.field, form=request.form, status=400
-        )
+        return _form(review=_own(review_id), error=exc.message, error_field=exc.field, form=request.form, status=400)
     if not changed:
         flash("Изменений нет.", "info")
     else:
