@@ -124,7 +124,7 @@ class Review(Model):
         back_populates="review", order_by="ReviewPhoto.position", cascade="all, delete-orphan"
     )
     flags: Mapped[list[ReviewFlag]] = relationship(
-        back_populates="review", order_by="ReviewFlag.rule", cascade="all, delete-orphan"
+        back_populates="review", order_by="ReviewFlag.id", cascade="all, delete-orphan"
     )
     events: Mapped[list[ReviewEvent]] = relationship(back_populates="review", order_by="ReviewEvent.id", viewonly=True)
 
