@@ -417,3 +417,13 @@ def test_a_photo_is_public_only_while_its_review_is_published_and_it_is_not_hidd
         photos.public_photo(db_session, photo_id=photo_id, size="thumb", customer_id=None)
     with pytest.raises(NotFound):
         photos.public_photo(db_session, photo_id=photo_id, size="original", customer_id=customer.id)
+
+
+def test_a_second_review_racing_past_the_check_is_refused_with_a_message(db_session, catalog, customer, monkeypatch):
+    order = realised_order(db_session, customer, catalog.cards)
+    write_review(db_session, customer, order)
+    line = order.product_lines[0]
+    monkeypatch.setattr(submission, "reviewable_line", lambda session, **_: line)  # as if checked before the first
+    with pytest.raises(ValidationError, match="уже есть"):
+        write_review(db_session, customer, order, text=BAD_TEXT)
+    assert count(db_session, Review) == 1  # the session is still usable after the refused insert

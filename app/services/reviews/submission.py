@@ -181,9 +181,10 @@ def submit_review(
         state=ReviewState.pending,
         submitted_at=now(),
     )
-    session.add(review)
     try:
+        # Added inside the savepoint: a refused insert leaves nothing pending behind.
         with session.begin_nested():
+            session.add(review)
             session.flush()
     except IntegrityError:
         raise ValidationError("Отзыв на эту покупку уже есть — его можно изменить в разделе «Мои отзывы».") from None

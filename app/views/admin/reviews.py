@@ -337,7 +337,6 @@ class ReviewView(ShopModelView):
 class ReviewSettingsView(BaseView):
     """Auto-publication and the invitation delay; the page says the rules never look at the rating."""
 
-    route_base = "/reviewsettings"
     default_view = "index"
     method_permission_name = {"index": "list", "save": "edit"}
     base_permissions = ["can_list", "can_edit"]
@@ -374,7 +373,6 @@ class ReviewSettingsView(BaseView):
 class ReviewFiguresView(BaseView):
     """Moderation figures for the manager."""
 
-    route_base = "/reviewfigures"
     default_view = "index"
     method_permission_name = {"index": "list"}
     base_permissions = ["can_list"]
