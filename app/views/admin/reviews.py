@@ -59,8 +59,8 @@ class FilterHasPhotos(BaseFilter):
 def stars_cell(value: int | None) -> Markup:
     if not value:
         return Markup("")
-    on = Markup('<span class="text-warning text-nowrap" title="%s из 5">%s</span>') % (value, "★" * value)
-    return on + Markup('<span class="text-muted">%s</span>') % ("★" * (5 - value))
+    on = Markup('<span class="stars-on text-nowrap" title="%s из 5">%s</span>') % (value, "★" * value)
+    return on + Markup('<span class="stars-off">%s</span>') % ("★" * (5 - value))
 
 
 def excerpt_cell(value: str | None) -> str:

@@ -87,6 +87,7 @@ def _form(*, line=None, review=None, error=None, error_field=None, form=None, st
         error=error,
         error_field=error_field,
         rating_locked=bool(review is not None and submission.rating_locked(review)),
+        purchase=review.purchase_label if review is not None else submission.purchase_label(line),
         text_min=submission.TEXT_MIN_CHARS,
         text_max=submission.TEXT_MAX_CHARS,
         max_photos=photos.MAX_PHOTOS,
