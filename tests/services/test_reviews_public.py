@@ -260,3 +260,10 @@ def test_figures_group_by_week_and_month_in_the_shop_time_zone():
     assert figures_report.bucket_start(date(2026, 12, 3), "week") == date(2026, 11, 30)
     assert figures_report.bucket_start(date(2026, 12, 3), "month") == date(2026, 12, 1)
     assert figures_report.bucket_label(date(2026, 12, 1), "month") == "дек 2026"
+
+
+def test_an_order_already_claimed_by_another_run_is_not_invited_again(db_session, catalog, customer):
+    order = realised_order(db_session, customer, catalog.cards)
+    moment = order.shipped_at + timedelta(days=8)
+    assert invitations._claim(db_session, order.id, moment) is True
+    assert invitations._claim(db_session, order.id, moment) is False  # a run that read the order before the claim

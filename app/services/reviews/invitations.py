@@ -54,12 +54,12 @@ def _claim(session: Session, order_id: int, moment: datetime) -> bool:
     """Record the invitation; False when another run already did (the primary key refuses a second one)."""
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReviewInvitation)
-    result = session.execute(
-        insert.values(order_id=order_id, created_at=moment, messages=0).on_conflict_do_nothing(
-            index_elements=["order_id"]
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    claimed = session.execute(
+        insert.values(order_id=order_id, created_at=moment, messages=0)
+        .on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(ReviewInvitation.order_id)
+    ).scalar_one_or_none()
+    return claimed is not None
 
 
 def send_due(session: Session, *, moment: datetime | None = None) -> InvitationReport:

@@ -142,11 +142,11 @@ def vote_helpful(session: Session, *, customer: Customer, review_id: int) -> Rev
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReviewVote)
     added = session.execute(
-        insert.values(review_id=review.id, customer_id=customer.id).on_conflict_do_nothing(
-            index_elements=["review_id", "customer_id"]
-        )
-    ).rowcount  # type: ignore[attr-defined]
-    if not added:
+        insert.values(review_id=review.id, customer_id=customer.id)
+        .on_conflict_do_nothing(index_elements=["review_id", "customer_id"])
+        .returning(ReviewVote.review_id)
+    ).scalar_one_or_none()
+    if added is None:
         raise ValidationError("Вы уже отметили этот отзыв как полезный.")
     session.execute(
         sa.update(Review)
