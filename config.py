@@ -160,6 +160,10 @@ class Config:
     SUPPORT_SLA_WARNING_HOURS = env_int("SUPPORT_SLA_WARNING_HOURS", 1)  # working hours before a due time
     SUPPORT_LEAD_EMAIL = env("SUPPORT_LEAD_EMAIL")  # SLA alerts; unset: the Manager users
     SUPPORT_JOB_INTERVAL = env_int("SUPPORT_JOB_INTERVAL", 10)  # minutes between auto-close / SLA alert passes
+    # Product reviews (auto-publication and the invitation delay are set by staff in the back office).
+    REVIEW_DAILY_LIMIT = env_int("REVIEW_DAILY_LIMIT", 10)  # reviews written or edited per customer in 24 hours
+    REVIEW_PHOTO_MAX_BYTES = env_int("REVIEW_PHOTO_MAX_BYTES", 10 * 1024 * 1024)  # per photo, up to 5 photos
+    REVIEW_INVITE_INTERVAL_MINUTES = env_int("REVIEW_INVITE_INTERVAL_MINUTES", 60)  # how often the scheduler invites
 
     # Development conveniences.
     DEMO_BANNER = True

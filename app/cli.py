@@ -165,9 +165,22 @@ def support_calendar(year: int) -> None:
     )
 
 
+reviews_cli = AppGroup("reviews", help="Product reviews.")
+
+
+@reviews_cli.command("invite")
+def reviews_invite() -> None:
+    """Queue the invitations to review orders realised `invite_after_days` ago (what the scheduler does hourly)."""
+    from flask import current_app
+
+    from app.jobs import invite_reviews
+
+    click.echo(invite_reviews(current_app._get_current_object()))
+
+
 @click.command("scheduler")
 def scheduler_command() -> None:
-    """Run the scheduled jobs (outbox delivery, Telegram polling) until stopped; one scheduler at a time."""
+    """Run the scheduled jobs (outbox delivery, review invitations, Telegram polling) until stopped; one at a time."""
     from flask import current_app
 
     from app.jobs import run_scheduler
@@ -181,4 +194,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(notifications_cli)
     app.cli.add_command(telegram_cli)
     app.cli.add_command(support_cli)
+    app.cli.add_command(reviews_cli)
     app.cli.add_command(scheduler_command)

@@ -82,6 +82,21 @@ def alert_sla_breaches(app: Flask) -> str:
     return str(report)
 
 
+def invite_reviews(app: Flask) -> str:
+    """Ask the buyers of orders realised some days ago for a review (once per order)."""
+    from app.services.reviews import invitations
+
+    with app.app_context():
+        try:
+            report = invitations.send_due(db.session)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if report.orders:
+        log.info("Review invitations: %s", report)
+    return str(report)
+
+
 def telegram_polling_enabled(app: Flask) -> bool:
     return app.config.get("TELEGRAM_MODE") == "polling" and bool(app.config.get("TELEGRAM_BOT_TOKEN"))
 
@@ -117,6 +132,15 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids += ["support_sla_alerts", "support_auto_close"]
+    scheduler.add_job(
+        invite_reviews,
+        "interval",
+        minutes=app.config["REVIEW_INVITE_INTERVAL_MINUTES"],
+        id="invite_reviews",
+        name="Приглашения оставить отзыв",
+        **common,
+    )
+    ids.append("invite_reviews")
     if telegram_polling_enabled(app):
         scheduler.add_job(
             poll_telegram,

@@ -63,6 +63,18 @@ from app.models.orders import (
 )
 from app.models.profile import Address, ConsentSource, NewsletterConsent
 from app.models.projects import Project, ProjectVersion
+from app.models.reviews import (
+    FlagRule,
+    RejectReason,
+    Review,
+    ReviewEvent,
+    ReviewFlag,
+    ReviewInvitation,
+    ReviewPhoto,
+    ReviewSettings,
+    ReviewState,
+    ReviewVote,
+)
 from app.models.support import (
     CannedReply,
     OrderReprint,
@@ -147,4 +159,15 @@ __all__ = [
     "TicketPriority",
     "TicketState",
     "TicketTopic",
+    # reviews
+    "FlagRule",
+    "RejectReason",
+    "Review",
+    "ReviewEvent",
+    "ReviewFlag",
+    "ReviewInvitation",
+    "ReviewPhoto",
+    "ReviewSettings",
+    "ReviewState",
+    "ReviewVote",
 ]

@@ -164,3 +164,8 @@ def check_can_delete(session: Session, image_id: int) -> None:
     uses = image_usage(session, image_id)
     if uses:
         raise ValidationError("Изображение используется: " + "; ".join(uses) + ". Сначала замените его там.")
+
+
+def open_checked(source: os.PathLike | str | BinaryIO, field: str = "image") -> Image.Image:
+    """A PNG or JPEG decoded and turned upright; ValidationError for a damaged file or a decompression bomb."""
+    return _open(source, field)  # type: ignore[arg-type]

@@ -38,6 +38,8 @@ POINTS_EXPIRING = "points_expiring"  # bonus points about to expire
 NEWSLETTER = "newsletter"  # news and promotions (marketing; queued by the CMS)
 TELEGRAM_LINKED = "telegram_linked"  # the bot confirms a linked chat (always sent)
 TELEGRAM_REPLY = "telegram_reply"  # the bot answers a chat that is not (or no longer) linked
+REVIEW_INVITE = "review_invite"  # some days after an order is realised: how was it? (one per order)
+REVIEW_DECISION = "review_decision"  # a moderator published or rejected the customer's review
 
 # Statuses a customer hears about (a new order is confirmed by the checkout page itself).
 NOTIFY_STATUSES = frozenset(
@@ -95,6 +97,8 @@ register_event(POINTS_EXPIRING, "Скорое сгорание бонусных 
 register_event(NEWSLETTER, "Новости и акции", default_channels={Channel.email}, configurable=False, marketing=True)
 register_event(TELEGRAM_LINKED, "Telegram подключён", default_channels={Channel.telegram}, configurable=False)
 register_event(TELEGRAM_REPLY, "Ответ бота", default_channels={Channel.telegram}, configurable=False)
+register_event(REVIEW_INVITE, "Приглашение оставить отзыв о заказе", default_channels={Channel.email})
+register_event(REVIEW_DECISION, "Отзыв опубликован или отклонён")
 
 
 def configurable_events() -> list[EventInfo]:

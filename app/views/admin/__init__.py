@@ -75,6 +75,7 @@ def init_admin(app: Flask) -> None:
     from app.views.admin.notifications import NewsletterConsentView, NotificationView, SubscriberView
     from app.views.admin.orders import OrderView
     from app.views.admin.promo import PromoCodeView
+    from app.views.admin.reviews import ReviewFiguresView, ReviewSettingsView, ReviewView
 
     # Support first: it registers its notification events, which the outbox view lists.
     from app.views.admin.support import CannedReplyView, SlaTargetView, TicketView
@@ -188,6 +189,17 @@ def init_admin(app: Flask) -> None:
         appbuilder.add_link(
             "SupportStats", href="TicketView.stats", label="Показатели", icon="fa-bar-chart", category="Support"
         )
+        add(
+            ReviewView,
+            "ReviewView",
+            label="Отзывы",
+            icon="fa-star",
+            category="Reviews",
+            category_label="Отзывы",
+            category_icon="fa-star-half-o",
+        )
+        add(ReviewFiguresView, "ReviewFiguresView", label="Показатели", icon="fa-bar-chart", category="Reviews")
+        add(ReviewSettingsView, "ReviewSettingsView", label="Настройки отзывов", icon="fa-cog", category="Reviews")
 
 
 def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:

@@ -161,3 +161,11 @@ SUPPORT_EXTRAS: dict[str, list[tuple[str, str]]] = {
 }
 for _role, _extras in SUPPORT_EXTRAS.items():
     ROLE_EXTRAS.setdefault(_role, []).extend(_extras)
+
+# Reviews: Support and Manager moderate (queue, approve / reject, reply, pin, hide a photo); the manager also
+# sees the moderation figures and sets auto-publication and invitations. Other roles do not see reviews.
+VIEW_CATEGORY.update({"ReviewView": "Reviews", "ReviewFiguresView": "Reviews", "ReviewSettingsView": "Reviews"})
+ROLE_GRANTS["Manager"].update({"ReviewView": "r", "ReviewFiguresView": "r", "ReviewSettingsView": "rw"})
+ROLE_GRANTS["Support"].update({"ReviewView": "r"})
+ROLE_EXTRAS["Manager"].append(("ReviewView", "can_moderate"))
+ROLE_EXTRAS["Support"].append(("ReviewView", "can_moderate"))

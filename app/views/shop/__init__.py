@@ -71,6 +71,9 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import content as content_pages
 
     app.register_blueprint(content_pages.bp)
+    from app.views.shop import reviews
+
+    app.register_blueprint(reviews.bp)
     register_template_filters(app)
 
     @app.before_request

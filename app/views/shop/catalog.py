@@ -17,6 +17,7 @@ from app.services.orders import cart as cart_service
 from app.views.common import act
 from app.views.shop.forms import AddToCartForm, ProductChoiceForm
 from app.views.shop.helpers import current_cart, customer_id
+from app.views.shop.reviews import product_context
 
 bp = Blueprint("catalog", __name__)
 
@@ -126,6 +127,7 @@ def product(slug: str):
         chosen_ids=chosen_ids,
         accepted=storage.ACCEPTED_LABEL,
         max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
+        **product_context(found),
     ), status
 
 
