@@ -37,6 +37,7 @@ from app.models import (
     Product,
     PromoCode,
     PromoKind,
+    PromoRedemption,
     VatCategory,
 )
 from app.seed import demo as seed_demo
@@ -283,6 +284,7 @@ ORDER_COLS = (
     "paid_at",
     "refunded_at",
 )
+REDEMPTION_COLS = ("promo_code_id", "customer_id", "order_id", "seq", "created_at")
 LINE_COLS = (
     "order_id",
     "position",
@@ -717,6 +719,14 @@ class _Loader:
         writer.write(order_table, ORDER_COLS, order_rows)
         writer.write(OrderLine.__table__, LINE_COLS, line_rows)  # type: ignore[arg-type]
         writer.write(OrderHistory.__table__, HISTORY_COLS, history_rows)  # type: ignore[arg-type]
+        # Each order holding a promo use has its redemption (the bulk codes have no per-customer limit: no seq).
+        columns = dict(zip(ORDER_COLS, range(len(ORDER_COLS)), strict=True))
+        redemption_rows = [
+            (row[columns["promo_code_id"]], row[columns["customer_id"]], row[0], None, row[columns["created_at"]])
+            for row in order_rows
+            if row[columns["promo_code_id"]] is not None and row[columns["status"]] != OrderStatus.cancelled.value
+        ]
+        writer.write(PromoRedemption.__table__, REDEMPTION_COLS, redemption_rows)  # type: ignore[arg-type]
         for promo_id, uses in batch.promo_uses.items():
             self.session.execute(
                 sa.update(PromoCode)

@@ -24,6 +24,7 @@ from app.models import (
     PaymentStatus,
     Product,
     PromoCode,
+    PromoRedemption,
 )
 from app.seed import bulk as seed_bulk
 from app.seed.demo import DEMO_PASSWORD
@@ -196,6 +197,9 @@ def test_promo_use_is_counted_like_the_checkout_does(db_session, generated):
     for order in with_promo:
         assert order.promo_code_text == db_session.get(PromoCode, order.promo_code_id).code
         assert order.discount_total > 0
+    # Each use is held by its order's redemption row, as at checkout.
+    held = set(db_session.scalars(sa.select(PromoRedemption.order_id)))
+    assert held == {o.id for o in with_promo if o.cancelled_at is None}
 
 
 def test_numbers_are_unique_per_shop_year_and_the_counter_continues(db_session, generated):
