@@ -52,6 +52,8 @@ class Config:
     INSTANCE_DIR = str(INSTANCE_PATH)
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_PATH / "uploads"))
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+    # Largest raster layout: 80 megapixels decode to ~320 MB; an A0 poster at 200 dpi is 62.
+    UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 80_000_000)
     # A little over the upload limit so the form fields around the file still fit.
     MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 1024 * 1024
 
@@ -193,6 +195,8 @@ def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
         raise ConfigError(f"TELEGRAM_MODE must be polling or webhook, got {settings['TELEGRAM_MODE']!r}")
     if settings["UPLOAD_MAX_BYTES"] <= 0:
         raise ConfigError("UPLOAD_MAX_BYTES must be positive")
+    if settings["UPLOAD_MAX_PIXELS"] < 1_000_000:
+        raise ConfigError("UPLOAD_MAX_PIXELS must be at least 1000000")
     settings["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
     uri = settings["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):
