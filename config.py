@@ -92,7 +92,17 @@ class Config:
     SECURITY_URL_PREFIX = "/account"
     SECURITY_PASSWORD_LENGTH_MIN = 8
     SECURITY_USE_REGISTER_V2 = True
-    SECURITY_RETURN_GENERIC_RESPONSES = False
+    # Never tell whether an address has an account: one message for a wrong email or a wrong password, the same
+    # answer to a reset request either way, and a registration with a taken address answered like a new one
+    # (its owner gets an email instead, see app/views/shop/__init__.py).
+    SECURITY_RETURN_GENERIC_RESPONSES = True
+    SECURITY_MSG_GENERIC_AUTHN_FAILED = ("Неверный email или пароль.", "error")
+    SECURITY_MSG_PASSWORD_RESET_REQUEST = (
+        "Если адрес %(email)s зарегистрирован, на него отправлено письмо со ссылкой для восстановления пароля. "
+        "Проверьте почту.",
+        "info",
+    )
+    SECURITY_MSG_GENERIC_RECOVERY = SECURITY_MSG_PASSWORD_RESET_REQUEST
     SECURITY_I18N_DIRNAME = ["builtin"]
     SECURITY_MSG_LOGIN = ("Войдите, чтобы открыть эту страницу.", "info")
 
