@@ -14,7 +14,7 @@ from app.services.errors import ValidationError
 from app.services.layouts import preflight, thumbnails
 from app.services.orders import cart as cart_service
 from app.services.orders import placing
-from tests.factories import login_staff, make_staff, pdf_bytes, pdf_with_active_content
+from tests.factories import bomb_png, login_staff, make_staff, pdf_bytes, pdf_with_active_content
 
 MM = 72 / 25.4
 
@@ -299,3 +299,8 @@ def test_a_layout_with_javascript_blocks_the_order_until_accepted_and_staff_see_
     page = staff_client.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
     assert 'data-testid="admin-active-content"' in page
     assert "В PDF есть активное содержимое (JavaScript)" in page
+
+
+def test_a_decompression_bomb_stored_before_uploads_were_bounded_is_reported_not_raised(tmp_path, card_spec):
+    report = _check(tmp_path, bomb_png(), "png", card_spec)
+    assert report["status"] == "error" and "слишком большое" in _texts(report)

@@ -169,3 +169,20 @@ def test_release_and_redeem_per_order_for_the_state_machine(db_session, catalog,
     other = place_order(db_session, customer, catalog.cards, quantity=1000, promo_code="WELCOME10")
     assert promo.redeem_orders(db_session, [order.id, other.id]) == [order.id]
     assert _uses(db_session) == (1, 1)
+
+
+def test_a_mass_cancellation_frees_each_orders_use(db_session, catalog, customer, other_customer, welcome10):
+    from app.services.actors import Actor
+    from app.services.orders import batches
+
+    orders = [
+        place_order(db_session, buyer, catalog.cards, quantity=1000, promo_code="WELCOME10")
+        for buyer in (customer, other_customer)
+    ]
+    assert _uses(db_session) == (2, 2)
+    report = batches.change_status(
+        db_session, order_ids=[o.id for o in orders], target=S.cancelled, actor=Actor.system("test")
+    )
+    db_session.commit()
+    assert not report.skipped and _uses(db_session) == (0, 0)
+    assert place_order(db_session, customer, catalog.cards, quantity=1000, promo_code="WELCOME10").discount_total > 0

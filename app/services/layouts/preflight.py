@@ -11,6 +11,7 @@ marked on the order: the file is not to be opened in a viewer that runs it.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -282,10 +283,16 @@ def _check_raster(report: _Report, path: Path) -> None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            width_px, height_px = image.size
-            dpi = image.info.get("dpi")
-            frames = getattr(image, "n_frames", 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with path.open("rb") as fh, Image.open(fh) as image:
+                width_px, height_px = image.size
+                dpi = image.info.get("dpi")
+                frames = getattr(image, "n_frames", 1)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Uploads are bounded in pixels now; a file stored before that is reported, never a server error.
+        report.add(ERROR, "Изображение слишком большое для проверки — пришлите макет в PDF.")
+        return
     except (UnidentifiedImageError, OSError, ValueError):
         report.add(ERROR, "Не удалось прочитать изображение: файл повреждён.")
         return
