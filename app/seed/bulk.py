@@ -47,7 +47,8 @@ from app.services.catalog import products as catalog_products
 from app.services.catalog import promo as promo_service
 from app.services.errors import ValidationError
 from app.services.money import ZERO, allocate, extract_vat
-from app.services.orders.placing import delivery_price
+from app.services.orders import lifecycle
+from app.services.orders.pricing import delivery_price
 from app.services.shoptime import now as shop_now
 from app.services.shoptime import shop_tz
 
@@ -618,44 +619,52 @@ def _lifecycle(
     elif rng.random() < P_REFUND:
         refunded_at = completed + DAY * (1.0 + 29.0 * rng.random())
 
+    planned: list[tuple[float, int, OrderStatus | None, str]] = [(m, 0, t, "") for m, t in stages]
+    if cancelled_at is not None:
+        planned.append((cancelled_at, 0, S.cancelled, rng.choice(CANCEL_COMMENTS)))
+    if paid is not None:
+        planned.append((paid, 1, None, ""))  # payment received
+    if refunded_at is not None:
+        planned.append((refunded_at, 2, S.refunded, "Возврат денег покупателю."))
+    planned.sort(key=lambda e: (e[0], e[1]))
+    return _replay(created, now, delivery, planned)
+
+
+def _replay(
+    created: float, now: float, delivery: DeliveryMethod, planned: list[tuple[float, int, OrderStatus | None, str]]
+) -> _Life:
+    """Take the planned events up to `now` through the state machine's rules (`lifecycle.transition_refusal`,
+    `payment_refusal`, `status_entry_values`) — a generator bug cannot produce an order the shop could not."""
     life = _Life(updated=created)
-    events = life.events
-    events.append((created, "created", None, S.new.value, ""))
-    status = S.new
-    for moment, target in stages:
+    life.events.append((created, "created", None, S.new.value, ""))
+    for moment, _, target, comment in planned:
         if moment > now:
             break
-        events.append((moment, "status", status.value, target.value, ""))
-        status = target
-    if cancelled_at is not None and cancelled_at <= now:
-        events.append((cancelled_at, "status", status.value, S.cancelled.value, rng.choice(CANCEL_COMMENTS)))
-        status = S.cancelled
-        life.promo_released = True
-        life.stamps["cancelled_at"] = cancelled_at
-    if paid is not None and paid <= now:
-        events.append((paid, "payment_status", "unpaid", "paid", ""))
-        life.payment = PaymentStatus.paid
-        life.stamps["paid_at"] = paid
-    if refunded_at is not None and refunded_at <= now and status in (S.completed, S.cancelled):
-        events.append((refunded_at, "status", status.value, S.refunded.value, "Возврат денег покупателю."))
-        events.append((refunded_at, "payment_status", "paid", "refunded", "Возврат денег покупателю."))
-        status = S.refunded
-        life.payment = PaymentStatus.refunded
-        life.stamps["refunded_at"] = refunded_at
-    events.sort(key=lambda e: e[0])
-    life.status = status
-    for moment, target in stages:
-        if moment > now:
-            break
-        if target == S.confirmed:
-            life.stamps["confirmed_at"] = moment
-        elif target == S.ready:
-            life.stamps["ready_at"] = moment
-        elif target in (S.shipped, S.handed_over):
-            life.stamps["shipped_at"] = moment
-        elif target == S.completed:
-            life.stamps["completed_at"] = moment
-    life.updated = events[-1][0]
+        if target is None:
+            if lifecycle.payment_refusal(life.status, life.payment) is None:
+                life.events.append((moment, "payment_status", "unpaid", "paid", ""))
+                life.payment = PaymentStatus.paid
+                life.stamps["paid_at"] = moment
+            continue
+        if target == S.refunded and life.payment != PaymentStatus.paid:
+            continue  # cancelled before it was paid: nothing to give back
+        refusal = lifecycle.transition_refusal(
+            life.status, target, delivery_method=delivery, payment_status=life.payment
+        )
+        if refusal is not None:
+            raise AssertionError(f"bulk generator planned a forbidden transition: {refusal}")
+        life.events.append((moment, "status", life.status.value, target.value, comment))
+        for column in lifecycle.status_entry_values(target, _ts(moment)):
+            if column == "status":
+                life.status = target
+            elif column == "payment_status":
+                life.events.append((moment, "payment_status", life.payment.value, "refunded", comment))
+                life.payment = PaymentStatus.refunded
+            else:
+                life.stamps[column] = moment
+        if target == S.cancelled:
+            life.promo_released = True
+    life.updated = life.events[-1][0]
     return life
 
 

@@ -11,7 +11,7 @@ from app.models import Notification, Order, OrderBatch, OrderHistory, OrderStatu
 from app.services.actors import Actor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationError
 from app.services.messaging import outbox
-from app.services.orders import batches, lifecycle
+from app.services.orders import batches, lifecycle, sets
 from app.services.orders.history import recorded_update
 from app.services.shoptime import now
 from tests.factories import advance, make_staff, place_order
@@ -122,7 +122,7 @@ def test_mixed_selection_changes_the_valid_orders_and_reports_each_skipped_one(d
 def test_an_order_changed_meanwhile_is_skipped_and_the_others_are_complete(db_session, mixed, operator, monkeypatch):
     """The UPDATE is guarded by the expected old status: a concurrent change loses nothing and half-does nothing."""
     new1, new2, *_ = mixed
-    real_load = batches._load
+    real_load = sets.load
 
     def load_then_someone_else_changes_new2(session, ids, *columns):
         rows = real_load(session, ids, *columns)
@@ -131,7 +131,7 @@ def test_an_order_changed_meanwhile_is_skipped_and_the_others_are_complete(db_se
         )
         return rows
 
-    monkeypatch.setattr(batches, "_load", load_then_someone_else_changes_new2)
+    monkeypatch.setattr(sets, "load", load_then_someone_else_changes_new2)
     report = batches.change_status(db_session, order_ids=[new1.id, new2.id], target=S.confirmed, actor=operator)
     db_session.commit()
     assert report.changed == [new1.number]

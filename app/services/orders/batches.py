@@ -1,49 +1,36 @@
 """Mass actions on orders: status change, its undo, assignment, label printing records — set-based.
 
-A batch loads the selected orders' columns in one query (row-locked on PostgreSQL), checks each against
-the same rules as a single change (`orders.transition_refusal`), updates the valid ones with a few
-UPDATE statements guarded by the expected old values, writes their history with one executemany and
-queues notifications with one call. An order is either fully changed (columns, history, notification,
-side effects) or untouched and reported with its reason; all in the caller's transaction.
+A status batch is one call of the state machine (`lifecycle.apply_status`) with the selected orders: it
+checks each against the same rules as a single change, updates the valid ones with a few UPDATEs guarded
+by the old status, writes their history and runs the effects once for the whole set. This module adds
+what a mass action needs around it: the batch record, the per-order report with the reason for every
+skip, and the undo within a few minutes by the same staff member. All in the caller's transaction.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-from app.models import (
-    BatchKind,
-    DeliveryMethod,
-    Order,
-    OrderBatch,
-    OrderHistory,
-    OrderStatus,
-    PaymentStatus,
-    PromoCode,
-)
+from app.models import BatchKind, Order, OrderBatch, OrderHistory, OrderStatus
 from app.services.actors import Actor, staff_name
-from app.services.catalog import promo
 from app.services.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from app.services.messaging import notifications
-from app.services.messaging.notifications import StatusChange
-from app.services.orders import lifecycle
-from app.services.orders.editing import CLOSED_STATUSES, staff_member
-from app.services.orders.history import as_text, entry_row, record_many, recorded_update, staff_names
+from app.services.orders import lifecycle, sets
+from app.services.orders.editing import staff_member
+from app.services.orders.history import entry_row, record_many, staff_names
+from app.services.orders.lifecycle import CLOSED_STATUSES, CONCURRENT
+from app.services.orders.sets import parse_ids
 from app.services.shoptime import format_datetime, now
 
 S = OrderStatus
 UNDO_WINDOW = timedelta(minutes=10)
-MAX_ORDERS = 20000
-CHUNK = 5000  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+MAX_ORDERS = sets.MAX_ORDERS
 
 
 @dataclass(frozen=True)
@@ -75,57 +62,6 @@ class BatchReport:
         return text
 
 
-def parse_ids(raw: str | Iterable[str | int]) -> list[int]:
-    """Order ids from a form or a query string ("1,2,3"), unique, in the given order."""
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    ids: dict[int, None] = {}  # an ordered set: a list's `in` made 10,000 ids cost 0.6 s
-    for item in items:
-        text = str(item).strip()
-        if not text:
-            continue
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValidationError("Неверный список заказов.") from None
-        if value > 0:
-            ids[value] = None
-    if not ids:
-        raise ValidationError("Не выбрано ни одного заказа.")
-    if len(ids) > MAX_ORDERS:
-        raise ValidationError(f"За один раз можно обработать не больше {MAX_ORDERS} заказов.")
-    return list(ids)
-
-
-def _chunks(session: Session, ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    """The ids in groups for `_id_filter`: all at once on PostgreSQL (one array), else IN lists of CHUNK."""
-    if session.get_bind().dialect.name == "postgresql":
-        yield ids
-        return
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
-def _id_filter(session: Session, column: InstrumentedAttribute[int], ids: Sequence[int]) -> sa.ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL `= ANY(array)`: one parameter, planned and bound much faster."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam("ids", list(ids), type_=postgresql.ARRAY(sa.Integer)))
-    return column.in_(ids)
-
-
-def _load(session: Session, ids: Sequence[int], *columns: InstrumentedAttribute[Any]) -> dict[int, sa.Row]:
-    """The orders' columns by id, rows locked until commit (PostgreSQL)."""
-    rows: dict[int, sa.Row] = {}
-    for chunk in _chunks(session, ids):
-        query = (
-            sa.select(Order.id, Order.number, *columns)
-            .where(_id_filter(session, Order.id, chunk))
-            .with_for_update(of=Order)
-        )
-        for row in session.execute(query):
-            rows[row.id] = row
-    return rows
-
-
 def _new_batch(session: Session, kind: BatchKind, actor: Actor, *, target: str, comment: str, moment: datetime):
     batch = OrderBatch(
         id=str(uuid.uuid4()),
@@ -151,25 +87,8 @@ def _finish(session: Session, batch: OrderBatch, report: BatchReport) -> BatchRe
     return report
 
 
-def _missing(ids: Sequence[int], rows: dict[int, sa.Row]) -> list[Skipped]:
-    return [Skipped(f"№{order_id}", "заказ не найден") for order_id in ids if order_id not in rows]
-
-
-def _guarded_update(
-    session: Session, ids: Sequence[int], guard: Sequence[sa.ColumnElement[bool]], values: dict[str, object]
-) -> set[int]:
-    """UPDATE the orders still matching `guard` (their expected old values); the ids actually updated."""
-    updated: set[int] = set()
-    for chunk in _chunks(session, ids):
-        result = session.execute(
-            sa.update(Order).where(_id_filter(session, Order.id, chunk), *guard).values(**values).returning(Order.id),
-            execution_options=recorded_update(),
-        )
-        updated.update(result.scalars())
-    return updated
-
-
-CONCURRENT = "изменён одновременно с этой операцией — повторите"
+def _missing(ids: Sequence[int], found: dict[int, str]) -> list[Skipped]:
+    return [Skipped(f"№{order_id}", "заказ не найден") for order_id in ids if order_id not in found]
 
 
 def change_status(
@@ -179,95 +98,14 @@ def change_status(
     target = lifecycle.parse_status(target)
     comment = comment.strip()
     ids = parse_ids(order_ids)
-    moment = now()
-    rows = _load(
-        session,
-        ids,
-        Order.status,
-        Order.delivery_method,
-        Order.payment_status,
-        Order.promo_code_id,
-        Order.customer_id,
-        Order.contact_email,
+    batch = _new_batch(session, BatchKind.status, actor, target=target.value, comment=comment, moment=now())
+    outcome = lifecycle.apply_status(
+        session, dict.fromkeys(ids, target), actor=actor, comment=comment, batch_id=batch.id
     )
-    report = BatchReport(batch_id=None, kind=BatchKind.status, skipped=_missing(ids, rows))
-    by_old: dict[OrderStatus, list[int]] = defaultdict(list)
-    for order_id in ids:
-        row = rows.get(order_id)
-        if row is None:
-            continue
-        reason = lifecycle.transition_refusal(
-            row.status, target, delivery_method=row.delivery_method, payment_status=row.payment_status
-        )
-        if reason:
-            report.skipped.append(Skipped(row.number, reason))
-        else:
-            by_old[row.status].append(order_id)
-
-    batch = _new_batch(session, BatchKind.status, actor, target=target.value, comment=comment, moment=moment)
-    report.batch_id = batch.id
-    values = lifecycle.status_entry_values(target, moment) | {"updated_at": moment}
-    changed: list[int] = []
-    for old, group in by_old.items():
-        guard = [Order.status == old]
-        if target == S.refunded:
-            guard.append(Order.payment_status == PaymentStatus.paid)
-        updated = _guarded_update(session, group, guard, values)
-        changed.extend(i for i in group if i in updated)
-        report.skipped.extend(Skipped(rows[i].number, CONCURRENT) for i in group if i not in updated)
-
-    if target == S.cancelled:
-        uses: dict[int, int] = defaultdict(int)
-        for order_id in changed:
-            if rows[order_id].promo_code_id is not None:
-                uses[rows[order_id].promo_code_id] += 1
-        for promo_id, count in uses.items():
-            promo.release(session, promo_id, count)
-
-    entries = []
-    for order_id in changed:
-        row = rows[order_id]
-        entries.append(
-            entry_row(
-                order_id,
-                actor,
-                "status",
-                as_text(row.status),
-                target.value,
-                comment=comment,
-                batch_id=batch.id,
-                moment=moment,
-            )
-        )
-        if target == S.refunded:
-            entries.append(
-                entry_row(
-                    order_id,
-                    actor,
-                    "payment_status",
-                    as_text(row.payment_status),
-                    PaymentStatus.refunded.value,
-                    comment=comment,
-                    batch_id=batch.id,
-                    moment=moment,
-                )
-            )
-    record_many(session, entries)
-    notifications.order_status_changed(session, [_status_change(rows[i], rows[i].status, target) for i in changed])
-    report.changed = [rows[i].number for i in changed]
+    report = BatchReport(batch_id=batch.id, kind=BatchKind.status, skipped=_missing(ids, outcome.numbers))
+    report.skipped += [Skipped(outcome.numbers[i], reason) for i, reason in outcome.refused.items()]
+    report.changed = [c.number for c in outcome.changed]
     return _finish(session, batch, report)
-
-
-def _status_change(row: sa.Row, old: OrderStatus, new: OrderStatus) -> StatusChange:
-    return StatusChange(
-        order_id=row.id,
-        order_number=row.number,
-        customer_id=row.customer_id,
-        email=row.contact_email,
-        delivery_method=DeliveryMethod(row.delivery_method),
-        old=old,
-        new=new,
-    )
 
 
 # --- undo ------------------------------------------------------------------------------------------
@@ -291,7 +129,11 @@ def undo_batch_id(session: Session, batch_id: str) -> str | None:
 
 
 def undo(session: Session, *, batch_id: str, actor: Actor) -> BatchReport:
-    """Put back the orders of a status batch that have not changed since; the revert is a batch of its own."""
+    """Put back the orders of a status batch that have not changed since; the revert is a batch of its own.
+
+    It takes the state machine's one path as an undo: each order returns to the status it had before, and
+    every effect (promo code uses, messages, and what later features attach) is reversed.
+    """
     batch = session.get(OrderBatch, batch_id, with_for_update=True)
     if batch is None:
         raise NotFound("Массовая операция не найдена.")
@@ -306,13 +148,13 @@ def undo(session: Session, *, batch_id: str, actor: Actor) -> BatchReport:
         .where(OrderHistory.batch_id == batch.id)
         .order_by(OrderHistory.id)
     ).all()
-    previous: dict[int, dict[str, str | None]] = defaultdict(dict)
+    previous: dict[int, OrderStatus] = {}
     last_entry: dict[int, int] = {}
     for order_id, entry_id, field_name, old_value in done:
-        previous[order_id][field_name] = old_value
+        if field_name == "status":
+            previous[order_id] = S(str(old_value))
         last_entry[order_id] = max(entry_id, last_entry.get(order_id, 0))
     ids = list(previous)
-    moment = now()
     undo_of = batch
     batch = _new_batch(
         session,
@@ -320,109 +162,42 @@ def undo(session: Session, *, batch_id: str, actor: Actor) -> BatchReport:
         actor,
         target=undo_of.target,
         comment=f"Отмена массовой операции от {format_datetime(undo_of.created_at)}",
-        moment=moment,
+        moment=now(),
     )
     batch.undoes_id = undo_of.id
     report = BatchReport(batch_id=batch.id, kind=BatchKind.undo)
     if not ids:
         return _finish(session, batch, report)
 
-    rows = _load(
-        session,
-        ids,
-        Order.status,
-        Order.delivery_method,
-        Order.payment_status,
-        Order.promo_code_id,
-        Order.customer_id,
-        Order.contact_email,
-    )
+    # An order changed by anyone since the batch (a later history entry) is left alone.
     latest: dict[int, int] = {}
-    for chunk in _chunks(session, ids):
+    for chunk in sets.chunks(session, ids):
         latest.update(
             session.execute(
                 sa.select(OrderHistory.order_id, sa.func.max(OrderHistory.id))
-                .where(_id_filter(session, OrderHistory.order_id, chunk))
+                .where(sets.id_filter(session, OrderHistory.order_id, chunk))
                 .group_by(OrderHistory.order_id)
             ).all()
         )
+    touched = {i for i in ids if latest.get(i, 0) > last_entry[i]}
+    revertible = [i for i in ids if i not in touched]
     done_status = S(undo_of.target)
-    revertible: dict[OrderStatus, list[int]] = defaultdict(list)
-    for order_id in ids:
-        row = rows.get(order_id)
-        if row is None:
-            continue
-        if latest.get(order_id, 0) > last_entry[order_id] or row.status != done_status:
-            report.skipped.append(Skipped(row.number, "изменён после массовой операции"))
-            continue
-        revertible[S(str(previous[order_id]["status"]))].append(order_id)
-
-    if done_status == S.cancelled:
-        # Cancelling gave promo code uses back; taking the cancellation back takes them again, if still allowed.
-        for group in revertible.values():
-            uses: dict[int, list[int]] = defaultdict(list)
-            for order_id in group:
-                if rows[order_id].promo_code_id is not None:
-                    uses[rows[order_id].promo_code_id].append(order_id)
-            for promo_id, owners in uses.items():
-                if not promo.consume_many(session, promo_id, len(owners)):
-                    code = session.scalar(sa.select(PromoCode.code).where(PromoCode.id == promo_id))
-                    for order_id in owners:
-                        group.remove(order_id)
-                        report.skipped.append(Skipped(rows[order_id].number, f"лимит промокода {code} исчерпан"))
-
-    timestamp = lifecycle.STATUS_TIMESTAMPS.get(done_status)
-    changed: list[tuple[int, OrderStatus]] = []
-    for old_status, group in revertible.items():
-        # The state machine never re-enters a status, so the timestamp the batch set was empty before it.
-        values: dict[str, object] = {"status": old_status, "updated_at": moment}
-        if timestamp:
-            values[timestamp] = None
-        guard = [Order.status == done_status]
-        if done_status == S.refunded:
-            values["payment_status"] = PaymentStatus.paid
-            guard.append(Order.payment_status == PaymentStatus.refunded)
-        updated = _guarded_update(session, group, guard, values)
-        changed.extend((i, old_status) for i in group if i in updated)
-        report.skipped.extend(Skipped(rows[i].number, CONCURRENT) for i in group if i not in updated)
-
-    entries = []
-    for order_id, old_status in changed:
-        entries.append(
-            entry_row(
-                order_id,
-                actor,
-                "status",
-                done_status.value,
-                old_status.value,
-                comment=batch.comment,
-                batch_id=batch.id,
-                moment=moment,
-            )
-        )
-        if done_status == S.refunded:
-            entries.append(
-                entry_row(
-                    order_id,
-                    actor,
-                    "payment_status",
-                    PaymentStatus.refunded.value,
-                    PaymentStatus.paid.value,
-                    comment=batch.comment,
-                    batch_id=batch.id,
-                    moment=moment,
-                )
-            )
-    record_many(session, entries)
-    # Messages about the change still in the outbox are withdrawn; only customers who were told of
-    # the change hear that it was taken back.
-    heard, report.withdrawn = notifications.withdraw_status_messages(
-        session, [i for i, _ in changed], done_status, since=undo_of.created_at
+    outcome = lifecycle.apply_status(
+        session,
+        {i: previous[i] for i in revertible},
+        actor=actor,
+        comment=batch.comment,
+        batch_id=batch.id,
+        undoes=undo_of.id,
+        undone_at=undo_of.created_at,
+        expected=dict.fromkeys(revertible, done_status),
     )
-    notifications.order_status_changed(
-        session, [_status_change(rows[i], done_status, old_status) for i, old_status in changed if i in heard]
-    )
-    report.changed = [rows[i].number for i, _ in changed]
+    if touched:
+        numbers = dict(session.execute(sa.select(Order.id, Order.number).where(Order.id.in_(touched))).all())
+        report.skipped += [Skipped(numbers[i], "изменён после массовой операции") for i in touched if i in numbers]
+    report.skipped += [Skipped(outcome.numbers[i], reason) for i, reason in outcome.refused.items()]
+    report.changed = [c.number for c in outcome.changed]
+    report.withdrawn = outcome.notes.get("withdrawn_messages", 0)
     return _finish(session, batch, report)
 
 
@@ -438,8 +213,10 @@ def assign(
     assignee = staff_member(session, assignee_id) if assignee_id is not None else None
     new_name = staff_name(assignee) if assignee is not None else None
     moment = now()
-    rows = _load(session, ids, Order.status, Order.assignee_id)
-    report = BatchReport(batch_id=None, kind=BatchKind.assign, skipped=_missing(ids, rows))
+    rows = sets.load(session, ids, Order.status, Order.assignee_id)
+    report = BatchReport(
+        batch_id=None, kind=BatchKind.assign, skipped=_missing(ids, {i: r.number for i, r in rows.items()})
+    )
     by_old: dict[int | None, list[int]] = defaultdict(list)
     for order_id in ids:
         row = rows.get(order_id)
@@ -458,7 +235,7 @@ def assign(
     changed: list[int] = []
     for old_id, group in by_old.items():
         guard = [Order.assignee_id.is_(None) if old_id is None else Order.assignee_id == old_id]
-        updated = _guarded_update(session, group, guard, {"assignee_id": assignee_id, "updated_at": moment})
+        updated = sets.guarded_update(session, group, guard, {"assignee_id": assignee_id, "updated_at": moment})
         report.skipped.extend(Skipped(rows[i].number, CONCURRENT) for i in group if i not in updated)
         for order_id in (i for i in group if i in updated):
             changed.append(order_id)
@@ -479,11 +256,11 @@ def record_labels_printed(session: Session, *, order_ids: Sequence[int], format_
     moment = now()
     batch = _new_batch(session, BatchKind.labels, actor, target=format_label, comment="", moment=moment)
     printed: dict[int, int] = {}
-    for chunk in _chunks(session, ids):
+    for chunk in sets.chunks(session, ids):
         printed.update(
             session.execute(
                 sa.select(OrderHistory.order_id, sa.func.count())
-                .where(_id_filter(session, OrderHistory.order_id, chunk), OrderHistory.field == "label_printed")
+                .where(sets.id_filter(session, OrderHistory.order_id, chunk), OrderHistory.field == "label_printed")
                 .group_by(OrderHistory.order_id)
             ).all()
         )

@@ -27,20 +27,20 @@ from app.models import (
     PaymentStatus,
     Product,
     StoredFile,
-    VatCategory,
 )
 from app.services import phones, storage
 from app.services.actors import Actor
 from app.services.catalog import products as catalog_products
 from app.services.catalog import promo
 from app.services.errors import NotFound, ValidationError
-from app.services.money import ZERO, allocate, extract_vat, to_money
-from app.services.orders import placing
+from app.services.money import ZERO, to_money
+from app.services.orders import pricing
 from app.services.orders.history import acting
+from app.services.orders.lifecycle import CLOSED_STATUSES
 from app.services.shoptime import shop_today
 
 S = OrderStatus
-CLOSED_STATUSES = frozenset({S.completed, S.cancelled, S.refunded})
+
 # Lines (and so the delivery method, which prices a line) change only before production and payment.
 LINES_EDITABLE_STATUSES = frozenset({S.new, S.confirmed})
 # A layout may be replaced until the order is printed.
@@ -344,41 +344,27 @@ def reprice(session: Session, order: Order) -> None:
     products = order.product_lines
     goods = sum((line.gross_amount for line in products), ZERO)
     discount_total = promo.discount_for(order.promo_code, goods) if order.promo_code is not None else ZERO
-    for line, share in zip(products, allocate(discount_total, [line.gross_amount for line in products]), strict=True):
-        line.discount = share
+    pricing.spread_discount(products, discount_total)
     _sync_delivery_line(session, order, goods - discount_total)
-    for line in order.lines:
-        line.total = line.gross_amount - line.discount
-        line.net_amount, line.vat_amount = extract_vat(line.total, line.vat_rate)
-    placing.recalculate_totals(order)
+    pricing.settle(order.lines)
+    pricing.recalculate_totals(order)
     if order.total < order.points_paid:
         raise ValidationError("Сумма заказа получилась меньше оплаченного баллами — так изменить заказ нельзя.")
 
 
 def _sync_delivery_line(session: Session, order: Order, goods_after_discount: Decimal) -> None:
-    price = placing.delivery_price(order.delivery_method, goods_after_discount)
+    price = pricing.delivery_price(order.delivery_method, goods_after_discount)
     existing = [line for line in order.lines if line.kind == LineKind.delivery]
     if price == 0:
         for line in existing:
             order.lines.remove(line)
         return
-    name = f"Доставка: {order.delivery_method.label}"
     if existing:
         line = existing[0]
-        line.product_name = name
+        line.product_name = pricing.delivery_line_name(order.delivery_method)
         line.gross_amount = line.unit_price = price
         line.discount = ZERO
         return
-    order.lines.append(
-        OrderLine(
-            kind=LineKind.delivery,
-            position=max((line.position for line in order.lines), default=0) + 1,
-            product_name=name,
-            options=[],
-            quantity=1,
-            unit_price=price,
-            gross_amount=price,
-            discount=ZERO,
-            vat_rate=catalog_products.vat_rate_for(session, VatCategory.standard, _order_day(order)),
-        )
-    )
+    line = pricing.new_delivery_line(session, order.delivery_method, price, _order_day(order))
+    line.position = max((line.position for line in order.lines), default=0) + 1
+    order.lines.append(line)

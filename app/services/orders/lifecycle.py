@@ -1,23 +1,38 @@
 """The order state machine: the statuses an order may move to, their timestamps, the payment rules, and the
-effects of a change."""
+effects of a change — one path for every entry point.
+
+`apply_status` is the only code that changes an order's status: a single change (`change_status`), a mass
+change and its undo (`batches`), jobs and tools all call it. It reads the orders' current values under a
+row lock (whatever stale objects the caller holds), checks each against the rules, updates the valid ones
+with UPDATEs guarded by the old status (so two concurrent changes give one success and one refusal),
+writes their history, and runs the registered effects once with the *set* of orders that changed. An
+order is either fully changed (columns, history, effects) or untouched and reported with its reason.
+
+Effects attach with `@on_status_change(order=N)` (and payments with `@on_payment(order=N)`): promo code
+uses and notifications are registered here; the sales journal, bonus points and documents register
+theirs in their own packages. Each effect receives a `Transition` and picks the changes it cares about
+(`transition.entering(REALISATION_STATUSES)`, `transition.reverted()` …).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import (
-    DeliveryMethod,
-    Order,
-    OrderStatus,
-    PaymentStatus,
-)
+from app.models import DeliveryMethod, Order, OrderStatus, PaymentStatus, PromoCode
 from app.services.actors import Actor
 from app.services.catalog import promo
 from app.services.errors import InvalidTransition
 from app.services.messaging import notifications
-from app.services.orders.history import acting
+from app.services.money import format_money
+from app.services.orders import sets
+from app.services.orders.history import as_text, entry_row, record_many
 from app.services.shoptime import now
 
 S = OrderStatus
@@ -47,20 +62,24 @@ STATUS_TIMESTAMPS = {
 }
 
 OPEN_STATUSES = frozenset({S.new, S.confirmed, S.in_production, S.ready, S.shipped, S.handed_over})
+CLOSED_STATUSES = frozenset({S.completed, S.cancelled, S.refunded})
 # Realised (реализован): handed to the customer or to the carrier. A sale is recognised on entering
 # «Выдан» / «Отправлен»; a later refund is a return, not an un-realisation.
 REALISATION_STATUSES = frozenset({S.shipped, S.handed_over})
 REALISED_STATUSES = frozenset({S.shipped, S.handed_over, S.completed})
+# An order can be paid while it is alive; a cancelled or refunded one cannot.
+UNPAYABLE_STATUSES = frozenset({S.cancelled, S.refunded})
+
+CONCURRENT = "изменён одновременно с этой операцией — повторите"
+
+
+# --- the rules, on plain values ------------------------------------------------------------------------
 
 
 def transition_refusal(
     current: OrderStatus, target: OrderStatus, *, delivery_method: DeliveryMethod, payment_status: PaymentStatus
 ) -> str | None:
-    """Why an order in `current` cannot move to `target` (a Russian phrase), or None when it can.
-
-    The one definition of the state machine's rules, on plain values: single changes (`transition_error`)
-    and mass changes (app/services/order_batches.py) both ask it.
-    """
+    """Why an order in `current` cannot move to `target` (a Russian phrase), or None when it can."""
     if target == current:
         return f"уже в статусе «{current.label}»"
     if target not in TRANSITIONS[current]:
@@ -103,6 +122,308 @@ def status_entry_values(target: OrderStatus, moment: datetime) -> dict[str, obje
     return values
 
 
+def payment_refusal(status: OrderStatus, payment_status: PaymentStatus) -> str | None:
+    """Why an order cannot be marked paid (a Russian phrase), or None when it can."""
+    if payment_status == PaymentStatus.paid:
+        return "уже оплачен"
+    if payment_status == PaymentStatus.refunded or status in UNPAYABLE_STATUSES:
+        return f"в статусе «{status.label}» — нельзя отметить оплаченным"
+    return None
+
+
+def can_mark_paid(order: Order) -> bool:
+    return payment_refusal(order.status, order.payment_status) is None
+
+
+def is_realised(order: Order) -> bool:
+    """Handed to the customer or the carrier (and not taken back by a refund)."""
+    return order.status in REALISED_STATUSES
+
+
+# --- what a change did, for the effects --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One order's status change, with what effects need without loading the order."""
+
+    order_id: int
+    number: str
+    customer_id: int
+    company_id: int | None
+    email: str
+    delivery_method: DeliveryMethod
+    promo_code_id: int | None
+    old: OrderStatus
+    new: OrderStatus
+
+
+@dataclass
+class Transition:
+    """The orders one call moved (a set of one for a single change), as every effect receives it.
+
+    `undoes` is the id of the batch being taken back when this is an undo: the orders go back to the
+    status they had before it, and effects reverse what they did for it (not the state machine's
+    forward rules).
+    """
+
+    session: Session
+    actor: Actor
+    moment: datetime
+    comment: str
+    batch_id: str | None
+    changes: list[Change]
+    undoes: str | None = None
+    undone_at: datetime | None = None  # when the batch being undone ran
+    notes: dict[str, int] = field(default_factory=dict)  # what effects report back (e.g. messages withdrawn)
+
+    def entering(self, statuses: Iterable[OrderStatus]) -> list[Change]:
+        wanted = frozenset(statuses)
+        return [c for c in self.changes if c.new in wanted and c.old not in wanted]
+
+    def leaving(self, statuses: Iterable[OrderStatus]) -> list[Change]:
+        wanted = frozenset(statuses)
+        return [c for c in self.changes if c.old in wanted and c.new not in wanted]
+
+
+@dataclass
+class PaymentChange:
+    order_id: int
+    number: str
+    customer_id: int
+    company_id: int | None
+    amount: Decimal
+    paid_at: datetime
+
+
+@dataclass
+class Payment:
+    """Payments one call recorded, as payment effects receive them."""
+
+    session: Session
+    actor: Actor
+    moment: datetime
+    comment: str
+    changes: list[PaymentChange]
+
+
+StatusEffect = Callable[[Transition], None]
+PaymentEffect = Callable[[Payment], None]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A check that may refuse some orders of a transition before anything changes, reserving what it
+    needs for the others (`check`), and give the reservation back for orders a concurrent change took
+    (`release`)."""
+
+    name: str
+    check: Callable[[Transition], dict[int, str]]
+    release: Callable[[Transition, Sequence[Change]], None]
+
+
+_STATUS_EFFECTS: list[tuple[int, str, StatusEffect]] = []
+_PAYMENT_EFFECTS: list[tuple[int, str, PaymentEffect]] = []
+_GUARDS: list[Guard] = []
+
+
+def _register(registry: list, order: int, fn: Callable) -> None:
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    registry[:] = [entry for entry in registry if entry[1] != name]  # re-import replaces, never doubles
+    registry.append((order, name, fn))
+    registry.sort(key=lambda entry: (entry[0], entry[1]))
+
+
+def on_status_change(*, order: int) -> Callable[[StatusEffect], StatusEffect]:
+    """Register an effect of status changes; effects run in `order` (notifications last, at 100)."""
+
+    def decorate(fn: StatusEffect) -> StatusEffect:
+        _register(_STATUS_EFFECTS, order, fn)
+        return fn
+
+    return decorate
+
+
+def on_payment(*, order: int) -> Callable[[PaymentEffect], PaymentEffect]:
+    """Register an effect of recorded payments."""
+
+    def decorate(fn: PaymentEffect) -> PaymentEffect:
+        _register(_PAYMENT_EFFECTS, order, fn)
+        return fn
+
+    return decorate
+
+
+def add_guard(guard: Guard) -> None:
+    _GUARDS[:] = [g for g in _GUARDS if g.name != guard.name] + [guard]
+
+
+def status_effects() -> list[str]:
+    """The registered status effects by name, in the order they run."""
+    return [name for _, name, _ in _STATUS_EFFECTS]
+
+
+def payment_effects() -> list[str]:
+    return [name for _, name, _ in _PAYMENT_EFFECTS]
+
+
+# --- the one status path -----------------------------------------------------------------------------
+
+
+@dataclass
+class StatusOutcome:
+    changed: list[Change] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # order id → reason
+    missing: list[int] = field(default_factory=list)
+    numbers: dict[int, str] = field(default_factory=dict)
+    notes: dict[str, int] = field(default_factory=dict)
+
+
+_LOADED = (
+    Order.status,
+    Order.delivery_method,
+    Order.payment_status,
+    Order.promo_code_id,
+    Order.customer_id,
+    Order.company_id,
+    Order.contact_email,
+)
+
+
+def _change(row: sa.Row, new: OrderStatus) -> Change:
+    return Change(
+        order_id=row.id,
+        number=row.number,
+        customer_id=row.customer_id,
+        company_id=row.company_id,
+        email=row.contact_email,
+        delivery_method=DeliveryMethod(row.delivery_method),
+        promo_code_id=row.promo_code_id,
+        old=row.status,
+        new=new,
+    )
+
+
+def _revert_values(done: OrderStatus, back_to: OrderStatus) -> dict[str, object]:
+    """The columns that take an order from `done` back to `back_to`: the state machine never re-enters a
+    status, so the timestamp `done` set was empty before it; a refund taken back is paid again."""
+    values: dict[str, object] = {"status": back_to}
+    if done in STATUS_TIMESTAMPS and STATUS_TIMESTAMPS.get(back_to) != STATUS_TIMESTAMPS[done]:
+        values[STATUS_TIMESTAMPS[done]] = None
+    if done == S.refunded:
+        values["payment_status"] = PaymentStatus.paid
+    return values
+
+
+def apply_status(
+    session: Session,
+    targets: Mapping[int, OrderStatus],
+    *,
+    actor: Actor,
+    comment: str = "",
+    batch_id: str | None = None,
+    undoes: str | None = None,
+    undone_at: datetime | None = None,
+    expected: Mapping[int, OrderStatus] | None = None,
+) -> StatusOutcome:
+    """Move each order to its target status, all in the caller's transaction; see the module docstring.
+
+    A forward change follows the state machine. An undo (`undoes` = the batch id) moves each order back
+    to its previous status, and only if it is still in `expected[order_id]` (the status the batch gave it).
+    """
+    comment = comment.strip()
+    moment = now()
+    ids = list(targets)
+    rows = sets.load(session, ids, *_LOADED)
+    outcome = StatusOutcome(missing=[i for i in ids if i not in rows], numbers={i: r.number for i, r in rows.items()})
+    candidates: list[Change] = []
+    for order_id in ids:
+        row = rows.get(order_id)
+        if row is None:
+            continue
+        target = targets[order_id]
+        if undoes is None:
+            reason = transition_refusal(
+                row.status, target, delivery_method=row.delivery_method, payment_status=row.payment_status
+            )
+        else:
+            reason = None if expected is None or row.status == expected[order_id] else "изменён после массовой операции"
+        if reason:
+            outcome.refused[order_id] = reason
+        else:
+            candidates.append(_change(row, target))
+
+    transition = Transition(session, actor, moment, comment, batch_id, candidates, undoes=undoes, undone_at=undone_at)
+    for guard in _GUARDS:
+        refusals = guard.check(transition)
+        if refusals:
+            outcome.refused.update(refusals)
+            transition.changes = [c for c in transition.changes if c.order_id not in refusals]
+
+    groups: dict[tuple[OrderStatus, OrderStatus], list[Change]] = defaultdict(list)
+    for change in transition.changes:
+        groups[(change.old, change.new)].append(change)
+    changed: list[Change] = []
+    lost: list[Change] = []
+    for (old, new), group in groups.items():
+        guard_clause = [Order.status == old]
+        if undoes is None:
+            values = status_entry_values(new, moment)
+            if new == S.refunded:
+                guard_clause.append(Order.payment_status == PaymentStatus.paid)
+        else:
+            values = _revert_values(old, new)
+            if old == S.refunded:
+                guard_clause.append(Order.payment_status == PaymentStatus.refunded)
+        values["updated_at"] = moment
+        updated = sets.guarded_update(session, [c.order_id for c in group], guard_clause, values)
+        for change in group:
+            (changed if change.order_id in updated else lost).append(change)
+    if lost:
+        for guard in _GUARDS:
+            guard.release(transition, lost)
+        outcome.refused.update({c.order_id: CONCURRENT for c in lost})
+
+    entries = []
+    for change in changed:
+        entries.append(
+            entry_row(
+                change.order_id,
+                actor,
+                "status",
+                as_text(change.old),
+                change.new.value,
+                comment=comment,
+                batch_id=batch_id,
+                moment=moment,
+            )
+        )
+        refund = S.refunded in (change.old, change.new)
+        if refund:
+            paid_then = PaymentStatus.refunded if change.old == S.refunded else PaymentStatus.paid
+            paid_now = PaymentStatus.paid if change.old == S.refunded else PaymentStatus.refunded
+            entries.append(
+                entry_row(
+                    change.order_id,
+                    actor,
+                    "payment_status",
+                    paid_then.value,
+                    paid_now.value,
+                    comment=comment,
+                    batch_id=batch_id,
+                    moment=moment,
+                )
+            )
+    record_many(session, entries)
+    transition.changes = changed
+    outcome.changed = changed
+    if changed:
+        for _, _, effect in _STATUS_EFFECTS:
+            effect(transition)
+    outcome.notes = transition.notes
+    return outcome
+
+
 def change_status(
     session: Session,
     order: Order,
@@ -112,29 +433,193 @@ def change_status(
     comment: str = "",
     batch_id: str | None = None,
 ) -> Order:
-    """Move the order to `target` through the state machine, recording it; InvalidTransition if not allowed."""
+    """Move one order to `target` through the state machine; InvalidTransition with the reason if not allowed
+    (including when someone else changed it a moment ago)."""
     target = parse_status(target)
-    error = transition_error(order, target)
-    if error:
-        raise InvalidTransition(error)
-    old = order.status
-    with acting(session, actor, comment=comment, batch_id=batch_id):
-        for column, value in status_entry_values(target, now()).items():
-            setattr(order, column, value)
-        if target == S.cancelled and order.promo_code_id is not None:
-            promo.release(session, order.promo_code_id)
-    notifications.order_status_changed(session, [notifications.status_change(order, old)])
+    outcome = apply_status(session, {order.id: target}, actor=actor, comment=comment, batch_id=batch_id)
+    if order.id in outcome.refused:
+        session.expire(order)
+        raise InvalidTransition(f"Заказ {order.number}: {outcome.refused[order.id]}.")
+    session.expire(order)
     return order
+
+
+# --- payments ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class PaymentOutcome:
+    changed: list[PaymentChange] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    missing: list[int] = field(default_factory=list)
+    numbers: dict[int, str] = field(default_factory=dict)
+
+
+def apply_payment(
+    session: Session,
+    order_ids: Sequence[int],
+    *,
+    actor: Actor,
+    paid_at: datetime | None = None,
+    amounts: Mapping[int, Decimal] | None = None,
+    comment: str = "",
+) -> PaymentOutcome:
+    """Mark orders paid in full (the amount due), set-based like `apply_status`; `amounts`, when given, must
+    equal each order's amount due (a typo in a bank statement is refused, not recorded)."""
+    moment = now()
+    paid_at = paid_at or moment
+    if paid_at.tzinfo is None:
+        raise ValueError("paid_at must be timezone-aware")
+    rows = sets.load(
+        session, order_ids, Order.status, Order.payment_status, Order.amount_due, Order.customer_id, Order.company_id
+    )
+    outcome = PaymentOutcome(
+        missing=[i for i in order_ids if i not in rows], numbers={i: r.number for i, r in rows.items()}
+    )
+    valid: list[int] = []
+    for order_id in order_ids:
+        row = rows.get(order_id)
+        if row is None:
+            continue
+        reason = payment_refusal(row.status, row.payment_status)
+        if reason is None and paid_at > moment:
+            reason = "дата оплаты в будущем"
+        if reason is None and amounts is not None and order_id in amounts and amounts[order_id] != row.amount_due:
+            reason = f"сумма {format_money(amounts[order_id])} не равна сумме к оплате {format_money(row.amount_due)}"
+        if reason:
+            outcome.refused[order_id] = reason
+        else:
+            valid.append(order_id)
+    updated = sets.guarded_update(
+        session,
+        valid,
+        [Order.payment_status == PaymentStatus.unpaid, Order.status.not_in(UNPAYABLE_STATUSES)],
+        {"payment_status": PaymentStatus.paid, "paid_at": paid_at, "updated_at": moment},
+    )
+    outcome.refused.update({i: CONCURRENT for i in valid if i not in updated})
+    changed = [
+        PaymentChange(i, rows[i].number, rows[i].customer_id, rows[i].company_id, rows[i].amount_due, paid_at)
+        for i in valid
+        if i in updated
+    ]
+    record_many(
+        session,
+        [
+            entry_row(
+                c.order_id,
+                actor,
+                "payment_status",
+                PaymentStatus.unpaid.value,
+                PaymentStatus.paid.value,
+                comment=comment.strip(),
+                moment=moment,
+            )
+            for c in changed
+        ],
+    )
+    outcome.changed = changed
+    if changed:
+        payment = Payment(session, actor, moment, comment.strip(), changed)
+        for _, _, effect in _PAYMENT_EFFECTS:
+            effect(payment)
+    return outcome
 
 
 def mark_paid(
-    session: Session, order: Order, *, actor: Actor, paid_at: datetime | None = None, comment: str = ""
+    session: Session,
+    order: Order,
+    *,
+    actor: Actor,
+    paid_at: datetime | None = None,
+    amount: Decimal | None = None,
+    comment: str = "",
 ) -> Order:
-    if order.payment_status == PaymentStatus.paid:
-        raise InvalidTransition(f"Заказ {order.number} уже оплачен.")
-    if order.payment_status == PaymentStatus.refunded or order.status in (S.cancelled, S.refunded):
-        raise InvalidTransition(f"Заказ {order.number} в статусе «{order.status.label}» нельзя отметить оплаченным.")
-    with acting(session, actor, comment=comment):
-        order.payment_status = PaymentStatus.paid
-        order.paid_at = paid_at or now()
+    """Record that the order is paid in full; InvalidTransition with the reason if it cannot be."""
+    outcome = apply_payment(
+        session,
+        [order.id],
+        actor=actor,
+        paid_at=paid_at,
+        amounts={order.id: amount} if amount is not None else None,
+        comment=comment,
+    )
+    session.expire(order)
+    if order.id in outcome.refused:
+        raise InvalidTransition(f"Заказ {order.number}: {outcome.refused[order.id]}.")
     return order
+
+
+# --- built-in effects --------------------------------------------------------------------------------
+
+
+def _promo_uses(changes: Iterable[Change]) -> dict[int, list[Change]]:
+    uses: dict[int, list[Change]] = defaultdict(list)
+    for change in changes:
+        if change.promo_code_id is not None:
+            uses[change.promo_code_id].append(change)
+    return uses
+
+
+@on_status_change(order=10)
+def release_promo_codes(transition: Transition) -> None:
+    """A cancelled order gives its promo code use back."""
+    if transition.undoes is not None:
+        return  # taking a cancellation back takes the use again: see the guard below
+    for promo_id, changes in _promo_uses(transition.entering({S.cancelled})).items():
+        promo.release(transition.session, promo_id, len(changes))
+
+
+def _retake_promo_codes(transition: Transition) -> dict[int, str]:
+    """Undoing a cancellation takes the promo code uses back, if the code's limit still allows them."""
+    if transition.undoes is None:
+        return {}
+    refused: dict[int, str] = {}
+    for promo_id, changes in _promo_uses(transition.leaving({S.cancelled})).items():
+        if not promo.consume_many(transition.session, promo_id, len(changes)):
+            code = transition.session.scalar(sa.select(PromoCode.code).where(PromoCode.id == promo_id))
+            refused.update({c.order_id: f"лимит промокода {code} исчерпан" for c in changes})
+    return refused
+
+
+def _give_back_promo_codes(transition: Transition, lost: Sequence[Change]) -> None:
+    if transition.undoes is None:
+        return
+    for promo_id, changes in _promo_uses(c for c in lost if c.old == S.cancelled).items():
+        promo.release(transition.session, promo_id, len(changes))
+
+
+add_guard(Guard("promo_codes", _retake_promo_codes, _give_back_promo_codes))
+
+
+def _status_message(change: Change) -> notifications.StatusChange:
+    return notifications.StatusChange(
+        order_id=change.order_id,
+        order_number=change.number,
+        customer_id=change.customer_id,
+        email=change.email,
+        delivery_method=change.delivery_method,
+        old=change.old,
+        new=change.new,
+    )
+
+
+@on_status_change(order=100)
+def notify_customers(transition: Transition) -> None:
+    """Tell customers by their settings. An undo first withdraws the messages about the change not yet
+    sent; only customers who were told of the change hear that it was taken back."""
+    changes = transition.changes
+    if transition.undoes is not None:
+        heard: set[int] = set()
+        by_done: dict[OrderStatus, list[int]] = defaultdict(list)
+        for change in changes:
+            by_done[change.old].append(change.order_id)
+        withdrawn = 0
+        for done, order_ids in by_done.items():
+            told, count = notifications.withdraw_status_messages(
+                transition.session, order_ids, done, since=transition.undone_at or transition.moment
+            )
+            heard |= told
+            withdrawn += count
+        transition.notes["withdrawn_messages"] = withdrawn
+        changes = [c for c in changes if c.order_id in heard]
+    notifications.order_status_changed(transition.session, [_status_message(c) for c in changes])

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,14 +22,14 @@ from app.models import (
     PaymentStatus,
     Project,
     PromoCode,
-    VatCategory,
 )
 from app.services.actors import Actor
 from app.services.catalog import products, promo
 from app.services.companies import members
 from app.services.errors import ValidationError
 from app.services.layouts import preflight
-from app.services.money import ZERO, allocate, extract_vat, to_money
+from app.services.money import ZERO
+from app.services.orders import pricing
 from app.services.orders.history import acting
 from app.services.orders.lookup import order_by_checkout_token
 from app.services.phones import normalize_phone
@@ -66,15 +65,6 @@ class CheckoutData:
     company_id: str = ""  # "" = лично; else the company the order is placed for
     # The address used, as saved with the order (see app/services/customers/addresses.py checkout_address).
     address_snapshot: dict | None = None
-
-
-def delivery_price(delivery: DeliveryMethod, goods_total: Decimal) -> Decimal:
-    config = current_app.config
-    if delivery == DeliveryMethod.pickup:
-        return ZERO
-    if delivery == DeliveryMethod.courier:
-        return ZERO if goods_total >= config["DELIVERY_FREE_FROM"] else to_money(config["DELIVERY_PRICE_COURIER"])
-    return to_money(config["DELIVERY_PRICE_POST"])
 
 
 def validate_checkout(data: CheckoutData) -> tuple[DeliveryMethod, PaymentMethod, str]:
@@ -179,27 +169,13 @@ def price_order(
             session, code=promo_code, customer_id=customer_id, goods_total=goods_total, day=today
         )
         discount_total = promo.discount_for(found_promo, goods_total)
-    for line, share in zip(lines, allocate(discount_total, [line.gross_amount for line in lines]), strict=True):
-        line.discount = share
-
-    shipping = delivery_price(delivery, goods_total - discount_total)
+    pricing.spread_discount(lines, discount_total)
+    shipping = pricing.delivery_price(delivery, goods_total - discount_total)
     if shipping > 0:
-        lines.append(
-            OrderLine(
-                kind=LineKind.delivery,
-                product_name=f"Доставка: {delivery.label}",
-                options=[],
-                quantity=1,
-                unit_price=shipping,
-                gross_amount=shipping,
-                discount=ZERO,
-                vat_rate=products.vat_rate_for(session, VatCategory.standard, today),
-            )
-        )
+        lines.append(pricing.new_delivery_line(session, delivery, shipping, today))
     for position, line in enumerate(lines, start=1):
         line.position = position
-        line.total = line.gross_amount - line.discount
-        line.net_amount, line.vat_amount = extract_vat(line.total, line.vat_rate)
+    pricing.settle(lines)
     return PricedOrder(lines=lines, promo_code=found_promo)
 
 
@@ -241,7 +217,7 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
             checkout_token=data.checkout_token,
             lines=priced.lines,
         )
-        recalculate_totals(order)
+        pricing.recalculate_totals(order)
         session.add(order)
         session.flush()
         if found_promo is not None:
@@ -250,16 +226,6 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
     cart.items.clear()
     session.flush()
     return order
-
-
-def recalculate_totals(order: Order) -> None:
-    """Order totals are sums of its lines, never computed on their own."""
-    order.goods_total = sum((line.gross_amount for line in order.lines), ZERO)
-    order.discount_total = sum((line.discount for line in order.lines), ZERO)
-    order.total = order.goods_total - order.discount_total
-    order.vat_total = sum((line.vat_amount for line in order.lines), ZERO)
-    order.points_paid = order.points_paid or ZERO
-    order.amount_due = order.total - order.points_paid
 
 
 def mark_projects_ordered(session: Session, order: Order) -> None:

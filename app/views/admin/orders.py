@@ -159,7 +159,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             order=order,
             targets=lifecycle.allowed_targets(order),
             can_change_status=self._can("can_change_status"),
-            can_mark_paid=self._can("can_mark_paid"),
+            can_mark_paid=self._can("can_mark_paid") and lifecycle.can_mark_paid(order),
             can_download=self._can("can_download"),
             title=f"Заказ {order.number}",
             **self.management_context(order),
