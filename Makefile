@@ -33,7 +33,8 @@ run: db
 	@echo "Магазин: http://$(HOST):$(PORT)/   Офис: http://$(HOST):$(PORT)/admin/"
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python run.py
 
-## The whole suite, on SQLite and (when it answers) PostgreSQL.
+## The whole suite, on SQLite and PostgreSQL (SQLite alone when PostgreSQL cannot be used and neither
+## TEST_DATABASE_URL nor CI is set; the report header says which).
 test: install-dev
 	$(BIN)/pytest
 

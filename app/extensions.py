@@ -4,6 +4,8 @@ Flask-AppBuilder, Flask-Security and Flask-Limiter keep per-app state on the ext
 so the app factories create those per app (see app/__init__.py).
 """
 
+from typing import TYPE_CHECKING, cast
+
 from flask_appbuilder.models.sqla import Model as FabModel
 from flask_babel import Babel
 from flask_migrate import Migrate
@@ -21,7 +23,15 @@ metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=metadata)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    class _Database(SQLAlchemy):
+        # The request's scoped session forwards every Session method: services take it as a Session.
+        session: Session  # type: ignore[assignment]
+
+
+db = cast("_Database", SQLAlchemy(metadata=metadata))
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()

@@ -1,7 +1,10 @@
-"""Test fixtures: the whole suite runs on SQLite and on PostgreSQL (when reachable), each test on clean tables.
+"""Test fixtures: the whole suite runs on SQLite and on PostgreSQL, each test on clean tables.
 
 The database of each backend is built once per session by the Alembic migrations (so every run also
-checks that they work), then every test starts from empty tables.
+checks that they work), then every test starts from empty tables. Where PostgreSQL is required (CI sets
+`TEST_DATABASE_URL` or `CI=true`), a server that cannot be reached or logged into stops the run, and no
+test may be skipped except a `postgres_only` one on SQLite; elsewhere the run falls back to SQLite and
+says so in its header.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import contextvars
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -21,25 +25,111 @@ from flask.testing import FlaskClient
 
 from tests import factories
 
-PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ALL_BACKENDS = ("sqlite", "postgresql")
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
 
 
-def _pg_available() -> bool:
+def pg_login_problem(url: str) -> str | None:
+    """Why PostgreSQL at `url` cannot be used (not reachable, login refused), or None when it answers."""
     try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2, autocommit=True):
-            return True
-    except psycopg.Error:
-        return False
+        with psycopg.connect(url, connect_timeout=3, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return None
 
 
-PG_AVAILABLE = _pg_available()
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_AVAILABLE else [])
-if os.environ.get("TEST_BACKENDS"):
-    BACKENDS = [b for b in os.environ["TEST_BACKENDS"].split(",") if b in BACKENDS]
+def pg_must_answer(environ: Mapping[str, str]) -> bool:
+    """CI, or anyone who names a database or asks for PostgreSQL by name, gets it or a failure."""
+    return (
+        bool(environ.get("TEST_DATABASE_URL"))
+        or environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+        or "postgresql" in environ.get("TEST_BACKENDS", "").split(",")
+    )
+
+
+@dataclass(frozen=True)
+class BackendPlan:
+    backends: list[str]
+    header: str
+    error: str | None = None
+
+
+def plan_backends(environ: Mapping[str, str], pg_problem: Callable[[str], str | None]) -> BackendPlan:
+    """The backends this run uses, the report header saying so, or the reason the run must not start."""
+    requested = [b.strip() for b in environ.get("TEST_BACKENDS", "").split(",") if b.strip()] or list(ALL_BACKENDS)
+    unknown = [b for b in requested if b not in ALL_BACKENDS]
+    if unknown:
+        return BackendPlan([], "", f"TEST_BACKENDS names unknown backends {unknown}; known: {', '.join(ALL_BACKENDS)}")
+    chosen = "" if "TEST_BACKENDS" not in environ else " (TEST_BACKENDS)"
+    if "postgresql" not in requested:
+        return BackendPlan(requested, f"database backends: {', '.join(requested)}{chosen}")
+    url = environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
+    shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+    problem = pg_problem(url)
+    if problem is None:
+        return BackendPlan(requested, f"database backends: {', '.join(requested)}{chosen}")
+    if pg_must_answer(environ):
+        return BackendPlan(
+            [],
+            "",
+            f"PostgreSQL at {shown} cannot be used: {problem}. The tests must run on PostgreSQL here "
+            "(TEST_DATABASE_URL, CI or TEST_BACKENDS asks for it): start it or correct TEST_DATABASE_URL.",
+        )
+    rest = [b for b in requested if b != "postgresql"]
+    return BackendPlan(
+        rest,
+        f"database backends: {', '.join(rest)} only: PostgreSQL at {shown} cannot be used ({problem}); "
+        "set TEST_DATABASE_URL or CI=true to make that a failure",
+    )
+
+
+STRICT = pg_must_answer(os.environ)
+PLAN = plan_backends(os.environ, pg_login_problem)
+BACKENDS = PLAN.backends
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if PLAN.error:
+        raise pytest.UsageError(PLAN.error)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"database backends: {', '.join(BACKENDS)}"
+    return PLAN.header
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A `postgres_only` test runs on the PostgreSQL parametrisation and is skipped on the others."""
+    for item in items:
+        if item.get_closest_marker("postgres_only") is None:
+            continue
+        backend = _backend_of(item)
+        if backend is None:
+            raise pytest.UsageError(f"{item.nodeid} is marked postgres_only but uses no database backend")
+        if backend != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL only"))
+
+
+def skip_allowed(item: pytest.Item, strict: bool) -> bool:
+    """Off CI anything may skip (a missing tool); on CI only a postgres_only test on another backend."""
+    return not strict or (item.get_closest_marker("postgres_only") is not None and _backend_of(item) != "postgresql")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and not skip_allowed(item, STRICT):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = f"skipped where the suite must run completely (CI): {reason}"
+    return report
 
 
 def _worker() -> str:

@@ -2,7 +2,7 @@
 
 from flask_appbuilder.security.sqla import models as fab_models  # noqa: F401  (ab_* tables)
 
-from app.models.base import Model, utcnow
+from app.models.base import ActorKind, Model, utcnow
 from app.models.cart import Cart, CartItem
 from app.models.catalog import (
     Category,
@@ -47,7 +47,6 @@ from app.models.notifications import (
     TelegramUpdateOffset,
 )
 from app.models.orders import (
-    ActorKind,
     BatchKind,
     DeliveryMethod,
     LineKind,

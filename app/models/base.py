@@ -1,4 +1,5 @@
-"""Column types and helpers shared by all models: aware UTC datetimes, money, enums stored as text."""
+"""Column types and helpers shared by all models: aware UTC datetimes, money, enums stored as text (with labels),
+the columns of a change record, and the ORM's half of the append-only rule (the database's half is triggers)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
@@ -67,3 +70,81 @@ class TimestampMixin:
     updated_at: sa.orm.Mapped[datetime] = sa.orm.mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class LabelledEnum(enum.StrEnum):
+    """A text enum whose members carry a Russian label for the interface."""
+
+    @property
+    def label(self) -> str:
+        return self._labels()[self.value]
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        raise NotImplementedError
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class ActorKind(LabelledEnum):
+    staff = "staff"
+    customer = "customer"
+    system = "system"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"staff": "Сотрудник", "customer": "Покупатель", "system": "Система"}
+
+
+class ChangeRecordMixin:
+    """The columns of an append-only change record: when, who (staff, customer or system), what, old → new."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"), nullable=False)
+    actor_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
+    actor_customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    field: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)
+    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
+
+
+class AppendOnlyRowChanged(RuntimeError):
+    """A programming error: something tried to update or delete a row of an append-only table."""
+
+
+class AppendOnly:
+    """A model whose rows are only ever added: the session refuses to update or delete them, the database too
+    (UPDATE/DELETE-refusing triggers, added by the table's migration)."""
+
+
+def _append_only_tables() -> set[str]:
+    found, pending = set(), list(AppendOnly.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if hasattr(cls, "__tablename__"):
+            found.add(cls.__tablename__)
+    return found
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changed_append_only_rows(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, AppendOnly):
+            raise AppendOnlyRowChanged(f"{type(obj).__tablename__} is append-only: DELETE refused")
+    for obj in session.dirty:
+        if isinstance(obj, AppendOnly) and session.is_modified(obj, include_collections=False):
+            raise AppendOnlyRowChanged(f"{type(obj).__tablename__} is append-only: UPDATE refused")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_set_based_changes_to_append_only_tables(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    name = getattr(getattr(state.statement, "table", None), "name", None)
+    if name in _append_only_tables():
+        raise AppendOnlyRowChanged(f"{name} is append-only: {'UPDATE' if state.is_update else 'DELETE'} refused")

@@ -9,9 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Model, UTCDateTime, enum_column, utcnow
+from app.models.base import AppendOnly, ChangeRecordMixin, LabelledEnum, Model, UTCDateTime, enum_column, utcnow
 from app.models.customers import Customer
-from app.models.orders import ChangeRecordMixin, LabelledEnum
 
 
 class CompanyKind(LabelledEnum):
@@ -155,8 +154,11 @@ class CompanyAddress(Model):
     company: Mapped[Company] = relationship(back_populates="addresses")
 
 
-class CompanyHistory(ChangeRecordMixin, Model):
-    """Append-only record of every change to a company: requisites, status, members — who, when, old → new."""
+class CompanyHistory(AppendOnly, ChangeRecordMixin, Model):
+    """Append-only record of every change to a company: requisites, status, members — who, when, old → new.
+
+    The session and the database (triggers) refuse UPDATE and DELETE.
+    """
 
     __tablename__ = "company_history"
     __table_args__ = (sa.Index("ix_company_history_company_id_id", "company_id", "id"),)

@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Model, UTCDateTime, enum_column, utcnow
+from app.models.base import LabelledEnum, Model, UTCDateTime, enum_column, utcnow
 from app.models.files import StoredFile
-from app.models.orders import LabelledEnum, PromoCode
+from app.models.orders import PromoCode
 
 
 class NewsKind(LabelledEnum):

@@ -7,9 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import JSONType, Model, UTCDateTime, enum_column, utcnow
+from app.models.base import JSONType, LabelledEnum, Model, UTCDateTime, enum_column, utcnow
 from app.models.customers import Customer
-from app.models.orders import LabelledEnum
 
 
 class Channel(LabelledEnum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -11,28 +10,22 @@ import sqlalchemy as sa
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import ZERO, JSONType, Model, Money, UTCDateTime, enum_column, utcnow
+from app.models.base import (
+    ZERO,
+    ChangeRecordMixin,
+    JSONType,
+    LabelledEnum,
+    Model,
+    Money,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
 from app.models.customers import Customer
 from app.models.files import StoredFile
 
 if TYPE_CHECKING:
     from app.models.companies import Company
-
-
-class LabelledEnum(enum.StrEnum):
-    """A text enum whose members carry a Russian label for the interface."""
-
-    @property
-    def label(self) -> str:
-        return self._labels()[self.value]
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        raise NotImplementedError
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
 
 
 class OrderStatus(LabelledEnum):
@@ -104,16 +97,6 @@ class LineKind(LabelledEnum):
         return {"product": "Товар", "delivery": "Доставка"}
 
 
-class ActorKind(LabelledEnum):
-    staff = "staff"
-    customer = "customer"
-    system = "system"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {"staff": "Сотрудник", "customer": "Покупатель", "system": "Система"}
-
-
 class OrderNumberCounter(Model):
     """The last order number used in a year (shop time zone); incremented atomically."""
 
@@ -129,9 +112,11 @@ class Order(Model):
     __table_args__ = (
         sa.CheckConstraint("goods_total >= 0", name="goods_total_non_negative"),
         sa.CheckConstraint("discount_total >= 0 AND discount_total <= goods_total", name="discount_range"),
-        sa.CheckConstraint("round(total - goods_total + discount_total, 2) = 0", name="total_consistent"),
-        sa.CheckConstraint("points_paid >= 0 AND points_paid <= total", name="points_range"),
-        sa.CheckConstraint("round(amount_due - total + points_paid, 2) = 0", name="amount_due_consistent"),
+        sa.CheckConstraint("round(total - goods_total + discount_total + points_paid, 2) = 0", name="total_consistent"),
+        sa.CheckConstraint(
+            "points_paid >= 0 AND round(discount_total + points_paid - goods_total, 2) <= 0", name="points_range"
+        ),
+        sa.CheckConstraint("round(amount_due - total, 2) = 0", name="amount_due_consistent"),
         sa.Index("ix_order_status_created", "status", "created_at"),
         sa.Index("ix_order_created_at", "created_at"),
         sa.Index("ix_order_contact_email", "contact_email"),
@@ -171,8 +156,8 @@ class Order(Model):
     promo_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("promo_code.id", ondelete="RESTRICT"), index=True)
     promo_code_text: Mapped[str] = mapped_column(sa.String(40), default="", nullable=False)
 
-    # Money: goods_total (lines before discount) − discount_total = total (the VAT base);
-    # total is paid by points_paid (bonus points, a second tender) + amount_due (money).
+    # Money, all sums of the lines: goods_total (before discounts) − discount_total (promo code) − points_paid
+    # (bonus points, a discount of the shop's own) = total, the VAT base and what is paid in money (amount_due).
     goods_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
     discount_total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
     total: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
@@ -220,7 +205,8 @@ class OrderLine(Model):
         sa.UniqueConstraint("order_id", "position", name="uq_order_line_order_position"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("discount >= 0 AND discount <= gross_amount", name="discount_range"),
-        sa.CheckConstraint("round(total - gross_amount + discount, 2) = 0", name="total_consistent"),
+        sa.CheckConstraint("points >= 0 AND round(discount + points - gross_amount, 2) <= 0", name="points_range"),
+        sa.CheckConstraint("round(total - gross_amount + discount + points, 2) = 0", name="total_consistent"),
         sa.CheckConstraint("round(net_amount + vat_amount - total, 2) = 0", name="vat_consistent"),
     )
 
@@ -235,8 +221,10 @@ class OrderLine(Model):
     quantity: Mapped[int] = mapped_column(nullable=False)
     unit_price: Mapped[Decimal] = mapped_column(Money, nullable=False)  # gross / quantity, for display
     gross_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)  # before discount, VAT included
-    discount: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)
-    total: Mapped[Decimal] = mapped_column(Money, nullable=False)  # gross − discount
+    discount: Mapped[Decimal] = mapped_column(Money, default=ZERO, nullable=False)  # promo code
+    # Bonus points (1 point = 1 ₽) spent on this line: the seller's own discount, so VAT and revenue are after it.
+    points: Mapped[Decimal] = mapped_column(Money, default=ZERO, server_default="0", nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False)  # gross − discount − points: what is paid
     vat_rate: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))  # None: без НДС
     vat_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     net_amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
@@ -293,20 +281,6 @@ class OrderBatch(Model):
     skipped: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)
     # An undo batch names the batch it reverts; unique, so a batch is undone at most once.
     undoes_id: Mapped[str | None] = mapped_column(sa.ForeignKey("order_batch.id", ondelete="RESTRICT"), unique=True)
-
-
-class ChangeRecordMixin:
-    """The columns of an append-only change record: when, who (staff, customer or system), what, old → new."""
-
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"), nullable=False)
-    actor_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"))
-    actor_customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
-    field: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    old_value: Mapped[str | None] = mapped_column(sa.Text)
-    new_value: Mapped[str | None] = mapped_column(sa.Text)
-    comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
 
 
 class OrderHistory(ChangeRecordMixin, Model):

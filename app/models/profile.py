@@ -7,9 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Model, UTCDateTime, enum_column, utcnow
+from app.models.base import AppendOnly, LabelledEnum, Model, UTCDateTime, enum_column, utcnow
 from app.models.customers import Customer
-from app.models.orders import LabelledEnum
 
 
 class Address(Model):
@@ -82,8 +81,11 @@ class ConsentSource(LabelledEnum):
         }
 
 
-class NewsletterConsent(Model):
-    """Append-only: every change of the marketing consent, when, on or off, and where it came from."""
+class NewsletterConsent(AppendOnly, Model):
+    """Append-only: every change of the marketing consent, when, on or off, and where it came from.
+
+    The session and the database (triggers) refuse UPDATE and DELETE.
+    """
 
     __tablename__ = "newsletter_consent"
     __table_args__ = (sa.Index("ix_newsletter_consent_customer_created", "customer_id", "created_at"),)

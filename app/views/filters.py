@@ -1,8 +1,8 @@
-"""Jinja filters and HTTP security headers shared by the storefront and the back office."""
+"""Jinja filters shared by the storefront and the back office."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask
 
 from app.models import OrderStatus, PaymentStatus
 from app.services.money import format_money, format_rate
@@ -26,14 +26,3 @@ def _label(enum_cls, value: str | None) -> str:  # noqa: ANN001
         return f"«{enum_cls(value).label}»"
     except ValueError:
         return value
-
-
-def add_security_headers(app: Flask, csp: str) -> None:
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        return response

@@ -138,9 +138,8 @@ def _run_concurrently(app, jobs) -> list[BaseException]:
     return errors
 
 
+@pytest.mark.postgres_only
 def test_concurrent_primary_switches_leave_exactly_one_primary(app, backend, db_session):
-    if backend != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
     owner = make_customer(db_session, email="many@example.ru").id
     ids = [addresses.add_address(db_session, customer_id=owner, data=data(label=str(n))).id for n in range(6)]
     db_session.commit()
@@ -153,9 +152,8 @@ def test_concurrent_primary_switches_leave_exactly_one_primary(app, backend, db_
     assert len(primaries(db_session, owner)) == 1
 
 
+@pytest.mark.postgres_only
 def test_concurrent_first_addresses_make_one_primary(app, backend, db_session):
-    if backend != "postgresql":
-        pytest.skip("row locks: PostgreSQL")
     owner = make_customer(db_session, email="first@example.ru").id
 
     def adder(label: str):  # noqa: ANN202

@@ -254,8 +254,6 @@ def test_newsletter_of_a_deleted_item_cannot_be_rendered(db_session):
 @pytest.mark.postgres_only
 def test_two_editors_sending_at_once_send_once(app, db_session, backend):
     """PostgreSQL: the second sender waits for the first one's row lock, then finds it sent."""
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only")
     import threading
 
     from app.extensions import db

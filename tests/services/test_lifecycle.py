@@ -144,11 +144,10 @@ def race(app, order_id: int, targets: list[OrderStatus]) -> dict[str, str]:
     return results
 
 
-def test_concurrent_status_changes_give_one_success_and_one_clear_refusal(app, backend, db_session, catalog, customer):
+@pytest.mark.postgres_only
+def test_concurrent_status_changes_give_one_success_and_one_clear_refusal(app, db_session, catalog, customer):
     """Two sessions change one order at the same moment: cancel vs hand over. One wins, the other is refused
     with the reason, and the history shows one change from «Готов»."""
-    if backend != "postgresql":
-        pytest.skip("row locks under real concurrency: PostgreSQL")
     for _ in range(5):
         order = advance(
             db_session, place_order(db_session, customer, catalog.cards), S.confirmed, S.in_production, S.ready

@@ -11,9 +11,8 @@ from app.models import Channel, DeliveryState, Notification
 from app.services.messaging import notifications, outbox
 
 
+@pytest.mark.postgres_only
 def test_two_concurrent_senders_deliver_each_message_once(app, backend, db_session, smtp_server):
-    if backend != "postgresql":
-        pytest.skip("FOR UPDATE SKIP LOCKED: PostgreSQL")
     total = 80
     notifications.queue_many(
         db_session,
@@ -57,10 +56,9 @@ def test_two_concurrent_senders_deliver_each_message_once(app, backend, db_sessi
     assert set(states) == {(DeliveryState.sent, 1)}
 
 
+@pytest.mark.postgres_only
 def test_a_sender_skips_rows_another_sender_holds_instead_of_waiting(app, backend, db_session):
     """The lock is what a sender holds while it claims: another one takes the next rows at once."""
-    if backend != "postgresql":
-        pytest.skip("FOR UPDATE SKIP LOCKED: PostgreSQL")
     notifications.queue_many(
         db_session,
         [

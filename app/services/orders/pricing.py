@@ -1,9 +1,9 @@
 """How an order's lines are priced once their gross amounts are known — the one definition used at checkout
 and when staff change an order: the discount spread over the product lines, delivery, VAT per line, totals.
 
-The promo discount is allocated over the product lines in proportion to their amounts (`money.allocate`;
-delivery is never discounted), so each line's VAT is extracted from what the customer actually pays for it,
-and the order's totals are sums of its lines, never computed on their own.
+The promo discount, then the bonus points spent, are allocated over the product lines in proportion to their
+amounts (`money.allocate`; delivery is never discounted), so each line's VAT is extracted from what the
+customer actually pays for it, and the order's totals are sums of its lines, never computed on their own.
 """
 
 from __future__ import annotations
@@ -54,10 +54,19 @@ def spread_discount(product_lines: Sequence[OrderLine], discount_total: Decimal)
         line.discount = share
 
 
+def spread_points(product_lines: Sequence[OrderLine], points_total: Decimal) -> None:
+    """Give each product line its share of the bonus points spent, in proportion to what is left of it after
+    the promo discount (points never pay for delivery)."""
+    shares = allocate(points_total, [line.gross_amount - line.discount for line in product_lines])
+    for line, share in zip(product_lines, shares, strict=True):
+        line.points = share
+
+
 def settle(lines: Sequence[OrderLine]) -> None:
-    """Each line's total (gross − discount) and the VAT in it, per line, rounded half up."""
+    """Each line's total (gross − discount − points) and the VAT in it, per line, rounded half up."""
     for line in lines:
-        line.total = line.gross_amount - line.discount
+        line.points = line.points or ZERO
+        line.total = line.gross_amount - line.discount - line.points
         line.net_amount, line.vat_amount = extract_vat(line.total, line.vat_rate)
 
 
@@ -65,7 +74,7 @@ def recalculate_totals(order: Order) -> None:
     """Order totals are sums of its lines, never computed on their own."""
     order.goods_total = sum((line.gross_amount for line in order.lines), ZERO)
     order.discount_total = sum((line.discount for line in order.lines), ZERO)
-    order.total = order.goods_total - order.discount_total
+    order.points_paid = sum((line.points or ZERO for line in order.lines), ZERO)
+    order.total = order.goods_total - order.discount_total - order.points_paid
     order.vat_total = sum((line.vat_amount for line in order.lines), ZERO)
-    order.points_paid = order.points_paid or ZERO
-    order.amount_due = order.total - order.points_paid
+    order.amount_due = order.total

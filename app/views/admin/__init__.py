@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
+from pathlib import Path
 
-from flask import Flask, g
+from flask import Blueprint, Flask, abort, g, render_template, request
 from flask_appbuilder import AppBuilder, IndexView, expose
 from flask_appbuilder.const import AUTH_DB
+from flask_login import current_user
 
 from app.extensions import csrf, db
 from app.views.admin.permissions import build_fab_roles
+from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
 from app.views.filters import register_template_filters
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static" / "admin"
 
 
 class AdminIndexView(IndexView):
@@ -45,6 +49,7 @@ def admin_settings(app: Flask) -> dict:
         "FAB_SECURITY_MANAGER_CLASS": "app.views.admin.security.StaffSecurityManager",
         "FAB_INDEX_VIEW": "app.views.admin.AdminIndexView",
         "FAB_API_SWAGGER_UI": False,
+        "FAB_BASE_TEMPLATE": "admin/layout.html",
         "BABEL_DEFAULT_LOCALE": "ru",
         "LANGUAGES": {"ru": {"flag": "ru", "name": "Русский"}},
         "SESSION_COOKIE_NAME": "admin_session",
@@ -72,34 +77,33 @@ def init_admin(app: Flask) -> None:
     from app.views.admin.promo import PromoCodeView
 
     app.config.update(admin_settings(app))
+    # Flask-AppBuilder's own show/edit/delete/action routes take `<pk>` as a string: bounded like `<int:…>`.
+    bound_ids_in_urls(app, view_args=("pk",))
+    add_security_headers(app, inline_styles=True)  # before CSRF: a refused form still gets its page and headers
     csrf.init_app(app)  # FAB's mass-action POST (action_post) is not CSRF-checked without it
     register_template_filters(app)
-
-    @app.before_request
-    def _nonce() -> None:
-        g.csp_nonce = secrets.token_urlsafe(16)
-
-    # A global, not a context processor: FAB renders its widgets with the bare Jinja environment.
-    app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
-
-    @app.after_request
-    def _headers(response):  # noqa: ANN001, ANN202
-        nonce = g.get("csp_nonce", "")
-        # FAB's pages use nonce'd scripts but some inline style attributes.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
-            "form-action 'self'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    # The back office's own CSS and JS (FAB serves its files from /admin/static/appbuilder).
+    app.register_blueprint(Blueprint("office", __name__, static_folder=STATIC_DIR, static_url_path="/office"))
 
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
+
+        def _error_page(code: int, title: str, text: str) -> str:
+            if "user" not in g:  # refused before FAB's own before_request set it
+                g.user = current_user
+            return render_template(
+                "admin/error.html",
+                appbuilder=appbuilder,
+                base_template=appbuilder.base_template,
+                code=code,
+                title=title,
+                text=text,
+                back=same_site_referrer(),
+            )
+
+        register_error_pages(app, _error_page)
+        _refuse_unknown_actions(app, appbuilder)
         add = appbuilder.add_view
         add(
             OrderView,
@@ -160,3 +164,28 @@ def init_admin(app: Flask) -> None:
         add(NewsItemView, "NewsItemView", label="Новости и акции", icon="fa-newspaper-o", category="Content")
         add(BannerView, "BannerView", label="Баннеры на главной", icon="fa-picture-o", category="Content")
         add(ContentImageView, "ContentImageView", label="Изображения", icon="fa-image", category="Content")
+
+
+def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:
+    """FAB's action routes (`/action/<name>/<pk>`, `/action_post`) fail with a 500 on a name the view does not
+    declare or a record that does not exist, and its list paging on a page number past 2^63: answer 404 instead."""
+
+    @app.before_request
+    def _list_pages_in_range() -> None:
+        """FAB's list paging (`page_<View>`, `psize_<View>`) goes into OFFSET/LIMIT: a page past any list is 404."""
+        for key, value in request.args.items():
+            if key.startswith(("page_", "psize_")) and (not value.isdigit() or len(value) > 6):
+                abort(404)
+
+    @app.before_request
+    def _known_action() -> None:
+        endpoint = request.endpoint or ""
+        if not endpoint.endswith((".action", ".action_post")):
+            return
+        view = next((v for v in appbuilder.baseviews if v.endpoint == endpoint.rsplit(".", 1)[0]), None)
+        args = request.view_args or {}
+        name = args.get("name") if endpoint.endswith(".action") else request.form.get("action")
+        if view is None or name not in getattr(view, "actions", {}):
+            abort(404)
+        if "pk" in args and view.datamodel.get(args["pk"]) is None:
+            abort(404)

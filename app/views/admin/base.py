@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask_appbuilder import ModelView
@@ -14,6 +15,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField
+from wtforms.validators import NumberRange
 
 from app.services.money import format_money
 from app.services.shoptime import format_datetime, shop_tz
@@ -150,8 +152,39 @@ def link(url: str, text: str) -> Markup:
     return Markup('<a href="%s">%s</a>') % (url, escape(text))
 
 
+# What the columns hold: INTEGER is 32-bit on PostgreSQL, money is NUMERIC(14,2).
+INT_MAX = 2**31 - 1
+NUMERIC_MAX = 10**12 - 1
+
+
+def number_bounds(model: type, columns: list[str] | None) -> dict[str, list]:
+    """A range check for every integer and decimal column of a generated form: a number too large for its
+    column is a message beside the field, never a database error."""
+    found: dict[str, list] = {}
+    mapper: Any = sa.inspect(model)
+    table: dict[str, Any] = {column.key: column for column in mapper.columns}
+    for name in columns or []:
+        column = table.get(name)
+        if column is None or isinstance(column.type, sa.Boolean):
+            continue
+        if isinstance(column.type, sa.Integer):
+            found[name] = [NumberRange(max=INT_MAX, message=f"Не больше {INT_MAX}.")]
+        elif isinstance(column.type, sa.Numeric):
+            found[name] = [NumberRange(max=NUMERIC_MAX, message=f"Не больше {NUMERIC_MAX}.")]
+    return found
+
+
 class ShopModelView(ModelView):
-    """A back-office view that asks, for its own pages, what the current staff member may do."""
+    """A back-office view that asks, for its own pages, what the current staff member may do; its generated
+    add/edit forms refuse numbers their columns cannot hold."""
+
+    def _init_forms(self) -> None:
+        bounds = number_bounds(self.datamodel.obj, [*(self.add_columns or []), *(self.edit_columns or [])])
+        declared: dict[str, list] = dict(getattr(self, "validators_columns", None) or {})
+        for name, checks in bounds.items():
+            declared[name] = [*declared.get(name, []), *checks]
+        self.validators_columns = declared
+        super()._init_forms()
 
     def _can(self, permission: str) -> bool:
         return self.appbuilder.sm.has_access(permission, self.class_permission_name)

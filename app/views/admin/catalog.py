@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_appbuilder import ModelView
 from wtforms.validators import InputRequired, NumberRange, Regexp
 
 from app.models import (
@@ -16,10 +15,10 @@ from app.models import (
     VatCategory,
     VatRate,
 )
-from app.views.admin.base import ShopInterface, bool_cell, enum_select, label_of, money_cell
+from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, enum_select, label_of, money_cell
 
 
-class PriceTierView(ModelView):
+class PriceTierView(ShopModelView):
     datamodel = ShopInterface(PriceTier)
     list_title = show_title = "Цены по тиражам"
     add_title = "Новая цена тиража"
@@ -37,7 +36,7 @@ class PriceTierView(ModelView):
     base_order = ("quantity", "asc")
 
 
-class OptionValueView(ModelView):
+class OptionValueView(ShopModelView):
     datamodel = ShopInterface(OptionValue)
     list_title = show_title = "Варианты опций"
     add_title = "Новый вариант"
@@ -81,7 +80,7 @@ class OptionValueView(ModelView):
     base_order = ("position", "asc")
 
 
-class OptionGroupView(ModelView):
+class OptionGroupView(ShopModelView):
     datamodel = ShopInterface(OptionGroup)
     list_title = show_title = "Группы опций"
     add_title = "Новая группа опций"
@@ -112,7 +111,7 @@ class OptionGroupView(ModelView):
     base_order = ("position", "asc")
 
 
-class ProductView(ModelView):
+class ProductView(ShopModelView):
     datamodel = ShopInterface(Product)
     list_title = "Товары"
     show_title = "Товар"
@@ -164,7 +163,7 @@ class ProductView(ModelView):
     base_order = ("position", "asc")
 
 
-class CategoryView(ModelView):
+class CategoryView(ShopModelView):
     datamodel = ShopInterface(Category)
     list_title = "Категории"
     show_title = "Категория"
@@ -186,7 +185,7 @@ class CategoryView(ModelView):
     base_order = ("position", "asc")
 
 
-class VatRateView(ModelView):
+class VatRateView(ShopModelView):
     datamodel = ShopInterface(VatRate)
     list_title = show_title = "Ставки НДС"
     add_title = "Новая ставка НДС"

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy.orm import selectinload
@@ -14,8 +14,10 @@ from app.services.actors import Actor
 from app.services.companies import members as company_members
 from app.services.companies import registry
 from app.services.companies.registry import CompanyData, RequisitesError
-from app.services.errors import DomainError
 from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
+from app.views.admin.forms import ReviewForm
+from app.views.common import act, form_error
+from app.views.forms import CompanyForm
 
 
 class CompanyView(ShopModelView):
@@ -66,10 +68,7 @@ class CompanyView(ShopModelView):
     @expose("/show/<pk>")
     @has_access
     def show(self, pk):  # noqa: ANN001, ANN201
-        try:
-            company = self._company(int(pk))
-        except ValueError:
-            abort(404)
+        company = self._company(int(pk))  # FAB's <pk> is checked to be an id before the view runs
         return self.render_template(
             "admin/company_show.html",
             company=company,
@@ -86,19 +85,16 @@ class CompanyView(ShopModelView):
     @has_access
     def review(self, pk: int):  # noqa: ANN201
         company = self._company(pk)
-        try:
-            registry.review(
-                db.session,
-                company,
-                request.form.get("status", ""),
-                actor=Actor.staff(g.user),
-                reason=request.form.get("reason", ""),
+        form = ReviewForm()
+        if form.validate():
+            act(
+                lambda: registry.review(
+                    db.session, company, form.status.data, actor=Actor.staff(g.user), reason=form.reason.data or ""
+                ),
+                success=lambda _: f"Компания «{company.short_name}»: «{company.status.label}».",
             )
-            db.session.commit()
-            flash(f"Компания «{company.short_name}»: «{company.status.label}».", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        else:
+            flash(form_error(form), "danger")
         return redirect(url_for(".show", pk=pk))
 
     @expose("/requisites/<int:pk>", methods=["GET", "POST"])
@@ -106,18 +102,22 @@ class CompanyView(ShopModelView):
     def edit_requisites(self, pk: int):  # noqa: ANN201
         company = self._company(pk)
         errors: dict = {}
-        if request.method == "POST":
-            values = {n: request.form.get(n, "").strip() for n in CompanyData.field_names() if n != "vat_payer"}
-            data = CompanyData(**values, vat_payer=request.form.get("vat_payer") == "1")
-            try:
-                changed = registry.update_requisites(db.session, company, data=data, actor=Actor.staff(g.user))
-                db.session.commit()
-                flash(f"Реквизиты сохранены (изменено полей: {len(changed)}).", "success")
+        form = CompanyForm()
+        if form.validate_on_submit():
+            data = form.company_data()
+            outcome = act(
+                lambda: registry.update_requisites(db.session, company, data=data, actor=Actor.staff(g.user)),
+                success=lambda changed: f"Реквизиты сохранены (изменено полей: {len(changed)}).",
+                flash_error=False,
+            )
+            if outcome.ok:
                 return redirect(url_for(".show", pk=pk))
-            except RequisitesError as exc:
-                db.session.rollback()
-                errors = exc.errors
-                flash("Проверьте поля, отмеченные красным.", "danger")
+            error = outcome.error
+            if isinstance(error, RequisitesError):
+                errors = error.errors
+            elif error is not None:
+                errors = {error.field or "full_name": error.message}
+            flash("Проверьте поля, отмеченные красным.", "danger")
         else:
             data = CompanyData.of(company)
         return self.render_template(

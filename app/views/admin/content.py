@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -26,10 +27,11 @@ from app.services.content import newsletter as content_newsletter
 from app.services.content import pages as content_pages
 from app.services.content import revisions as content_revisions
 from app.services.content.media import ImageUpload
-from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.errors import NotFound, ValidationError
 from app.services.markup import render_markdown, staff_view
 from app.services.shoptime import from_shop_local, now, to_shop
 from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
+from app.views.common import act, parse_id
 from app.views.shop.files import send_stored
 
 STAFF_IMAGES = "/admin/contentimageview/file"
@@ -76,19 +78,9 @@ def _submitted(form: FlaskForm) -> bool:
     return False
 
 
-def _show_error(form: FlaskForm, exc: DomainError) -> None:
-    """A refused save: the message next to its field (when there is one) and at the top."""
-    db.session.rollback()
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, exc.message]
-    flash(exc.message, "danger")
-
-
 class ContentView(ShopModelView):
     """Shared behaviour: custom add/edit pages (forms call the content services), lists with thumbnails."""
 
-    list_template = "admin/content/list.html"
     # No can_download: FAB's generic file download has nothing to serve here.
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
@@ -173,14 +165,14 @@ class PageView(ContentView):
             data = form.data_for_service()
             if "preview" in request.form:
                 return self._form_page(form, page, render_markdown(data.body))
-            try:
-                saved, revision = content_pages.save_page(
+            outcome = act(
+                lambda: content_pages.save_page(
                     db.session, data=data, actor=_actor(), page_id=page.id if page else None
-                )
-                db.session.commit()
-            except DomainError as exc:
-                _show_error(form, exc)
-            else:
+                ),
+                form=form,
+            )
+            if outcome.result is not None:
+                saved, revision = outcome.result
                 if revision is None:
                     flash("Изменений нет — новая редакция не создана.", "info")
                 else:
@@ -218,7 +210,10 @@ class PageView(ContentView):
         """A revision, and how it differs from the current page (or from another revision: ?with=<id>)."""
         try:
             old = content_pages.page_revision(db.session, revision_id)
-            other_id = request.args.get("with", type=int)
+            other = request.args.get("with")
+            other_id = parse_id(other)
+            if other and other_id is None:
+                abort(404)
             new = content_pages.page_revision(db.session, other_id) if other_id else old.page
         except NotFound:
             abort(404)
@@ -238,15 +233,15 @@ class PageView(ContentView):
     @expose("/restore/<int:revision_id>", methods=["POST"])
     @has_access
     def restore(self, revision_id: int):  # noqa: ANN201
-        try:
-            page, revision = content_pages.restore_revision(db.session, revision_id=revision_id, actor=_actor())
-            db.session.commit()
-        except NotFound:
-            abort(404)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(f"Не удалось восстановить: {exc.message}", "danger")
+        outcome = act(
+            lambda: content_pages.restore_revision(db.session, revision_id=revision_id, actor=_actor()),
+            missing_is_404=True,
+            flash_error=False,
+        )
+        if outcome.result is None:
+            flash(f"Не удалось восстановить: {outcome.error.message if outcome.error else ''}", "danger")
             return redirect(url_for(".revision", revision_id=revision_id))
+        page, revision = outcome.result
         if revision is None:
             flash("Страница уже совпадает с этой редакцией.", "info")
         else:
@@ -306,7 +301,7 @@ class NewsItemView(ContentView):
     show_title = "Новость"
     add_title = "Новая новость или акция"
     edit_title = "Редактирование новости"
-    method_permission_name = {"send": "send_newsletter"}
+    method_permission_name = {"send_action": "send_newsletter"}
     base_permissions = [*ContentView.base_permissions, "can_send_newsletter"]
     list_columns = ["cover_image_id", "title", "kind", "publish_at", "expire_at", "id", "newsletter_sent_at"]
     add_columns = edit_columns = ["title"]
@@ -354,21 +349,20 @@ class NewsItemView(ContentView):
                     "body": _staff_html(render_markdown(data.body)),
                 }
                 return self._form_page(form, item, preview)
-            try:
-                saved = content_news.save_news_item(
+            outcome = act(
+                lambda: content_news.save_news_item(
                     db.session,
                     data=data,
                     actor=_actor(),
                     item_id=item.id if item else None,
                     cover=_upload(form.cover),
                     remove_cover=bool(form.remove_cover.data),
-                )
-                db.session.commit()
-            except DomainError as exc:
-                _show_error(form, exc)
-            else:
-                flash(f"«{saved.title}» сохранена: {content_news.item_state(saved).lower()}.", "success")
-                return redirect(url_for(".show", pk=saved.id))
+                ),
+                success=lambda saved: f"«{saved.title}» сохранена: {content_news.item_state(saved).lower()}.",
+                form=form,
+            )
+            if outcome.result is not None:
+                return redirect(url_for(".show", pk=outcome.result.id))
         return self._form_page(form, item)
 
     @expose("/add", methods=["GET", "POST"])
@@ -405,25 +399,26 @@ class NewsItemView(ContentView):
             subscribers=content_newsletter.subscriber_count(db.session),
             can_edit=self._can("can_edit"),
             can_send=self._can("can_send_newsletter"),
+            actions=self.actions,
             site_url=f"/news/{item.slug}",
             promo_text=content_news.promo_validity(item.promo_code) if item.promo_code else "",
             title=f"{item.kind.label} «{item.title}»",
         )
 
-    @expose("/send/<int:pk>", methods=["POST"])
-    @has_access
-    def send(self, pk: int):  # noqa: ANN201
+    @action(
+        "send_action",
+        "Отправить подписчикам",
+        "Отправить письмо подписчикам? Повторно отправить будет нельзя.",
+        "fa-envelope",
+        multiple=False,
+    )
+    def send_action(self, item: NewsItem):  # noqa: ANN201
         """«Отправить подписчикам»: one email per subscribed customer, queued in the outbox; once per item."""
-        self._get(NewsItem, pk)
-        try:
-            count = content_newsletter.send_newsletter(db.session, item_id=pk, actor=_actor())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            flash(f"Рассылка поставлена в очередь: писем {count}.", "success")
-        return redirect(url_for(".show", pk=pk))
+        act(
+            lambda: content_newsletter.send_newsletter(db.session, item_id=item.id, actor=_actor()),
+            success=lambda count: f"Рассылка поставлена в очередь: писем {count}.",
+        )
+        return redirect(url_for(".show", pk=item.id))
 
 
 # ---------------------------------------------------------------------------------------------------- banners
@@ -461,7 +456,7 @@ class BannerView(ContentView):
     show_title = "Баннер"
     add_title = "Новый баннер"
     edit_title = "Редактирование баннера"
-    method_permission_name = {"move": "edit"}
+    method_permission_name = {"move": "edit", "delete_action": "delete"}
     list_columns = ["title"]
     add_columns = edit_columns = show_columns = ["title"]
     label_columns = {"title": "Название"}
@@ -478,6 +473,7 @@ class BannerView(ContentView):
             can_add=self._can("can_add"),
             can_edit=self._can("can_edit"),
             can_delete=self._can("can_delete"),
+            actions=self.actions,
             title=self.list_title,
         )
 
@@ -496,8 +492,8 @@ class BannerView(ContentView):
 
     def _save(self, form: BannerForm, banner: Banner | None):  # noqa: ANN202
         if _submitted(form):
-            try:
-                saved = content_banners.save_banner(
+            outcome = act(
+                lambda: content_banners.save_banner(
                     db.session,
                     data=form.data_for_service(),
                     actor=_actor(),
@@ -505,12 +501,13 @@ class BannerView(ContentView):
                     image=_upload(form.image),
                     mobile_image=_upload(form.mobile_image),
                     remove_mobile_image=bool(form.remove_mobile_image.data),
-                )
-                db.session.commit()
-            except DomainError as exc:
-                _show_error(form, exc)
-            else:
-                flash(f"Баннер «{saved.title}» сохранён: {content_banners.banner_state(saved).lower()}.", "success")
+                ),
+                success=lambda saved: (
+                    f"Баннер «{saved.title}» сохранён: {content_banners.banner_state(saved).lower()}."
+                ),
+                form=form,
+            )
+            if outcome.ok:
                 return redirect(url_for(".list"))
         return self._form_page(form, banner)
 
@@ -529,17 +526,20 @@ class BannerView(ContentView):
             form.active_until.data = _local(banner.active_until)
         return self._save(form, banner)
 
+    @action(
+        "delete_action", "Удалить", "Удалить баннер? С главной страницы он пропадёт сразу.", "fa-trash", multiple=False
+    )
+    def delete_action(self, item: Banner):  # noqa: ANN201
+        self._delete(item.id)
+        return redirect(url_for(".list"))
+
     @expose("/move/<int:pk>/<direction>", methods=["POST"])
     @has_access
     def move(self, pk: int, direction: str):  # noqa: ANN201
         steps = {"up": -1, "down": 1}
         if direction not in steps:
             abort(404)
-        try:
-            content_banners.move_banner(db.session, banner_id=pk, step=steps[direction])
-            db.session.commit()
-        except NotFound:
-            abort(404)
+        act(lambda: content_banners.move_banner(db.session, banner_id=pk, step=steps[direction]), missing_is_404=True)
         return redirect(url_for(".list"))
 
 
@@ -579,18 +579,17 @@ class ContentImageView(ContentView):
         form = ImageForm()
         if _submitted(form):
             upload = _upload(form.image)
-            try:
+
+            def upload_image() -> ContentImage:
                 if upload is None:
                     raise ValidationError("Выберите файл PNG или JPEG.", field="image")
-                image = content_media.upload_image(
+                return content_media.upload_image(
                     db.session, upload=upload, actor=_actor(), title=form.title.data or ""
                 )
-                db.session.commit()
-            except DomainError as exc:
-                _show_error(form, exc)
-            else:
-                flash(f"Изображение «{image.title}» загружено.", "success")
-                return redirect(url_for(".show", pk=image.id))
+
+            outcome = act(upload_image, success=lambda image: f"Изображение «{image.title}» загружено.", form=form)
+            if outcome.result is not None:
+                return redirect(url_for(".show", pk=outcome.result.id))
         return self.render_template("admin/content/image_form.html", form=form, image=None, title=self.add_title)
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
@@ -599,13 +598,12 @@ class ContentImageView(ContentView):
         image = self._get(ContentImage, pk)
         form = ImageForm() if request.method == "POST" else ImageForm(obj=image)
         if _submitted(form):
-            try:
-                content_media.rename_image(db.session, image_id=pk, title=form.title.data or "")
-                db.session.commit()
-            except DomainError as exc:
-                _show_error(form, exc)
-            else:
-                flash("Название сохранено.", "success")
+            outcome = act(
+                lambda: content_media.rename_image(db.session, image_id=pk, title=form.title.data or ""),
+                success="Название сохранено.",
+                form=form,
+            )
+            if outcome.ok:
                 return redirect(url_for(".show", pk=pk))
         return self.render_template("admin/content/image_form.html", form=form, image=image, title=self.edit_title)
 

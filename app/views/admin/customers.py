@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect
-from flask_appbuilder import ModelView
+from flask import redirect
 from flask_appbuilder.actions import action
 
 from app.extensions import db
 from app.models import Customer
 from app.services.customers import accounts
-from app.views.admin.base import ShopInterface, bool_cell, dt_cell
+from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell
+from app.views.common import act
 
 
-class CustomerView(ModelView):
+class CustomerView(ShopModelView):
     datamodel = ShopInterface(Customer)
     list_title = "Покупатели"
     show_title = "Покупатель"
@@ -53,15 +53,11 @@ class CustomerView(ModelView):
     @action("block_action", "Заблокировать", "Заблокировать выбранных покупателей?", "fa-ban")
     def block_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
-        changed = sum(accounts.block(db.session, c) for c in items)
-        db.session.commit()
-        flash(f"Заблокировано: {changed}.", "success")
+        act(lambda: sum(accounts.block(db.session, c) for c in items), success=lambda n: f"Заблокировано: {n}.")
         return redirect(self.get_redirect())
 
     @action("unblock_action", "Разблокировать", "Разблокировать выбранных покупателей?", "fa-check")
     def unblock_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
-        changed = sum(accounts.unblock(db.session, c) for c in items)
-        db.session.commit()
-        flash(f"Разблокировано: {changed}.", "success")
+        act(lambda: sum(accounts.unblock(db.session, c) for c in items), success=lambda n: f"Разблокировано: {n}.")
         return redirect(self.get_redirect())

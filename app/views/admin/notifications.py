@@ -7,7 +7,7 @@ import csv
 import io
 
 from flask import Response, flash, g, redirect
-from flask_appbuilder import ModelView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
@@ -17,11 +17,11 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.models import Channel, ConsentSource, Customer, DeliveryState, NewsletterConsent, Notification
-from app.services.errors import DomainError
 from app.services.messaging import outbox, subscriptions
 from app.services.messaging.notifications import EVENTS
 from app.services.shoptime import format_datetime, shop_today
-from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_select, label_of
+from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of
+from app.views.common import act
 
 
 def event_label(value: str | None) -> str:
@@ -37,10 +37,10 @@ def error_cell(value: str | None) -> Markup:
 
 
 def pre_cell(value: str | None) -> Markup:
-    return Markup('<pre style="white-space:pre-wrap;max-width:60em">%s</pre>') % escape(value or "")
+    return Markup('<pre class="pre-wrap">%s</pre>') % escape(value or "")
 
 
-class NotificationView(ModelView):
+class NotificationView(ShopModelView):
     datamodel = ShopInterface(Notification, extra_filters={"event": [FilterEqual]})
     list_title = "Исходящие уведомления"
     show_title = "Уведомление"
@@ -108,13 +108,10 @@ class NotificationView(ModelView):
     @action("resend_action", "Отправить снова", "Отправить выбранные сообщения снова?", "fa-repeat")
     def resend_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
-        try:
-            changed = outbox.resend(db.session, [item.id for item in items])
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        outcome = act(lambda: outbox.resend(db.session, [item.id for item in items]))
+        if outcome.result is None:
             return redirect(self.get_redirect())
+        changed = outcome.result
         skipped = len(items) - changed
         flash(
             f"Поставлено в очередь: {changed}." + (f" Пропущено (ещё в очереди): {skipped}." if skipped else ""),
@@ -128,7 +125,7 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
-class SubscriberView(ModelView):
+class SubscriberView(ShopModelView):
     datamodel = ShopInterface(Customer)
     list_title = "Подписчики рассылки"
     show_title = "Подписчик"
@@ -178,14 +175,15 @@ class SubscriberView(ModelView):
     def unsubscribe_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
         actor = " ".join(p for p in (g.user.last_name, g.user.first_name) if p) or g.user.username
-        changed = sum(
-            subscriptions.set_subscription(
-                db.session, customer, subscribed=False, source=ConsentSource.staff, actor=actor
-            )
-            for customer in items
+        act(
+            lambda: sum(
+                subscriptions.set_subscription(
+                    db.session, customer, subscribed=False, source=ConsentSource.staff, actor=actor
+                )
+                for customer in items
+            ),
+            success=lambda n: f"Отписано: {n}.",
         )
-        db.session.commit()
-        flash(f"Отписано: {changed}.", "success")
         return redirect(self.get_redirect())
 
 
@@ -201,7 +199,7 @@ class FilterConsentEmail(BaseFilter):
         return query.filter(NewsletterConsent.customer_id.in_(ids))
 
 
-class NewsletterConsentView(ModelView):
+class NewsletterConsentView(ShopModelView):
     datamodel = ShopInterface(NewsletterConsent, extra_filters={"customer_id": [FilterConsentEmail]})
     list_title = "История согласий на рассылку"
     show_title = "Изменение согласия"

@@ -7,11 +7,15 @@ commits. Permissions: see PERMISSIONS / METHOD_PERMISSIONS and app/views/admin/p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.extensions import db
 from app.models import DeliveryMethod, LineKind, Order, OrderStatus, Product
@@ -23,6 +27,19 @@ from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.orders import batches
 from app.services.orders import editing as order_editing
 from app.services.shoptime import shop_today
+from app.views.admin.forms import (
+    AssignForm,
+    CommentForm,
+    LabelsForm,
+    LayoutForm,
+    LineForm,
+    MassStatusForm,
+    OrderDetailsForm,
+    ProductChoiceForm,
+    SelectedOrdersForm,
+)
+from app.views.common import act, form_error, parse_id
+from app.views.common import error_field as first_error_field
 
 # Permissions the mixin adds to OrderView, and the permission of each exposed method and action.
 PERMISSIONS = ["can_edit_order", "can_assign", "can_print_labels", "can_export"]
@@ -52,31 +69,58 @@ def _ids_of(items) -> str:  # noqa: ANN001 - the items FAB hands to an action
 class OrderManagementMixin:
     """Mass actions and edit pages of OrderView."""
 
+    if TYPE_CHECKING:  # given by OrderView and Flask-AppBuilder's ModelView
+
+        def render_template(self, template: str, **kwargs: Any) -> str: ...
+
+        def _can(self, permission: str) -> bool: ...
+
+        def _order(self, pk: int) -> Order: ...
+
     # --- helpers ------------------------------------------------------------------------------------
 
     def _actor(self) -> Actor:
         return Actor.staff(g.user)
 
-    def _selected(self) -> tuple[list[int], list[Order]]:
-        """The orders whose ids the request carries (?ids=1,2,3 or a form field), by number."""
-        raw = request.values.get("ids", "")
-        ids = batches.parse_ids(raw)
-        found = list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.number)))
-        if not found:
-            raise NotFound("Выбранные заказы не найдены.")
-        return ids, found
-
-    def _run_batch(self, run):  # noqa: ANN001, ANN202
+    def _run_batch(self, run: Callable[[], batches.BatchReport]) -> BaseResponse | None:
         """Run one mass action in its own transaction; on success report it and open its batch page."""
-        try:
-            report = run()
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        outcome = act(run)
+        report = outcome.result
+        if report is None:
             return None
         flash(report.summary(limit=5), "success" if not report.skipped else "warning")
         return redirect(url_for(".batch", batch_id=report.batch_id))
+
+    def _selected_page(
+        self,
+        form: SelectedOrdersForm,
+        template: str,
+        title: str,
+        run: Callable[[list[int]], BaseResponse | None],
+        **context: object,
+    ):  # noqa: ANN202
+        """The one page of every action on selected orders (status, assignment, labels).
+
+        A valid POST goes straight to the service with the ids (it locks and reads the orders itself); the
+        orders are loaded here once, only to show them on the page.
+        """
+        problems = form.ids.process_errors
+        if problems or not form.ids.data:
+            return self._back_to_list(str(problems[0]) if problems else "Не выбрано ни одного заказа.")
+        ids = list(form.ids.data)
+        if request.method == "POST":
+            if form.validate():
+                done = run(ids)
+                if done is not None:
+                    return done
+            else:
+                flash(form_error(form), "danger")
+        found = list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.number)))
+        if not found:
+            return self._back_to_list("Выбранные заказы не найдены.")
+        return self.render_template(
+            template, orders=found, ids=",".join(map(str, ids)), form=form, title=title, **context
+        )
 
     def _back_to_list(self, message: str, category: str = "danger"):  # noqa: ANN202
         flash(message, category)
@@ -128,30 +172,23 @@ class OrderManagementMixin:
     @expose("/mass-status", methods=["GET", "POST"])
     @has_access
     def mass_status(self):  # noqa: ANN201
-        try:
-            ids, found = self._selected()
-        except DomainError as exc:
-            return self._back_to_list(exc.message)
-        if request.method == "POST":
-            done = self._run_batch(
+        form = MassStatusForm(formdata=request.values)
+        return self._selected_page(
+            form,
+            "admin/order_mass_status.html",
+            "Смена статуса заказов",
+            lambda ids: self._run_batch(
                 lambda: batches.change_status(
                     db.session,
                     order_ids=ids,
-                    target=request.form.get("status", ""),
+                    target=form.status.data,
                     actor=self._actor(),
-                    comment=request.form.get("comment", ""),
+                    comment=form.comment.data or "",
                 )
-            )
-            if done is not None:
-                return done
-        return self.render_template(
-            "admin/order_mass_status.html",
-            orders=found,
-            ids=",".join(str(i) for i in ids),
+            ),
             statuses=list(OrderStatus),
-            chosen=request.form.get("status", ""),
-            comment=request.form.get("comment", ""),
-            title="Смена статуса заказов",
+            chosen=form.status.data or "",
+            comment=form.comment.data or "",
         )
 
     @expose("/batch/<batch_id>")
@@ -183,15 +220,9 @@ class OrderManagementMixin:
     @expose("/batch/<batch_id>/undo", methods=["POST"])
     @has_access
     def undo_batch(self, batch_id: str):  # noqa: ANN201
-        try:
-            report = batches.undo(db.session, batch_id=batch_id, actor=self._actor())
-            db.session.commit()
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        outcome = act(lambda: batches.undo(db.session, batch_id=batch_id, actor=self._actor()), missing_is_404=True)
+        report = outcome.result
+        if report is None:
             return redirect(url_for(".batch", batch_id=batch_id))
         flash("Операция отменена: " + report.summary(limit=5), "success" if not report.skipped else "warning")
         return redirect(url_for(".batch", batch_id=report.batch_id))
@@ -201,82 +232,71 @@ class OrderManagementMixin:
     @expose("/labels", methods=["GET", "POST"])
     @has_access
     def labels(self):  # noqa: ANN201
-        try:
-            ids, found = self._selected()
-        except DomainError as exc:
-            return self._back_to_list(exc.message)
-        chosen = request.form.get("format", label_report.DEFAULT_FORMAT)
-        if request.method == "POST":
-            try:
-                fmt = label_report.label_format(chosen)
-                data = label_report.label_data(db.session, ids)
-                pdf = label_report.render_labels(
-                    data,
-                    fmt,
-                    font_regular=current_app.config["PDF_FONT_REGULAR"],
-                    font_bold=current_app.config["PDF_FONT_BOLD"],
-                )
-                batches.record_labels_printed(
-                    db.session,
-                    order_ids=[label.order_id for label in data],
-                    format_label=fmt.title,
-                    actor=self._actor(),
-                )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            else:
-                first = data[0].number if len(data) == 1 else f"{len(data)}"
-                name = f"labels-{first}-{fmt.key}.pdf"
-                return Response(
-                    pdf,
-                    mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
-                )
-            back = request.form.get("back")
-            if back and len(found) == 1:
-                return redirect(url_for(".show", pk=found[0].id))
-        return self.render_template(
+        form = LabelsForm(formdata=request.values)
+        chosen = form.format.data or label_report.DEFAULT_FORMAT
+
+        def run(ids: list[int]) -> BaseResponse | None:
+            outcome = act(lambda: self._print_labels(ids, chosen))
+            if outcome.result is not None:
+                return outcome.result
+            if form.back.data and len(ids) == 1:
+                return redirect(url_for(".show", pk=ids[0]))
+            return None
+
+        return self._selected_page(
+            form,
             "admin/order_labels.html",
-            orders=found,
-            ids=",".join(str(i) for i in ids),
+            "Печать этикеток",
+            run,
             formats=label_report.FORMATS.values(),
             chosen=chosen,
-            title="Печать этикеток",
+        )
+
+    def _print_labels(self, ids: list[int], chosen: str) -> Response:
+        """The PDF of the labels; printing is recorded in each order's history (in the same transaction)."""
+        fmt = label_report.label_format(chosen)
+        data = label_report.label_data(db.session, ids)
+        if not data:
+            raise NotFound("Выбранные заказы не найдены.")
+        pdf = label_report.render_labels(
+            data,
+            fmt,
+            font_regular=current_app.config["PDF_FONT_REGULAR"],
+            font_bold=current_app.config["PDF_FONT_BOLD"],
+        )
+        batches.record_labels_printed(
+            db.session, order_ids=[label.order_id for label in data], format_label=fmt.title, actor=self._actor()
+        )
+        first = data[0].number if len(data) == 1 else f"{len(data)}"
+        return Response(
+            pdf,
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="labels-{first}-{fmt.key}.pdf"',
+                "Cache-Control": "no-store",
+            },
         )
 
     @expose("/assign", methods=["GET", "POST"])
     @has_access
     def assign(self):  # noqa: ANN201
-        try:
-            ids, found = self._selected()
-        except DomainError as exc:
-            return self._back_to_list(exc.message)
-        if request.method == "POST":
-            done = self._run_batch(
+        form = AssignForm(formdata=request.values)
+        return self._selected_page(
+            form,
+            "admin/order_assign.html",
+            "Назначить ответственного",
+            lambda ids: self._run_batch(
                 lambda: batches.assign(
                     db.session,
                     order_ids=ids,
-                    assignee_id=order_editing.parse_id(
-                        request.form.get("assignee_id", ""),
-                        field="assignee_id",
-                        message="Выберите сотрудника из списка.",
-                    ),
+                    assignee_id=form.assignee_id.data,
                     actor=self._actor(),
-                    comment=request.form.get("comment", ""),
+                    comment=form.comment.data or "",
                 )
-            )
-            if done is not None:
-                return done
-        return self.render_template(
-            "admin/order_assign.html",
-            orders=found,
-            ids=",".join(str(i) for i in ids),
+            ),
             staff=order_editing.active_staff(db.session),
-            chosen=request.form.get("assignee_id", ""),
-            comment=request.form.get("comment", ""),
-            title="Назначить ответственного",
+            chosen=str(form.assignee_id.data or ""),
+            comment=form.comment.data or "",
         )
 
     # --- one order: details and lines ---------------------------------------------------------------
@@ -285,33 +305,35 @@ class OrderManagementMixin:
     @has_access
     def edit_details(self, pk: int):  # noqa: ANN201
         order = self._order(pk)
-        form = request.form
-        error: DomainError | None = None
-        if request.method == "POST":
+        form = OrderDetailsForm()
+        error_field: str | None = None
+        if form.validate_on_submit():
             details = order_editing.OrderDetails(
-                contact_name=form.get("contact_name", ""),
-                contact_email=form.get("contact_email", ""),
-                contact_phone=form.get("contact_phone", ""),
-                delivery_method=form.get("delivery_method", ""),
-                delivery_address=form.get("delivery_address", ""),
-                comment=form.get("order_comment", ""),
-                due_date=form.get("due_date", ""),
-                packages=form.get("packages", ""),
-                assignee_id=form.get("assignee_id", ""),
+                contact_name=form.contact_name.data or "",
+                contact_email=form.contact_email.data or "",
+                contact_phone=form.contact_phone.data or "",
+                delivery_method=form.delivery_method.data or "",
+                delivery_address=form.delivery_address.data or "",
+                comment=form.order_comment.data or "",
+                due_date=form.due_date.data.isoformat() if form.due_date.data else "",
+                packages=str(form.packages.data),
+                assignee_id=str(form.assignee_id.data or ""),
             )
-            try:
-                changed = order_editing.update_details(
-                    db.session, order, details, actor=self._actor(), comment=form.get("note", "")
-                )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                error = exc
-                flash(exc.message, "danger")
-                order = self._order(pk)
-            else:
-                flash(f"Заказ {order.number}: изменено полей — {changed}." if changed else "Изменений нет.", "success")
+            outcome = act(
+                lambda: order_editing.update_details(
+                    db.session, order, details, actor=self._actor(), comment=form.note.data or ""
+                ),
+                success=lambda changed: (
+                    f"Заказ {order.number}: изменено полей — {changed}." if changed else "Изменений нет."
+                ),
+            )
+            if outcome.ok:
                 return redirect(url_for(".show", pk=pk))
+            error_field = outcome.error.field if outcome.error else None
+            order = self._order(pk)
+        elif request.method == "POST":
+            flash(form_error(form), "danger")
+            error_field = first_error_field(form)
         values = {
             "contact_name": order.contact_name,
             "contact_email": order.contact_email,
@@ -325,22 +347,23 @@ class OrderManagementMixin:
             "note": "",
         }
         if request.method == "POST":
-            values.update({key: form.get(key, "") for key in values})
+            values.update({key: request.form.get(key, "") for key in values})
+        status = 400 if request.method == "POST" else 200
         return self.render_template(
             "admin/order_details.html",
             order=order,
             values=values,
-            error_field=error.field if error else None,
+            error_field="comment" if error_field == "order_comment" else error_field,
             deliveries=list(DeliveryMethod),
             staff=order_editing.active_staff(db.session),
             lines_editable=order_editing.lines_editable(order),
             title=f"Заказ {order.number}: данные",
-        )
+        ), status
 
-    def _line_form(self, order: Order, product: Product, *, line=None, error: DomainError | None = None):  # noqa: ANN001, ANN202
+    def _line_form(self, order: Order, product: Product, *, line=None, error_field: str | None = None):  # noqa: ANN001, ANN202
         form = request.form
         if request.method == "POST":
-            chosen = {int(v) for v in form.getlist("option") if v.isdigit()}
+            chosen = {i for i in (parse_id(v) for v in form.getlist("option")) if i is not None}
             quantity = form.get("quantity", "")
             price = form.get("price", "")
         elif line is not None:
@@ -358,9 +381,9 @@ class OrderManagementMixin:
             quantity=quantity,
             price=price,
             note=form.get("note", ""),
-            error_field=error.field if error else None,
+            error_field=error_field,
             title=f"Заказ {order.number}: " + ("позиция" if line else "новая позиция"),
-        )
+        ), (400 if request.method == "POST" else 200)
 
     @expose("/line-add/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -369,37 +392,42 @@ class OrderManagementMixin:
         if not order_editing.lines_editable(order):
             flash(f"Позиции заказа {order.number} уже не меняются.", "danger")
             return redirect(url_for(".show", pk=pk))
-        product_id = request.values.get("product_id", "")
-        if not product_id.isdigit():
+        choice = ProductChoiceForm(formdata=request.args, meta={"csrf": False})
+        if not choice.validate():
             return self.render_template(
                 "admin/order_line.html",
                 order=order,
                 product=None,
                 products=catalog_products.active_products(db.session),
                 title=f"Заказ {order.number}: новая позиция",
-            )
-        product = db.session.get(Product, int(product_id))
+            ), (400 if request.args.get("product_id") else 200)
+        product = db.session.get(Product, choice.product_id.data)
         if product is None:
             abort(404)
-        if request.method == "POST":
-            try:
-                order_editing.add_line(
+        product_id = product.id  # the rollback of a refused change expires `product`
+        form = LineForm()
+        if form.validate_on_submit():
+            outcome = act(
+                lambda: order_editing.add_line(
                     db.session,
                     order,
                     actor=self._actor(),
                     product_id=product.id,
-                    quantity=request.form.get("quantity", ""),
-                    option_value_ids=catalog_products.parse_ids(request.form.getlist("option")),
-                    comment=request.form.get("note", ""),
-                )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-                order = self._order(pk)
-                return self._line_form(order, db.session.get(Product, product.id), error=exc)
-            flash(f"В заказ {order.number} добавлена позиция «{product.name}».", "success")
-            return redirect(url_for(".show", pk=pk))
+                    quantity=str(form.quantity.data),
+                    option_value_ids=form.option_ids,
+                    comment=form.note.data or "",
+                ),
+                success=f"В заказ {order.number} добавлена позиция «{product.name}».",
+            )
+            if outcome.ok:
+                return redirect(url_for(".show", pk=pk))
+            order = self._order(pk)
+            return self._line_form(
+                order, db.session.get(Product, product_id) or abort(404), error_field=_field(outcome.error)
+            )
+        if request.method == "POST":
+            flash(form_error(form), "danger")
+            return self._line_form(order, product, error_field=first_error_field(form))
         return self._line_form(order, product)
 
     @expose("/line/<int:pk>/<int:line_id>", methods=["GET", "POST"])
@@ -414,70 +442,72 @@ class OrderManagementMixin:
             flash("Эту позицию нельзя изменить: можно только удалить.", "danger")
             return redirect(url_for(".show", pk=pk))
         product = db.session.get(Product, line.product_id)
-        if request.method == "POST":
-            try:
-                order_editing.change_line(
+        assert product is not None
+        form = LineForm()
+        if form.validate_on_submit():
+            outcome = act(
+                lambda: order_editing.change_line(
                     db.session,
                     order,
                     line_id,
                     actor=self._actor(),
-                    quantity=request.form.get("quantity", ""),
-                    option_value_ids=catalog_products.parse_ids(request.form.getlist("option")),
-                    price=request.form.get("price", ""),
-                    comment=request.form.get("note", ""),
-                )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-                order = self._order(pk)
-                line = order_editing.order_line(order, line_id)
-                return self._line_form(order, db.session.get(Product, line.product_id), line=line, error=exc)
-            flash(f"Позиция заказа {order.number} изменена.", "success")
-            return redirect(url_for(".show", pk=pk))
+                    quantity=str(form.quantity.data),
+                    option_value_ids=form.option_ids,
+                    price=form.price.data or "",
+                    comment=form.note.data or "",
+                ),
+                success=f"Позиция заказа {order.number} изменена.",
+            )
+            if outcome.ok:
+                return redirect(url_for(".show", pk=pk))
+            order = self._order(pk)
+            line = order_editing.order_line(order, line_id)
+            return self._line_form(order, product, line=line, error_field=_field(outcome.error))
+        if request.method == "POST":
+            flash(form_error(form), "danger")
+            return self._line_form(order, product, line=line, error_field=first_error_field(form))
         return self._line_form(order, product, line=line)
 
     @expose("/line/<int:pk>/<int:line_id>/remove", methods=["POST"])
     @has_access
     def remove_line(self, pk: int, line_id: int):  # noqa: ANN201
         order = self._order(pk)
-        try:
-            order_editing.remove_line(
-                db.session, order, line_id, actor=self._actor(), comment=request.form.get("note", "")
+        form = CommentForm()
+        if form.validate():
+            act(
+                lambda: order_editing.remove_line(
+                    db.session, order, line_id, actor=self._actor(), comment=form.note.data or ""
+                ),
+                success=f"Позиция удалена из заказа {order.number}.",
+                missing_is_404=True,
             )
-            db.session.commit()
-            flash(f"Позиция удалена из заказа {order.number}.", "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        else:
+            flash(form_error(form), "danger")
         return redirect(url_for(".show", pk=pk))
 
     @expose("/line/<int:pk>/<int:line_id>/layout", methods=["POST"])
     @has_access
     def replace_layout(self, pk: int, line_id: int):  # noqa: ANN201
         order = self._order(pk)
-        upload = request.files.get("layout")
-        try:
+        form = LayoutForm()
+        upload = form.layout.data if form.validate() else None
+
+        def replace():  # noqa: ANN202
             if upload is None or not upload.filename:
                 raise ValidationError("Выберите файл макета.", field="layout")
-            stored = order_editing.replace_layout(
+            return order_editing.replace_layout(
                 db.session,
                 order,
                 line_id,
                 actor=self._actor(),
                 stream=upload.stream,
                 filename=upload.filename,
-                comment=request.form.get("note", ""),
+                comment=form.note.data or "",
             )
-            db.session.commit()
-            flash(f"Макет заменён: {stored.original_name}.", "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+
+        act(replace, success=lambda stored: f"Макет заменён: {stored.original_name}.", missing_is_404=True)
         return redirect(url_for(".show", pk=pk))
+
+
+def _field(error: DomainError | None) -> str | None:
+    return error.field if error is not None else None

@@ -16,10 +16,12 @@ from app.extensions import db
 from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
 from app.reports.labels import number_from_scan
 from app.services.actors import Actor, staff_name
-from app.services.errors import DomainError, NotFound
+from app.services.errors import NotFound
 from app.services.orders import lifecycle, lookup
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
+from app.views.admin.forms import CommentForm, StatusForm
 from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin
+from app.views.common import act, form_error
 from app.views.shop.files import send_stored
 
 
@@ -150,10 +152,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
     @expose("/show/<pk>")
     @has_access
     def show(self, pk):  # noqa: ANN001, ANN201
-        try:
-            order = self._order(int(pk))
-        except ValueError:
-            abort(404)
+        order = self._order(int(pk))  # FAB's <pk> is checked to be an id before the view runs
         return self.render_template(
             "admin/order_show.html",
             order=order,
@@ -182,32 +181,32 @@ class OrderView(OrderManagementMixin, ShopModelView):
     @has_access
     def change_status(self, pk: int):  # noqa: ANN201
         order = self._order(pk)
-        try:
-            lifecycle.change_status(
-                db.session,
-                order,
-                request.form.get("status", ""),
-                actor=Actor.staff(g.user),
-                comment=request.form.get("comment", "").strip(),
+        form = StatusForm()
+        if form.validate():
+            act(
+                lambda: lifecycle.change_status(
+                    db.session, order, form.status.data, actor=Actor.staff(g.user), comment=form.comment.data or ""
+                ),
+                success=lambda changed: f"Статус заказа {order.number}: «{order.status.label}».",
             )
-            db.session.commit()
-            flash(f"Статус заказа {order.number}: «{order.status.label}».", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        else:
+            flash(form_error(form), "danger")
         return redirect(url_for(".show", pk=pk))
 
     @expose("/paid/<int:pk>", methods=["POST"])
     @has_access
     def mark_paid(self, pk: int):  # noqa: ANN201
         order = self._order(pk)
-        try:
-            lifecycle.mark_paid(db.session, order, actor=Actor.staff(g.user), comment=request.form.get("comment", ""))
-            db.session.commit()
-            flash(f"Заказ {order.number} отмечен оплаченным.", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        form = CommentForm()
+        if form.validate():
+            act(
+                lambda: lifecycle.mark_paid(
+                    db.session, order, actor=Actor.staff(g.user), comment=form.comment.data or ""
+                ),
+                success=f"Заказ {order.number} отмечен оплаченным.",
+            )
+        else:
+            flash(form_error(form), "danger")
         return redirect(url_for(".show", pk=pk))
 
     @expose("/file/<int:file_id>")

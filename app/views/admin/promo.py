@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_appbuilder import ModelView
 from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
 from app.models import PromoCode, PromoKind
-from app.views.admin.base import ShopInterface, bool_cell, dt_cell, enum_select, label_of, money_cell
+from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of, money_cell
 
 
-class PromoCodeView(ModelView):
+class PromoCodeView(ShopModelView):
     datamodel = ShopInterface(PromoCode)
     list_title = "Промокоды"
     show_title = "Промокод"

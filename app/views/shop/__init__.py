@@ -16,12 +16,8 @@ from app.models import Customer, CustomerRole, utcnow
 from app.services.customers import accounts
 from app.services.messaging import mail, subscriptions
 from app.services.orders import cart as cart_service
-from app.views.filters import add_security_headers, register_template_filters
-
-SHOP_CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
+from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
+from app.views.filters import register_template_filters
 
 
 class ShopMailUtil(MailUtil):
@@ -70,6 +66,8 @@ def _check_mail_after_taken_address(view):  # noqa: ANN001, ANN202
 def init_shop(app: Flask) -> None:
     from app.views.shop import account, bot, cart, catalog, checkout, companies, files, profile, projects
 
+    bound_ids_in_urls(app)
+    add_security_headers(app)  # before CSRF: a refused form still gets its page with the headers
     babel.init_app(app, locale_selector=lambda: "ru_RU", timezone_selector=lambda: app.config["SHOP_TIMEZONE"])
     csrf.init_app(app)
     app.config["SECURITY_DATETIME_FACTORY"] = utcnow  # aware UTC, like every timestamp we store
@@ -88,7 +86,7 @@ def init_shop(app: Flask) -> None:
     )
     app.extensions["shop_limiter"] = limiter  # the limiter is only weakly referenced otherwise
     for endpoint in ("security.login", "security.register", "security.forgot_password"):
-        app.view_functions[endpoint] = limiter.limit(
+        app.view_functions[endpoint] = limiter.limit(  # type: ignore[assignment]  # sync views stay sync
             app.config["LOGIN_RATE_LIMIT"],
             methods=["POST"],
             error_message="Слишком много попыток. Подождите минуту и попробуйте снова.",
@@ -101,7 +99,6 @@ def init_shop(app: Flask) -> None:
 
     app.register_blueprint(content_pages.bp)
     register_template_filters(app)
-    add_security_headers(app, SHOP_CSP)
 
     @app.before_request
     def _adopt_anonymous_cart() -> None:
@@ -123,36 +120,10 @@ def init_shop(app: Flask) -> None:
             g.cart_count = len(found.items) if found else 0
         return {"cart_count": g.cart_count, "shop_name": app.config["SHOP_NAME"]}
 
-    def _error(code: int, title: str, text: str):  # noqa: ANN202
-        def handler(_exc):  # noqa: ANN001, ANN202
-            return render_template("shop/error.html", code=code, title=title, text=text), code
+    def _error_page(code: int, title: str, text: str) -> str:
+        return render_template("shop/error.html", code=code, title=title, text=text, back=same_site_referrer())
 
-        return handler
-
-    app.register_error_handler(404, _error(404, "Страница не найдена", "Такой страницы нет или она недоступна."))
-    app.register_error_handler(403, _error(403, "Доступ запрещён", "У вас нет доступа к этой странице."))
-    app.register_error_handler(
-        413,
-        _error(
-            413,
-            "Файл слишком большой",
-            f"Максимальный размер файла — {app.config['UPLOAD_MAX_BYTES'] // (1024 * 1024)} МБ.",
-        ),
-    )
-    app.register_error_handler(429, _error(429, "Слишком много попыток", "Подождите минуту и попробуйте снова."))
-    app.register_error_handler(
-        400,
-        _error(400, "Неверный запрос", "Форма устарела или заполнена неверно. Обновите страницу и попробуйте ещё раз."),
-    )
-
-    @app.errorhandler(500)
-    def _server_error(_exc):  # noqa: ANN001, ANN202
-        db.session.rollback()
-        return render_template(
-            "shop/error.html",
-            code=500,
-            title="Ошибка на сервере",
-            text="Что-то пошло не так. Попробуйте ещё раз через минуту.",
-        ), 500
+    max_mb = app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)
+    register_error_pages(app, _error_page, {413: ("Файл слишком большой", f"Максимальный размер файла — {max_mb} МБ.")})
 
     app.jinja_env.globals["request_path"] = lambda: request.path

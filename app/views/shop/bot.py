@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from app.extensions import csrf, db
 from app.services.errors import NotFound
 from app.services.messaging import subscriptions, telegram
+from app.views.common import act
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +53,15 @@ def unsubscribe(token: str):
     returns posts its form by itself in a browser, so a person's click is still the only step; the
     button is there without JavaScript, and mail clients POST `List-Unsubscribe=One-Click`.
     """
-    try:
-        if request.method == "GET":
+    if request.method == "GET":
+        try:
             customer = subscriptions.customer_by_token(db.session, token)
-            return render_template("shop/unsubscribe.html", customer=customer, confirm=True)
-        customer = subscriptions.unsubscribe_by_token(db.session, token)
-    except NotFound as exc:
-        db.session.rollback()
-        return render_template("shop/unsubscribe.html", error=exc.message), 404
-    db.session.commit()
+        except NotFound as exc:
+            return render_template("shop/unsubscribe.html", error=exc.message), 404
+        return render_template("shop/unsubscribe.html", customer=customer, confirm=True)
+    outcome = act(lambda: subscriptions.unsubscribe_by_token(db.session, token), flash_error=False)
+    if outcome.result is None:
+        return render_template("shop/unsubscribe.html", error=outcome.error.message if outcome.error else ""), 404
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Вы отписались от рассылки.", 200, {"Content-Type": "text/plain; charset=utf-8"}
-    return render_template("shop/unsubscribe.html", customer=customer)
+    return render_template("shop/unsubscribe.html", customer=outcome.result)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.extensions import db
-from app.services.catalog import products
+from app.models import Cart
 from app.services.errors import DomainError
 from app.services.money import ZERO
 from app.services.orders import cart as cart_service
+from app.views.common import act
+from app.views.shop.forms import CartItemForm, CartQuantityForm, PrintAsIsForm
 from app.views.shop.helpers import current_cart
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -21,36 +23,30 @@ def show():
     return render_template("shop/cart.html", lines=lines, total=total)
 
 
+def _cart() -> Cart:
+    """The current cart; called inside `act`, so «no cart» is shown like any refusal."""
+    cart = current_cart()
+    if cart is None:
+        raise DomainError("Корзина пуста.")
+    return cart
+
+
 @bp.post("/items/<int:item_id>/quantity")
 def change_quantity(item_id: int):
-    cart = current_cart()
-    try:
-        if cart is None:
-            raise DomainError("Корзина пуста.")
-        quantity = int(request.form.get("quantity", ""))
-        cart_service.change_quantity(db.session, cart, item_id, quantity)
-        db.session.commit()
-        flash("Тираж изменён.", "success")
-    except ValueError:
-        flash("Выберите тираж из списка.", "danger")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    form = CartQuantityForm()
+    if form.validate():
+        act(
+            lambda: cart_service.change_quantity(db.session, _cart(), item_id, form.count),
+            success="Тираж изменён.",
+        )
+    else:
+        flash(form.quantity.errors[0] if form.quantity.errors else "Выберите тираж из списка.", "danger")
     return redirect(url_for("cart.show"))
 
 
 @bp.post("/items/<int:item_id>/delete")
 def remove(item_id: int):
-    cart = current_cart()
-    try:
-        if cart is None:
-            raise DomainError("Корзина пуста.")
-        cart_service.remove_item(db.session, cart, item_id)
-        db.session.commit()
-        flash("Позиция удалена из корзины.", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    act(lambda: cart_service.remove_item(db.session, _cart(), item_id), success="Позиция удалена из корзины.")
     return redirect(url_for("cart.show"))
 
 
@@ -62,28 +58,29 @@ def edit_item(item_id: int):
         item = cart_service.cart_item(cart, item_id) if cart else None
     except DomainError:
         item = None
-    if item is None:
+    if item is None or cart is None:
         abort(404)
     error = None
     chosen = {int(v) for v in item.option_value_ids}
     quantity = item.quantity
     if request.method == "POST":
-        chosen_raw = [v for key in request.form if key.startswith("opt_") for v in request.form.getlist(key)]
-        try:
-            quantity = int(request.form.get("quantity", ""))
-            cart_service.change_options(
-                db.session, cart, item_id, quantity=quantity, option_value_ids=products.parse_ids(chosen_raw)
+        form = CartItemForm()
+        if form.validate():
+            outcome = act(
+                lambda: cart_service.change_options(
+                    db.session, cart, item_id, quantity=form.count, option_value_ids=form.option_ids
+                ),
+                success="Параметры позиции изменены.",
+                flash_error=False,
             )
-            db.session.commit()
-        except ValueError:
-            error = "Выберите тираж из списка."
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
+            if outcome.ok:
+                return redirect(url_for("cart.show"))
+            assert outcome.error is not None
+            error = outcome.error.message
         else:
-            flash("Параметры позиции изменены.", "success")
-            return redirect(url_for("cart.show"))
-        chosen = {int(v) for v in chosen_raw if v.isdigit()}
+            error = form.first_error[0]
+        quantity = form.quantity.data or quantity
+        chosen = set(form.option_ids)
     return render_template("shop/cart_item_edit.html", item=item, chosen_ids=chosen, quantity=quantity, error=error), (
         400 if error else 200
     )
@@ -92,15 +89,13 @@ def edit_item(item_id: int):
 @bp.post("/items/<int:item_id>/as-is")
 def print_as_is(item_id: int):
     """«Печатать как есть»: the customer accepts the preflight errors of this line's layout."""
-    cart = current_cart()
-    try:
-        if cart is None:
-            raise DomainError("Корзина пуста.")
-        accepted = request.form.get("accept") == "1"
-        cart_service.accept_as_is(db.session, cart, item_id, accepted=accepted)
-        db.session.commit()
-        flash("Макет будет напечатан как есть." if accepted else "Подтверждение снято.", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    form = PrintAsIsForm()
+    if not form.validate():
+        flash("Неверный запрос: обновите страницу и попробуйте ещё раз.", "danger")
+        return redirect(url_for("cart.show"))
+    accepted = form.accept.data == "1"
+    act(
+        lambda: cart_service.accept_as_is(db.session, _cart(), item_id, accepted=accepted),
+        success="Макет будет напечатан как есть." if accepted else "Подтверждение снято.",
+    )
     return redirect(url_for("cart.show"))

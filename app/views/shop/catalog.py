@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from app.extensions import db
+from app.models import Product
 from app.services import storage
 from app.services.catalog import products as catalog_products
 from app.services.catalog.products import Quote
@@ -13,6 +14,8 @@ from app.services.content import news
 from app.services.errors import DomainError, NotFound
 from app.services.money import format_money
 from app.services.orders import cart as cart_service
+from app.views.common import act
+from app.views.shop.forms import AddToCartForm, ProductChoiceForm
 from app.views.shop.helpers import current_cart, customer_id
 
 bp = Blueprint("catalog", __name__)
@@ -43,17 +46,9 @@ def category(slug: str):
     )
 
 
-def _form_choice() -> tuple[int | None, list[str]]:
-    """Quantity and chosen option value ids: `option=` (the price API) or one `opt_<group>` per group (the form)."""
-    try:
-        quantity = int(request.values.get("quantity", ""))
-    except ValueError:
-        quantity = None
-    chosen = request.values.getlist("option")
-    for key in request.values:
-        if key.startswith("opt_"):
-            chosen.extend(request.values.getlist(key))
-    return quantity, chosen
+def _choice(formdata) -> ProductChoiceForm:  # noqa: ANN001 - request.args or request.form
+    """Quantity and option values as asked (the price API, the no-JS recalculation): no CSRF for a GET."""
+    return ProductChoiceForm(formdata=formdata, meta={"csrf": False})
 
 
 def _quote_json(q: Quote) -> dict:
@@ -74,11 +69,11 @@ def price(slug: str):
         product = catalog_products.product_by_slug(db.session, slug)
     except NotFound:
         return jsonify({"ok": False, "error": "Товар не найден."}), 404
-    quantity, options = _form_choice()
-    if quantity is None:
-        return jsonify({"ok": False, "error": "Выберите тираж."}), 400
+    form = _choice(request.args)
+    if not form.validate():
+        return jsonify({"ok": False, "error": form.first_error[0]}), 400
     try:
-        q = catalog_products.quote(db.session, product=product, quantity=quantity, option_value_ids=options)
+        q = catalog_products.quote(db.session, product=product, quantity=form.count, option_value_ids=form.option_ids)
     except DomainError as exc:
         return jsonify({"ok": False, "error": exc.message}), 400
     return jsonify(_quote_json(q))
@@ -91,48 +86,35 @@ def product(slug: str):
     except NotFound:
         abort(404)
     error = error_field = None
-    quantity, chosen = _form_choice()
-    if request.method == "GET" and not chosen:
-        chosen = [str(i) for i in catalog_products.default_option_ids(found)]
-    if quantity is None and found.price_tiers:
-        quantity = found.price_tiers[0].quantity
+    form = AddToCartForm() if request.method == "POST" else _choice(request.args)
+    valid = form.validate()
+    chosen = form.option_ids
+    if request.method == "GET" and not form.chosen_raw:
+        chosen = catalog_products.default_option_ids(found)
+    quantity = form.quantity.data if valid else None
     q = None
-    try:
-        q = catalog_products.quote(db.session, product=found, quantity=quantity or 0, option_value_ids=chosen)
-    except DomainError as exc:
-        error = exc.message
+    if request.method == "POST" and not valid:
+        # Nothing is guessed: a quantity or an option that is not a value is refused, the cart is unchanged.
+        error, error_field = form.first_error
+    else:
+        if request.args.get("quantity") and not valid:
+            error, error_field = form.first_error
+        if quantity is None and found.price_tiers:
+            quantity = found.price_tiers[0].quantity
+        try:
+            q = catalog_products.quote(db.session, product=found, quantity=quantity or 0, option_value_ids=chosen)
+        except DomainError as exc:
+            error, error_field = exc.message, exc.field
 
     if request.method == "POST" and q is not None:
-        upload = request.files.get("layout")
-        try:
-            cart = current_cart(create=True)
-            layout = None
-            if upload and upload.filename:
-                layout = storage.store_upload(
-                    db.session,
-                    stream=upload.stream,
-                    filename=upload.filename,
-                    customer_id=customer_id(),
-                    cart_token=cart.token if customer_id() is None else None,
-                )
-            elif found.requires_layout:
-                raise DomainError("Загрузите файл макета.", field="layout")
-            cart_service.add_item(
-                db.session,
-                cart,
-                product=found,
-                quantity=q.quantity,
-                option_value_ids=q.option_value_ids,
-                layout=layout,
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            error, error_field = exc.message, exc.field
-        else:
+        quote = q
+        outcome = act(lambda: _add_to_cart(found, quote, form), flash_error=False)
+        if outcome.ok:
             flash(f"«{found.name}» ({q.quantity} шт.) добавлен в корзину.", "success")
             return redirect(url_for("cart.show"))
-    chosen_ids = {int(c) for c in chosen if str(c).isdigit()}
+        assert outcome.error is not None
+        error, error_field = outcome.error.message, outcome.error.field
+    chosen_ids = set(chosen)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "shop/product.html",
@@ -145,3 +127,23 @@ def product(slug: str):
         accepted=storage.ACCEPTED_LABEL,
         max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024),
     ), status
+
+
+def _add_to_cart(product: Product, q: Quote, form: AddToCartForm) -> None:
+    upload = form.layout.data
+    cart = current_cart(create=True)
+    assert cart is not None
+    layout = None
+    if upload and upload.filename:
+        layout = storage.store_upload(
+            db.session,
+            stream=upload.stream,
+            filename=upload.filename,
+            customer_id=customer_id(),
+            cart_token=cart.token if customer_id() is None else None,
+        )
+    elif product.requires_layout:
+        raise DomainError("Загрузите файл макета.", field="layout")
+    cart_service.add_item(
+        db.session, cart, product=product, quantity=q.quantity, option_value_ids=q.option_value_ids, layout=layout
+    )

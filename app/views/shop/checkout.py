@@ -9,13 +9,16 @@ from flask_security import auth_required, current_user
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import DeliveryMethod, PaymentMethod
+from app.models import Cart, DeliveryMethod, Order, PaymentMethod
 from app.services.companies import addresses as company_addresses
 from app.services.companies import members
 from app.services.customers import addresses
 from app.services.errors import DomainError, ValidationError
 from app.services.money import format_money
 from app.services.orders import lookup, placing
+from app.views.common import act, form_error
+from app.views.common import error_field as first_error_field
+from app.views.shop.forms import CheckoutForm
 from app.views.shop.helpers import current_cart
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -33,7 +36,6 @@ FIELDS = (
     "company_id",
     "address_id",
 )
-NEW_ADDRESS_FIELDS = ("label", "city", "street", "house", "flat", "postcode", "comment")
 
 
 def _render(form: dict, error: str | None = None, error_field: str | None = None, status: int = 200):
@@ -140,31 +142,25 @@ def show():
     return _render(form)
 
 
-def _new_address_form() -> dict:
-    return {f"addr_{name}": request.form.get(f"addr_{name}", "").strip() for name in NEW_ADDRESS_FIELDS} | {
-        "save_address": request.form.get("save_address", "")
-    }
-
-
-def _choose_address(form: dict, data: placing.CheckoutData) -> None:
+def _choose_address(form: CheckoutForm, values: dict, data: placing.CheckoutData) -> None:
     """A saved address or a new one (saved to the book when asked): the order keeps a snapshot of it."""
-    if data.delivery_method == DeliveryMethod.pickup.value or not form.get("address_id"):
+    if data.delivery_method == DeliveryMethod.pickup.value or not values.get("address_id"):
         return
-    if form["address_id"].startswith("company:"):
+    if values["address_id"].startswith("company:"):
         data.delivery_address, data.address_snapshot = company_addresses.checkout_address(
-            db.session, customer=current_user, choice=form["address_id"], company_id=form.get("company_id", "")
+            db.session, customer=current_user, choice=values["address_id"], company_id=values.get("company_id", "")
         )
         return
-    new = addresses.AddressData.from_form(request.form, prefix="addr_")
-    new.recipient_name = new.recipient_name or form["contact_name"]
-    new.phone = new.phone or form["contact_phone"]
+    new = form.new_address()
+    new.recipient_name = values["contact_name"]
+    new.phone = values["contact_phone"]
     try:
         chosen = addresses.checkout_address(
             db.session,
             customer_id=current_user.id,
-            address_id=form["address_id"],
+            address_id=values["address_id"],
             new=new,
-            save=bool(form.get("save_address")),
+            save=bool(values.get("save_address")),
         )
     except ValidationError as exc:
         field = exc.field if exc.field in ("address_id", "phone") else f"addr_{exc.field}"
@@ -173,36 +169,46 @@ def _choose_address(form: dict, data: placing.CheckoutData) -> None:
     data.address_snapshot = chosen.snapshot
 
 
+def _place(form: CheckoutForm, values: dict, cart: Cart) -> Order:
+    data = placing.CheckoutData(**{name: values[name] for name in FIELDS if name != "address_id"})
+    _choose_address(form, values, data)
+    order = placing.place_order(db.session, customer=current_user, cart=cart, data=data)
+    if not current_user.full_name:
+        current_user.full_name = order.contact_name
+    if not current_user.phone:
+        current_user.phone = order.contact_phone
+    return order
+
+
 @bp.post("/")
 @auth_required()
 def submit():
-    form = {name: request.form.get(name, "").strip() for name in FIELDS} | _new_address_form()
+    form = CheckoutForm()
+    values = form.values()
     if request.form.get("action") == "apply_promo":
-        return _render(form)
+        return _render(values)
     cart = current_cart()
-    existing = lookup.order_by_checkout_token(db.session, form["checkout_token"])
+    existing = lookup.order_by_checkout_token(db.session, values["checkout_token"])
     if existing is not None and existing.customer_id == current_user.id:
         return redirect(url_for("account.order", number=existing.number))
     if cart is None or not cart.items:
         flash("Корзина пуста — выберите товар в каталоге.", "info")
         return redirect(url_for("cart.show"))
-    data = placing.CheckoutData(**{name: form[name] for name in FIELDS if name != "address_id"})
+    if not form.validate():
+        # Bad input changes nothing: no order, no address saved, the form comes back with the message.
+        return _render(values, form_error(form), first_error_field(form), 400)
     try:
-        _choose_address(form, data)
-        order = placing.place_order(db.session, customer=current_user, cart=cart, data=data)
-        if not current_user.full_name:
-            current_user.full_name = order.contact_name
-        if not current_user.phone:
-            current_user.phone = order.contact_phone
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _render(form, exc.message, exc.field, 400)
+        outcome = act(lambda: _place(form, values, cart), flash_error=False)
     except IntegrityError:
         # The same form submitted twice at once: the other request created the order.
         db.session.rollback()
-        order = lookup.order_by_checkout_token(db.session, form["checkout_token"])
+        order = lookup.order_by_checkout_token(db.session, values["checkout_token"])
         if order is None or order.customer_id != current_user.id:
             raise
+    else:
+        if outcome.error is not None:
+            return _render(values, outcome.error.message, outcome.error.field, 400)
+        assert outcome.result is not None
+        order = outcome.result
     flash(f"Заказ {order.number} оформлен. Мы сообщим, когда он будет принят в работу.", "success")
     return redirect(url_for("account.order", number=order.number))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_security import auth_required, current_user
+from flask_wtf import FlaskForm
 
 from app.extensions import db
 from app.models import CompanyKind, MemberRole
@@ -16,6 +17,9 @@ from app.services.companies import registry
 from app.services.companies.registry import CompanyData, RequisitesError
 from app.services.errors import DomainError, NotFound, PermissionDenied
 from app.services.projects import projects
+from app.views.common import act, form_error
+from app.views.forms import CompanyForm
+from app.views.shop.forms import CompanyAddressForm, InviteForm, MemberRoleForm
 
 bp = Blueprint("companies", __name__, url_prefix="/companies")
 
@@ -27,11 +31,6 @@ def _company(company_id: int, right: str = "view"):  # noqa: ANN202
         abort(404)
     except PermissionDenied:
         abort(403)
-
-
-def _form_data() -> CompanyData:
-    values = {name: request.form.get(name, "").strip() for name in CompanyData.field_names() if name != "vat_payer"}
-    return CompanyData(**values, vat_payer=request.form.get("vat_payer") == "1")
 
 
 def _render_form(data: CompanyData, *, company=None, errors: dict | None = None, status: int = 200):  # noqa: ANN001, ANN202
@@ -51,17 +50,18 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @auth_required()
 def create():
-    if request.method == "GET":
+    form = CompanyForm()
+    if not form.validate_on_submit():
         return _render_form(CompanyData(email=current_user.email))
-    data = _form_data()
-    try:
-        company = registry.create_company(db.session, owner=current_user, data=data)
-        db.session.commit()
-    except RequisitesError as exc:
-        db.session.rollback()
-        return _render_form(data, errors=exc.errors, status=400)
-    flash(f"Компания «{company.short_name}» создана и отправлена на проверку.", "success")
-    return redirect(url_for(".show", company_id=company.id))
+    data = form.company_data()
+    outcome = act(
+        lambda: registry.create_company(db.session, owner=current_user, data=data),
+        success=lambda company: f"Компания «{company.short_name}» создана и отправлена на проверку.",
+        flash_error=False,
+    )
+    if outcome.result is None:
+        return _render_form(data, errors=_errors(outcome.error), status=400)
+    return redirect(url_for(".show", company_id=outcome.result.id))
 
 
 @bp.get("/<int:company_id>")
@@ -87,43 +87,47 @@ def show(company_id: int):
 @auth_required()
 def edit(company_id: int):
     company = _company(company_id, "edit_requisites")
-    if request.method == "GET":
+    form = CompanyForm()
+    if not form.validate_on_submit():
         return _render_form(CompanyData.of(company), company=company)
-    data = _form_data()
-    try:
-        changed = registry.update_requisites(db.session, company, data=data, actor=Actor.customer(current_user))
-        db.session.commit()
-    except RequisitesError as exc:
-        db.session.rollback()
-        return _render_form(data, company=company, errors=exc.errors, status=400)
-    flash("Реквизиты сохранены." if changed else "Изменений нет.", "success")
+    data = form.company_data()
+    outcome = act(
+        lambda: registry.update_requisites(db.session, company, data=data, actor=Actor.customer(current_user)),
+        success=lambda changed: "Реквизиты сохранены." if changed else "Изменений нет.",
+        flash_error=False,
+    )
+    if not outcome.ok:
+        return _render_form(data, company=company, errors=_errors(outcome.error), status=400)
     return redirect(url_for(".show", company_id=company.id))
 
 
-def _do(company_id: int, right: str, action, success: str):  # noqa: ANN001, ANN202
-    """Run one member-management action and come back to the company page with its message."""
+def _errors(exc: DomainError | None) -> dict:
+    if isinstance(exc, RequisitesError):
+        return exc.errors
+    return {exc.field or "full_name": exc.message} if exc is not None else {}
+
+
+def _do(company_id: int, right: str, form: FlaskForm, action, success: str):  # noqa: ANN001, ANN202
+    """Run one member-management action on a valid form and come back to the company page with its message."""
     company = _company(company_id, right)
-    try:
-        action(company)
-        db.session.commit()
-        flash(success, "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    if form.validate():
+        act(lambda: action(company), success=success)
+    else:
+        flash(form_error(form), "danger")
     return redirect(url_for(".show", company_id=company_id) + "#members")
 
 
 @bp.post("/<int:company_id>/invites")
 @auth_required()
 def invite(company_id: int):
-    email = request.form.get("email", "")
+    form = InviteForm()
+    email = (form.email.data or "").strip()
     return _do(
         company_id,
         "manage_members",
-        lambda c: company_invites.invite(
-            db.session, c, email=email, role=request.form.get("role", ""), by=current_user
-        ),
-        f"Приглашение для {email.strip()} создано: письмо со ссылкой уйдёт в ближайшие минуты. "
+        form,
+        lambda c: company_invites.invite(db.session, c, email=email, role=form.role.data, by=current_user),
+        f"Приглашение для {email} создано: письмо со ссылкой уйдёт в ближайшие минуты. "
         "Ссылку можно передать и самостоятельно — она ниже, в списке «Ожидают ответа».",
     )
 
@@ -134,6 +138,7 @@ def revoke_invite(company_id: int, invite_id: int):
     return _do(
         company_id,
         "manage_members",
+        FlaskForm(),
         lambda c: company_invites.revoke_invite(db.session, c, invite_id, actor=Actor.customer(current_user)),
         "Приглашение отозвано.",
     )
@@ -142,11 +147,13 @@ def revoke_invite(company_id: int, invite_id: int):
 @bp.post("/<int:company_id>/members/<int:member_id>/role")
 @auth_required()
 def change_role(company_id: int, member_id: int):
+    form = MemberRoleForm()
     return _do(
         company_id,
         "manage_members",
+        form,
         lambda c: company_members.change_member_role(
-            db.session, c, member_id, request.form.get("role", ""), actor=Actor.customer(current_user)
+            db.session, c, member_id, form.role.data, actor=Actor.customer(current_user)
         ),
         "Роль сотрудника изменена.",
     )
@@ -158,6 +165,7 @@ def remove_member(company_id: int, member_id: int):
     return _do(
         company_id,
         "manage_members",
+        FlaskForm(),
         lambda c: company_members.remove_member(db.session, c, member_id, actor=Actor.customer(current_user)),
         "Сотрудник удалён из компании.",
     )
@@ -167,28 +175,26 @@ def remove_member(company_id: int, member_id: int):
 @auth_required()
 def leave(company_id: int):
     company = _company(company_id)
-    try:
-        company_members.leave(db.session, company, customer=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for(".show", company_id=company_id))
-    flash(f"Вы вышли из компании «{company.short_name}».", "success")
-    return redirect(url_for(".index"))
+    outcome = act(
+        lambda: company_members.leave(db.session, company, customer=current_user),
+        success=f"Вы вышли из компании «{company.short_name}».",
+    )
+    return redirect(url_for(".index") if outcome.ok else url_for(".show", company_id=company_id))
 
 
 @bp.post("/<int:company_id>/addresses")
 @auth_required()
 def add_address(company_id: int):
+    form = CompanyAddressForm()
     return _do(
         company_id,
         "edit_requisites",
+        form,
         lambda c: company_addresses.add_address(
             db.session,
             c,
-            label=request.form.get("label", ""),
-            address=request.form.get("address", ""),
+            label=form.label.data or "",
+            address=form.address.data or "",
             actor=Actor.customer(current_user),
         ),
         "Адрес доставки добавлен.",
@@ -201,6 +207,7 @@ def delete_address(company_id: int, address_id: int):
     return _do(
         company_id,
         "edit_requisites",
+        FlaskForm(),
         lambda c: company_addresses.remove_address(db.session, c, address_id, actor=Actor.customer(current_user)),
         "Адрес доставки удалён.",
     )
@@ -219,11 +226,12 @@ def accept_invite(token: str):
         return render_template("shop/company_invite.html", invite=entry, error=None, token=token)
     if request.method == "GET":
         return render_template("shop/company_invite.html", invite=entry, error=None, token=token)
-    try:
-        member = company_invites.accept_invite(db.session, token, customer=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return render_template("shop/company_invite.html", invite=entry, error=exc.message, token=token), 400
-    flash(f"Вы в компании «{member.company.short_name}» — роль «{member.role.label}».", "success")
-    return redirect(url_for(".show", company_id=member.company_id))
+    outcome = act(
+        lambda: company_invites.accept_invite(db.session, token, customer=current_user),
+        success=lambda member: f"Вы в компании «{member.company.short_name}» — роль «{member.role.label}».",
+        flash_error=False,
+    )
+    if outcome.result is None:
+        message = outcome.error.message if outcome.error else ""
+        return render_template("shop/company_invite.html", invite=entry, error=message, token=token), 400
+    return redirect(url_for(".show", company_id=outcome.result.company_id))

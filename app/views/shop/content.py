@@ -17,6 +17,7 @@ from app.services.content import pages as content_pages
 from app.services.errors import NotFound
 from app.services.markup import sanitize_html
 from app.services.shoptime import format_date_long, to_shop
+from app.views.common import parse_id
 
 bp = Blueprint("content", __name__)
 
@@ -63,7 +64,9 @@ def page(slug: str):
 def news():
     kind_arg = request.args.get("kind", "")
     kind = NewsKind(kind_arg) if kind_arg in NewsKind.__members__ else None
-    number = request.args.get("page", 1, type=int)
+    number = parse_id(request.args.get("page", "1"))
+    if number is None:
+        abort(404)
     try:
         listing = content_news.published_items(db.session, kind=kind, page=number)
     except NotFound:

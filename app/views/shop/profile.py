@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_security import auth_required, current_user
+from flask_wtf import FlaskForm
 
 from app.extensions import db
 from app.models import Channel, ConsentSource
 from app.services.customers import addresses
-from app.services.errors import DomainError, NotFound
+from app.services.errors import NotFound, ValidationError
 from app.services.messaging import notifications, subscriptions, telegram
 from app.services.messaging.notifications import NOTIFY_STATUSES
 from app.services.shoptime import format_datetime
+from app.views.common import Outcome, act, form_error
+from app.views.common import error_field as first_error_field
+from app.views.shop.forms import AddressForm, NewsletterForm, NotificationSettingsForm
 
 bp = Blueprint("profile", __name__, url_prefix="/account")
 
@@ -58,17 +62,26 @@ def new_address():
 @bp.post("/addresses")
 @auth_required()
 def create_address():
-    data = addresses.AddressData.from_form(request.form)
-    try:
-        addresses.add_address(
-            db.session, customer_id=current_user.id, data=data, make_primary=bool(request.form.get("is_primary"))
+    form = AddressForm()
+    outcome = _run_valid(
+        form,
+        lambda: addresses.add_address(
+            db.session, customer_id=current_user.id, data=form.address(), make_primary=bool(form.is_primary.data)
+        ),
+        "Адрес сохранён.",
+    )
+    if outcome.error is not None:
+        return _address_form(
+            form=request.form, error=outcome.error.message, error_field=outcome.error.field, status=400
         )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _address_form(form=request.form, error=exc.message, error_field=exc.field, status=400)
-    flash("Адрес сохранён.", "success")
     return redirect(url_for(".show") + "#addresses")
+
+
+def _run_valid(form: FlaskForm, run, success: str) -> Outcome:  # noqa: ANN001
+    """The service call of a form that parsed; a form that did not is refused like the service would be."""
+    if not form.validate():
+        return Outcome(error=ValidationError(form_error(form), field=first_error_field(form)))
+    return act(run, success=success, flash_error=False)
 
 
 def _own_address(address_id: int):  # noqa: ANN202
@@ -90,14 +103,19 @@ def edit_address(address_id: int):
 @auth_required()
 def update_address(address_id: int):
     address = _own_address(address_id)
-    data = addresses.AddressData.from_form(request.form)
-    try:
-        addresses.update_address(db.session, customer_id=current_user.id, address_id=address_id, data=data)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _address_form(address=address, form=request.form, error=exc.message, error_field=exc.field, status=400)
-    flash("Адрес изменён.", "success")
+    form = AddressForm()
+    outcome = _run_valid(
+        form,
+        lambda: addresses.update_address(
+            db.session, customer_id=current_user.id, address_id=address_id, data=form.address()
+        ),
+        "Адрес изменён.",
+    )
+    if outcome.error is not None:
+        error = outcome.error
+        return _address_form(
+            address=address, form=request.form, error=error.message, error_field=error.field, status=400
+        )
     return redirect(url_for(".show") + "#addresses")
 
 
@@ -105,9 +123,10 @@ def update_address(address_id: int):
 @auth_required()
 def delete_address(address_id: int):
     _own_address(address_id)
-    addresses.delete_address(db.session, customer_id=current_user.id, address_id=address_id)
-    db.session.commit()
-    flash("Адрес удалён.", "success")
+    act(
+        lambda: addresses.delete_address(db.session, customer_id=current_user.id, address_id=address_id),
+        success="Адрес удалён.",
+    )
     return redirect(url_for(".show") + "#addresses")
 
 
@@ -115,9 +134,10 @@ def delete_address(address_id: int):
 @auth_required()
 def make_primary(address_id: int):
     _own_address(address_id)
-    addresses.set_primary(db.session, customer_id=current_user.id, address_id=address_id)
-    db.session.commit()
-    flash("Основной адрес изменён.", "success")
+    act(
+        lambda: addresses.set_primary(db.session, customer_id=current_user.id, address_id=address_id),
+        success="Основной адрес изменён.",
+    )
     return redirect(url_for(".show") + "#addresses")
 
 
@@ -125,9 +145,12 @@ def make_primary(address_id: int):
 @auth_required()
 def newsletter_toggle():
     """The switch: a fetch() call with JS (JSON answer), a plain form submit without it (redirect)."""
-    subscribed = request.form.get("subscribed") in ("1", "on", "true")
-    subscriptions.set_subscription(db.session, current_user, subscribed=subscribed, source=ConsentSource.profile)
-    db.session.commit()
+    subscribed = NewsletterForm().wanted
+    act(
+        lambda: subscriptions.set_subscription(
+            db.session, current_user, subscribed=subscribed, source=ConsentSource.profile
+        )
+    )
     message = "Вы подписаны на новости и акции." if subscribed else "Вы отписались от новостей и акций."
     if _wants_json():
         return jsonify(ok=True, subscribed=subscribed, message=message)
@@ -138,35 +161,31 @@ def newsletter_toggle():
 @bp.post("/profile/notifications")
 @auth_required()
 def save_notifications():
-    channels = {info.name: request.form.getlist(f"ch_{info.name}") for info in notifications.configurable_events()}
-    try:
-        notifications.save_preferences(
+    form = NotificationSettingsForm()
+    if not form.validate():
+        flash(form_error(form), "danger")
+        return redirect(url_for(".show") + "#notifications")
+    act(
+        lambda: notifications.save_preferences(
             db.session,
             customer_id=current_user.id,
-            channels=channels,
-            order_statuses=request.form.getlist("status"),
-            quiet_hours=bool(request.form.get("quiet_hours")),
-            quiet_from=request.form.get("quiet_from", "22"),
-            quiet_to=request.form.get("quiet_to", "9"),
-        )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for(".show") + "#notifications")
-    flash("Настройки уведомлений сохранены.", "success")
+            channels=form.channels([info.name for info in notifications.configurable_events()]),
+            order_statuses=form.status.data or [],
+            quiet_hours=bool(form.quiet_hours.data),
+            quiet_from=22 if form.quiet_from.data is None else form.quiet_from.data,
+            quiet_to=9 if form.quiet_to.data is None else form.quiet_to.data,
+        ),
+        success="Настройки уведомлений сохранены.",
+    )
     return redirect(url_for(".show") + "#notifications")
 
 
 @bp.post("/profile/telegram")
 @auth_required()
 def telegram_link():
-    try:
-        invite = telegram.create_link_token(db.session, customer_id=current_user.id)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    outcome = act(lambda: telegram.create_link_token(db.session, customer_id=current_user.id))
+    invite = outcome.result
+    if invite is None:
         return redirect(url_for(".show") + "#telegram")
     session["telegram_invite"] = {"url": invite.url, "expires": format_datetime(invite.expires_at)}
     return redirect(url_for(".show") + "#telegram")
@@ -175,8 +194,9 @@ def telegram_link():
 @bp.post("/profile/telegram/unlink")
 @auth_required()
 def telegram_unlink():
-    telegram.unlink_customer(db.session, customer_id=current_user.id)
-    db.session.commit()
+    act(
+        lambda: telegram.unlink_customer(db.session, customer_id=current_user.id),
+        success="Telegram отключён: уведомления туда больше не придут.",
+    )
     session.pop("telegram_invite", None)
-    flash("Telegram отключён: уведомления туда больше не придут.", "success")
     return redirect(url_for(".show") + "#telegram")

@@ -7,15 +7,25 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_security import auth_required, current_user
 
 from app.extensions import db
+from app.models import Cart
 from app.services import storage
 from app.services.companies import members
-from app.services.errors import DomainError, NotFound, PermissionDenied
+from app.services.errors import NotFound, PermissionDenied
 from app.services.layouts import preflight, thumbnails
 from app.services.money import format_money
 from app.services.orders import lookup
 from app.services.projects import projects
+from app.views.common import act, form_error, same_site_referrer
 from app.views.shop.files import send_stored
+from app.views.shop.forms import LayoutForm, ProjectNameForm, SaveProjectForm
 from app.views.shop.helpers import current_cart
+
+
+def _cart() -> Cart:
+    cart = current_cart(create=True)
+    assert cart is not None  # created on demand
+    return cart
+
 
 bp = Blueprint("projects", __name__, url_prefix="/account/projects")
 
@@ -89,42 +99,27 @@ def version_file(project_id: int, number: int):
         abort(404)
 
 
-def _finish(action, success: str, target: str):  # noqa: ANN001, ANN202
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(target)
-    flash(success.format(result=result), "success")
-    return redirect(target)
-
-
 @bp.post("/<int:project_id>/rename")
 @auth_required()
 def rename(project_id: int):
     project = _project(project_id, manage=True)
-    return _finish(
-        lambda: projects.rename(db.session, project, name=request.form.get("name", "")),
-        "Проект переименован.",
-        url_for(".show", project_id=project_id),
-    )
+    form = ProjectNameForm()
+    if form.validate():
+        act(lambda: projects.rename(db.session, project, name=form.name.data or ""), success="Проект переименован.")
+    else:
+        flash(form_error(form), "danger")
+    return redirect(url_for(".show", project_id=project_id))
 
 
 @bp.post("/<int:project_id>/duplicate")
 @auth_required()
 def duplicate(project_id: int):
     project = _project(project_id, manage=True)
-    try:
-        copy = projects.duplicate(db.session, project, customer=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for(".show", project_id=project_id))
-    flash(f"Создана копия «{copy.name}».", "success")
-    return redirect(url_for(".show", project_id=copy.id))
+    outcome = act(
+        lambda: projects.duplicate(db.session, project, customer=current_user),
+        success=lambda copy: f"Создана копия «{copy.name}».",
+    )
+    return redirect(url_for(".show", project_id=outcome.result.id if outcome.result else project_id))
 
 
 @bp.route("/<int:project_id>/delete", methods=["GET", "POST"])
@@ -133,10 +128,10 @@ def delete(project_id: int):
     project = _project(project_id, manage=True)
     if request.method == "GET":
         return render_template("shop/project_delete.html", project=project)
-    name = project.name
-    projects.delete(db.session, project)
-    db.session.commit()
-    flash(f"Проект «{name}» удалён. Прошлые заказы не изменились.", "success")
+    act(
+        lambda: projects.delete(db.session, project),
+        success=f"Проект «{project.name}» удалён. Прошлые заказы не изменились.",
+    )
     return redirect(url_for(".index"))
 
 
@@ -144,31 +139,31 @@ def delete(project_id: int):
 @auth_required()
 def replace(project_id: int):
     project = _project(project_id, manage=True)
-    upload = request.files.get("layout")
+    form = LayoutForm()
+    upload = form.layout.data if form.validate() else None
     if not upload or not upload.filename:
         flash("Выберите новый файл макета.", "danger")
         return redirect(url_for(".show", project_id=project_id))
-    return _finish(
+    act(
         lambda: projects.replace_file(
             db.session, project, stream=upload.stream, filename=upload.filename, customer=current_user
         ),
-        "Загружена версия {result.number} макета. Прежние версии сохранены.",
-        url_for(".show", project_id=project_id),
+        success=lambda version: f"Загружена версия {version.number} макета. Прежние версии сохранены.",
     )
+    return redirect(url_for(".show", project_id=project_id))
 
 
 @bp.post("/<int:project_id>/reorder")
 @auth_required()
 def reorder(project_id: int):
     project = _project(project_id)
-    try:
-        result = projects.reorder(db.session, project, cart=current_cart(create=True), customer=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(request.referrer or url_for(".show", project_id=project_id))
-    flash(f"«{project.name}» добавлен в корзину.", "success")
+    outcome = act(
+        lambda: projects.reorder(db.session, project, cart=_cart(), customer=current_user),
+        success=f"«{project.name}» добавлен в корзину.",
+    )
+    result = outcome.result
+    if result is None:
+        return redirect(same_site_referrer() or url_for(".show", project_id=project_id))
     if result.price_changed:
         flash(
             f"Цена изменилась: в прошлый раз {format_money(result.old_price)}, "
@@ -196,50 +191,42 @@ def from_cart(item_id: int):
     cart = current_cart()
     if cart is None:
         abort(404)
-    try:
-        project = projects.save_from_cart_item(
-            db.session,
-            cart,
-            item_id,
-            customer=current_user,
-            name=request.form.get("name", ""),
-            company_id=request.form.get("company_id", ""),
-        )
-        db.session.commit()
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    form = SaveProjectForm()
+    if not form.validate():
+        flash(form_error(form), "danger")
         return redirect(url_for("cart.show"))
-    flash(f"Проект «{project.name}» сохранён — его можно заказать повторно в «Мои проекты».", "success")
+    act(
+        lambda: projects.save_from_cart_item(
+            db.session, cart, item_id, customer=current_user, name=form.name.data or "", company_id=form.company_value
+        ),
+        success=lambda project: f"Проект «{project.name}» сохранён — его можно заказать повторно в «Мои проекты».",
+        missing_is_404=True,
+    )
     return redirect(url_for("cart.show"))
 
 
 @bp.post("/from-order/<number>/<int:line_id>")
 @auth_required()
 def from_order(number: str, line_id: int):
-    try:
-        order = lookup.customer_order(db.session, current_user.id, number)
-        project = projects.save_from_order_line(
+    form = SaveProjectForm()
+    if not form.validate():
+        flash(form_error(form), "danger")
+        return redirect(url_for("account.order", number=number))
+    outcome = act(
+        lambda: projects.save_from_order_line(
             db.session,
-            order,
+            lookup.customer_order(db.session, current_user.id, number),
             line_id,
             customer=current_user,
-            name=request.form.get("name", ""),
-            company_id=request.form.get("company_id", ""),
-        )
-        db.session.commit()
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+            name=form.name.data or "",
+            company_id=form.company_value,
+        ),
+        success=lambda project: f"Проект «{project.name}» сохранён.",
+        missing_is_404=True,
+    )
+    if outcome.result is None:
         return redirect(url_for("account.order", number=number))
-    flash(f"Проект «{project.name}» сохранён.", "success")
-    return redirect(url_for(".show", project_id=project.id))
+    return redirect(url_for(".show", project_id=outcome.result.id))
 
 
 @bp.app_context_processor

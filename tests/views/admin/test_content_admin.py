@@ -72,7 +72,7 @@ def test_actions_follow_the_role(app, staff_client, db_session, role):
     content_pages.save_page(db_session, data=second_state, actor=EDITOR, page_id=page.id)
     db_session.commit()
     login_staff(staff_client, make_staff(app, role))
-    staff_client.post(f"/admin/newsitemview/send/{item.id}")
+    staff_client.post(f"/admin/newsitemview/action/send_action/{item.id}")
     staff_client.post(f"/admin/bannerview/move/{second.id}/up")
     first_revision = db_session.scalar(sa.select(PageRevision.id).where(PageRevision.number == 1))
     staff_client.post(f"/admin/pageview/restore/{first_revision}")
@@ -215,10 +215,10 @@ def test_send_to_subscribers_button_sends_once(app, staff_client, db_session):
     _editor(app, staff_client)
     show = staff_client.get(f"/admin/newsitemview/show/{item.id}").get_data(as_text=True)
     assert "Отправить подписчикам" in show and "<strong>2</strong>" in show
-    staff_client.post(f"/admin/newsitemview/send/{item.id}")
+    staff_client.post(f"/admin/newsitemview/action/send_action/{item.id}")
     page = staff_client.get(f"/admin/newsitemview/show/{item.id}").get_data(as_text=True)
     assert "Рассылка поставлена в очередь: писем 2." in page and "Отправить подписчикам" not in page
-    staff_client.post(f"/admin/newsitemview/send/{item.id}")
+    staff_client.post(f"/admin/newsitemview/action/send_action/{item.id}")
     again = staff_client.get(f"/admin/newsitemview/show/{item.id}").get_data(as_text=True)
     assert "Рассылка уже отправлена" in again
     assert _count(db_session, Notification) == 2
