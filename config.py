@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -156,6 +157,25 @@ class Config:
     COMPANY_INVITE_DAYS = env_int("COMPANY_INVITE_DAYS", 14)  # how long an invitation link works
     THUMBNAIL_DIR = env("THUMBNAIL_DIR")  # layout thumbnails cache; unset: <instance folder>/thumbnails
 
+    # Working time (support SLA targets, working-day deadlines): Mon–Fri in the shop's time zone, minus the
+    # days off of the Russian production calendar (app/data/production_calendar_<year>.json).
+    WORKDAY_START = env("WORKDAY_START", "09:00")
+    WORKDAY_END = env("WORKDAY_END", "18:00")
+    PRODUCTION_CALENDAR_DIR = env("PRODUCTION_CALENDAR_DIR")  # searched before the bundled files
+
+    # Support tickets (app/services/support/).
+    SUPPORT_REQUIRE_CONFIRMED_EMAIL = env_bool("SUPPORT_REQUIRE_CONFIRMED_EMAIL", True)  # when emails are confirmed
+    SUPPORT_MAX_OPEN_TICKETS = env_int("SUPPORT_MAX_OPEN_TICKETS", 5)
+    SUPPORT_MESSAGES_PER_HOUR = env_int("SUPPORT_MESSAGES_PER_HOUR", 20)
+    SUPPORT_MAX_ATTACHMENTS = env_int("SUPPORT_MAX_ATTACHMENTS", 5)  # files per message
+    SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+    SUPPORT_MESSAGE_MAX_CHARS = env_int("SUPPORT_MESSAGE_MAX_CHARS", 5000)
+    SUPPORT_REOPEN_DAYS = env_int("SUPPORT_REOPEN_DAYS", 14)  # a reply after this many days opens a new ticket
+    SUPPORT_AUTOCLOSE_DAYS = env_int("SUPPORT_AUTOCLOSE_DAYS", 7)  # «ждём клиента» / «решён» → «закрыт»
+    SUPPORT_SLA_WARNING_HOURS = env_int("SUPPORT_SLA_WARNING_HOURS", 1)  # working hours before a due time
+    SUPPORT_LEAD_EMAIL = env("SUPPORT_LEAD_EMAIL")  # SLA alerts; unset: the Manager users
+    SUPPORT_JOB_INTERVAL = env_int("SUPPORT_JOB_INTERVAL", 10)  # minutes between auto-close / SLA alert passes
+
     # Development conveniences.
     DEMO_BANNER = True
 
@@ -211,6 +231,12 @@ def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
     if settings["UPLOAD_MAX_PIXELS"] < 1_000_000:
         raise ConfigError("UPLOAD_MAX_PIXELS must be at least 1000000")
     settings["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
+    try:
+        workday = [time.fromisoformat(str(settings.get(k))) for k in ("WORKDAY_START", "WORKDAY_END")]
+    except ValueError:
+        raise ConfigError("WORKDAY_START and WORKDAY_END must be times like 09:00") from None
+    if workday[0] >= workday[1]:
+        raise ConfigError("WORKDAY_START must be earlier than WORKDAY_END")
     uri = settings["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):
         uri = "postgresql+psycopg://" + uri[len("postgres://") :]

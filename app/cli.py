@@ -1,4 +1,4 @@
-"""`flask` commands: demo and bulk data, staff, outbox, Telegram, scheduler. Each is a thin call into a service."""
+"""`flask` commands: demo and bulk data, staff, outbox, Telegram, support, scheduler — thin calls into services."""
 
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ def staff_sync_roles() -> None:
 
 
 notifications_cli = AppGroup("notifications", help="The notification outbox.")
+support_cli = AppGroup("support", help="Support tickets: auto-close, SLA alerts, the working calendar.")
 telegram_cli = AppGroup("telegram", help="The Telegram bot.")
 
 
@@ -127,6 +128,43 @@ def telegram_set_webhook(url: str | None) -> None:
     click.echo(f"Webhook: {url}")
 
 
+@support_cli.command("auto-close")
+def support_auto_close() -> None:
+    """Close tickets waiting for the customer (with a notice) or resolved for SUPPORT_AUTOCLOSE_DAYS days."""
+    from flask import current_app
+
+    from app.jobs import close_stale_tickets
+
+    click.echo(close_stale_tickets(current_app._get_current_object()))
+
+
+@support_cli.command("sla-alerts")
+def support_sla_alerts() -> None:
+    """Queue the emails about tickets past an SLA due time (each due time once)."""
+    from flask import current_app
+
+    from app.jobs import alert_sla_breaches
+
+    click.echo(alert_sla_breaches(current_app._get_current_object()))
+
+
+@support_cli.command("calendar")
+@click.argument("year", type=WholeNumber())
+def support_calendar(year: int) -> None:
+    """Check a year's production calendar: working days and working hours of the shop."""
+    from app.services import working_calendar
+
+    try:
+        summary = working_calendar.year_summary(year)
+    except working_calendar.CalendarError as exc:
+        raise click.ClickException(str(exc)) from None
+    status = {"approved": "утверждён", "preliminary": "предварительный", "missing": "нет файла: только выходные"}
+    click.echo(
+        f"{year}: рабочих дней {summary['working_days']}, рабочих часов {summary['working_hours']} "
+        f"({status.get(str(summary['status']), summary['status'])})"
+    )
+
+
 @click.command("scheduler")
 def scheduler_command() -> None:
     """Run the scheduled jobs (outbox delivery, Telegram polling) until stopped; one scheduler at a time."""
@@ -142,4 +180,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(telegram_cli)
+    app.cli.add_command(support_cli)
     app.cli.add_command(scheduler_command)

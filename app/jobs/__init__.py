@@ -52,6 +52,36 @@ def poll_telegram(app: Flask) -> int:
     return handled
 
 
+def close_stale_tickets(app: Flask) -> str:
+    """Close tickets that waited for the customer (with a notice) or stayed resolved for SUPPORT_AUTOCLOSE_DAYS."""
+    from app.services.support import tickets
+
+    with app.app_context():
+        try:
+            report = tickets.auto_close(db.session)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if report.waiting or report.resolved:
+        log.info("Support: %s", report)
+    return str(report)
+
+
+def alert_sla_breaches(app: Flask) -> str:
+    """Email the assignee and the support lead about tickets past an SLA due time (once per due time)."""
+    from app.services.support import alerts
+
+    with app.app_context():
+        try:
+            report = alerts.queue_breach_alerts(db.session)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if report.queued:
+        log.info("Support: %s", report)
+    return str(report)
+
+
 def telegram_polling_enabled(app: Flask) -> bool:
     return app.config.get("TELEGRAM_MODE") == "polling" and bool(app.config.get("TELEGRAM_BOT_TOKEN"))
 
@@ -69,6 +99,24 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids = ["deliver_notifications"]
+    support_interval = {"minutes": app.config.get("SUPPORT_JOB_INTERVAL", 10)}
+    scheduler.add_job(
+        alert_sla_breaches,
+        "interval",
+        id="support_sla_alerts",
+        name="Оповещения о сроках SLA",
+        **support_interval,
+        **common,
+    )
+    scheduler.add_job(
+        close_stale_tickets,
+        "interval",
+        id="support_auto_close",
+        name="Автозакрытие обращений",
+        **support_interval,
+        **common,
+    )
+    ids += ["support_sla_alerts", "support_auto_close"]
     if telegram_polling_enabled(app):
         scheduler.add_job(
             poll_telegram,

@@ -64,6 +64,18 @@ from app.models.orders import (
 )
 from app.models.profile import Address, ConsentSource, NewsletterConsent
 from app.models.projects import Project, ProjectVersion
+from app.models.support import (
+    CannedReply,
+    OrderReprint,
+    SlaTarget,
+    Ticket,
+    TicketAttachment,
+    TicketHistory,
+    TicketMessage,
+    TicketPriority,
+    TicketState,
+    TicketTopic,
+)
 
 __all__ = [
     "ActorKind",
@@ -126,4 +138,15 @@ __all__ = [
     "NewsKind",
     "Page",
     "PageRevision",
+    # support
+    "CannedReply",
+    "OrderReprint",
+    "SlaTarget",
+    "Ticket",
+    "TicketAttachment",
+    "TicketHistory",
+    "TicketMessage",
+    "TicketPriority",
+    "TicketState",
+    "TicketTopic",
 ]

@@ -154,6 +154,10 @@ def sentence(entry: OrderHistory) -> str:
         if new:
             return f"{who} {verb('assigned')} ответственного: {value_text(field, old)} → {new}"
         return f"{who} {verb('unassigned')} ответственного: {old or '—'}"
+    if field == "reprint":
+        return f"{who} {verb('created')} бесплатную перепечатку — заказ {new}"
+    if field == "reprint_of":
+        return f"{who} {verb('created')} этот заказ как бесплатную перепечатку заказа {new}"
     if field == "label_printed":
         fmt = f" ({entry.subject})" if entry.subject else ""
         try:

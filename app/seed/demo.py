@@ -573,12 +573,16 @@ def load_demo(session: Session) -> str:
     from app.seed.demo_content import load_demo_content
 
     site = load_demo_content(session)
+    from app.services.support.demo import load_demo_support
+
+    support = load_demo_support(session, customers)
     session.commit()
     staff_rows = load_staff()
     base = current_app.config["SHOP_BASE_URL"].rstrip("/")
     lines = [
         f"Каталог: добавлено товаров {products}; заказов: {orders_created}.",
         site,
+        support,
         "",
         "Демо-входы (пароль у всех: " + DEMO_PASSWORD + ")",
         f"  Магазин  {base}/account/login",

@@ -76,6 +76,9 @@ def init_admin(app: Flask) -> None:
     from app.views.admin.orders import OrderView
     from app.views.admin.promo import PromoCodeView
 
+    # Support first: it registers its notification events, which the outbox view lists.
+    from app.views.admin.support import CannedReplyView, SlaTargetView, TicketView
+
     app.config.update(admin_settings(app))
     # Flask-AppBuilder's own show/edit/delete/action routes take `<pk>` as a string: bounded like `<int:…>`.
     bound_ids_in_urls(app, view_args=("pk",))
@@ -164,6 +167,27 @@ def init_admin(app: Flask) -> None:
         add(NewsItemView, "NewsItemView", label="Новости и акции", icon="fa-newspaper-o", category="Content")
         add(BannerView, "BannerView", label="Баннеры на главной", icon="fa-picture-o", category="Content")
         add(ContentImageView, "ContentImageView", label="Изображения", icon="fa-image", category="Content")
+        add(
+            TicketView,
+            "TicketView",
+            label="Обращения",
+            icon="fa-life-ring",
+            category="Support",
+            category_label="Поддержка",
+            category_icon="fa-life-ring",
+        )
+        appbuilder.add_link(
+            "SupportBreaches",
+            href="/admin/ticketview/list/?_flt_0_sla_due_at=breached",
+            label="Нарушения SLA",
+            icon="fa-exclamation-triangle",
+            category="Support",
+        )
+        add(CannedReplyView, "CannedReplyView", label="Шаблоны ответов", icon="fa-comments-o", category="Support")
+        add(SlaTargetView, "SlaTargetView", label="Сроки SLA", icon="fa-clock-o", category="Support")
+        appbuilder.add_link(
+            "SupportStats", href="TicketView.stats", label="Показатели", icon="fa-bar-chart", category="Support"
+        )
 
 
 def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:

@@ -123,3 +123,41 @@ ORDER_MANAGEMENT_EXTRAS: dict[str, list[tuple[str, str]]] = {
 }
 for _role, _extras in ORDER_MANAGEMENT_EXTRAS.items():
     ROLE_EXTRAS.setdefault(_role, []).extend(_extras)
+
+# Support desk. Support, Operator, Manager and Admin work tickets (read, reply, note, change state);
+# assignment for Support, Operator and Manager; priority, topic and tags for Support and Manager (the
+# Operator answers questions about their orders, the Support lead sorts the queue); the free reprint and
+# the figures for Manager (Admin may do everything). Canned replies are kept by Support and Manager; SLA
+# targets are set by Manager.
+VIEW_CATEGORY.update(
+    {
+        "TicketView": "Support",
+        "CannedReplyView": "Support",
+        "SlaTargetView": "Support",
+        "SupportBreaches": "Support",
+        "SupportStats": "Support",
+    }
+)
+ROLE_GRANTS["Support"].update({"TicketView": "r", "CannedReplyView": "rw", "SlaTargetView": "r"})
+ROLE_GRANTS["Operator"].update({"TicketView": "r", "CannedReplyView": "r"})
+ROLE_GRANTS["Manager"].update({"TicketView": "r", "CannedReplyView": "rw", "SlaTargetView": "rw"})
+SUPPORT_EXTRAS: dict[str, list[tuple[str, str]]] = {
+    "Support": [
+        ("TicketView", "can_reply"),
+        ("TicketView", "can_assign"),
+        ("TicketView", "can_edit_ticket"),
+        ("SupportBreaches", "menu_access"),
+    ],
+    "Operator": [("TicketView", "can_reply"), ("TicketView", "can_assign"), ("SupportBreaches", "menu_access")],
+    "Manager": [
+        ("TicketView", "can_reply"),
+        ("TicketView", "can_assign"),
+        ("TicketView", "can_edit_ticket"),
+        ("TicketView", "can_reprint"),
+        ("TicketView", "can_stats"),
+        ("SupportBreaches", "menu_access"),
+        ("SupportStats", "menu_access"),
+    ],
+}
+for _role, _extras in SUPPORT_EXTRAS.items():
+    ROLE_EXTRAS.setdefault(_role, []).extend(_extras)

@@ -64,7 +64,7 @@ def _check_mail_after_taken_address(view):  # noqa: ANN001, ANN202
 
 
 def init_shop(app: Flask) -> None:
-    from app.views.shop import account, bot, cart, catalog, checkout, companies, files, profile, projects
+    from app.views.shop import account, bot, cart, catalog, checkout, companies, files, profile, projects, support
 
     bound_ids_in_urls(app)
     add_security_headers(app)  # before CSRF: a refused form still gets its page with the headers
@@ -93,7 +93,7 @@ def init_shop(app: Flask) -> None:
         )(app.view_functions[endpoint])
     app.view_functions["security.register"] = _check_mail_after_taken_address(app.view_functions["security.register"])
 
-    for module in (catalog, cart, checkout, account, files, companies, projects, profile, bot):
+    for module in (catalog, cart, checkout, account, files, companies, projects, profile, bot, support):
         app.register_blueprint(module.bp)
     from app.views.shop import content as content_pages
 
