@@ -1,7 +1,7 @@
 """promo redemptions: one row per use of a code, unique per customer and use (limits hold under concurrency)
 
 Revision ID: 0331f2c903a6
-Revises: 5e7a3c1d9b20
+Revises: 4fd76a6fb375
 Create Date: 2026-12-02 04:39:44.894375
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0331f2c903a6'
-down_revision = '5e7a3c1d9b20'
+down_revision = '4fd76a6fb375'
 branch_labels = None
 depends_on = None
 
