@@ -53,6 +53,8 @@ class Config:
     INSTANCE_DIR = str(INSTANCE_PATH)
     UPLOAD_DIR = env("UPLOAD_DIR", str(INSTANCE_PATH / "uploads"))
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+    # Largest raster layout: 80 megapixels decode to ~320 MB; an A0 poster at 200 dpi is 62.
+    UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 80_000_000)
     # A little over the upload limit so the form fields around the file still fit.
     MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 1024 * 1024
 
@@ -91,7 +93,17 @@ class Config:
     SECURITY_URL_PREFIX = "/account"
     SECURITY_PASSWORD_LENGTH_MIN = 8
     SECURITY_USE_REGISTER_V2 = True
-    SECURITY_RETURN_GENERIC_RESPONSES = False
+    # Never tell whether an address has an account: one message for a wrong email or a wrong password, the same
+    # answer to a reset request either way, and a registration with a taken address answered like a new one
+    # (its owner gets an email instead, see app/views/shop/__init__.py).
+    SECURITY_RETURN_GENERIC_RESPONSES = True
+    SECURITY_MSG_GENERIC_AUTHN_FAILED = ("Неверный email или пароль.", "error")
+    SECURITY_MSG_PASSWORD_RESET_REQUEST = (
+        "Если адрес %(email)s зарегистрирован, на него отправлено письмо со ссылкой для восстановления пароля. "
+        "Проверьте почту.",
+        "info",
+    )
+    SECURITY_MSG_GENERIC_RECOVERY = SECURITY_MSG_PASSWORD_RESET_REQUEST
     SECURITY_I18N_DIRNAME = ["builtin"]
     SECURITY_MSG_LOGIN = ("Войдите, чтобы открыть эту страницу.", "info")
 
@@ -101,6 +113,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    # Every cookie of both apps: not readable by scripts, not sent on cross-site POSTs (Secure in production).
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = None
 
@@ -217,6 +232,8 @@ def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
         raise ConfigError(f"TELEGRAM_MODE must be polling or webhook, got {settings['TELEGRAM_MODE']!r}")
     if settings["UPLOAD_MAX_BYTES"] <= 0:
         raise ConfigError("UPLOAD_MAX_BYTES must be positive")
+    if settings["UPLOAD_MAX_PIXELS"] < 1_000_000:
+        raise ConfigError("UPLOAD_MAX_PIXELS must be at least 1000000")
     settings["MAX_CONTENT_LENGTH"] = settings["UPLOAD_MAX_BYTES"] + 1024 * 1024
     try:
         workday = [time.fromisoformat(str(settings.get(k))) for k in ("WORKDAY_START", "WORKDAY_END")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import uuid
 from dataclasses import dataclass
@@ -107,6 +108,53 @@ def png_bytes(size: tuple[int, int] = (300, 200)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+@functools.cache
+def bomb_png(side: int = 30000) -> bytes:
+    """A real decompression bomb: a one-colour side×side 1-bit PNG of ~110 KB that decodes to gigabytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = (b"\x00" + b"\x00" * ((side + 7) // 8)) * 1000
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(rows) for _ in range(side // 1000)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+def truncated_pdf() -> bytes:
+    """A layout PDF cut off half-way (an interrupted upload or save)."""
+    data = pdf_bytes()
+    return data[: len(data) // 2]
+
+
+def pdf_with_active_content(kind: str = "javascript", base: bytes | None = None) -> bytes:
+    """A real PDF (pypdf) that runs something: JavaScript on opening, a program launched by a page action,
+    or an embedded file."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=io.BytesIO(base or pdf_bytes()))
+    if kind == "javascript":
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1);")}
+        )
+    elif kind == "launch":
+        launch = DictionaryObject(
+            {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("a.exe")}
+        )
+        writer.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): launch})
+    elif kind == "attachment":
+        writer.add_attachment("invoice.exe", b"MZ\x90\x00")
+    else:
+        raise ValueError(kind)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def place_order(

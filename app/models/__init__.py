@@ -60,6 +60,7 @@ from app.models.orders import (
     PaymentStatus,
     PromoCode,
     PromoKind,
+    PromoRedemption,
 )
 from app.models.profile import Address, ConsentSource, NewsletterConsent
 from app.models.projects import Project, ProjectVersion
@@ -125,6 +126,7 @@ __all__ = [
     "Product",
     "PromoCode",
     "PromoKind",
+    "PromoRedemption",
     "StoredFile",
     "VatCategory",
     "VatRate",

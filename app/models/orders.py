@@ -341,3 +341,25 @@ class PromoCode(Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class PromoRedemption(Model):
+    """One use of a promo code, held by the order that used it; the database keeps per-customer limits.
+
+    `seq` numbers a customer's uses of a code from 1 to the code's per-customer limit (NULL when the code has
+    none): two checkouts racing for the same use insert the same (code, customer, seq) and the unique key
+    refuses the second. Cancelling the order deletes its row, which frees the use.
+    """
+
+    __tablename__ = "promo_redemption"
+    __table_args__ = (
+        sa.UniqueConstraint("promo_code_id", "customer_id", "seq", name="uq_promo_redemption_customer_use"),
+        sa.CheckConstraint("seq IS NULL OR seq > 0", name="seq_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promo_code_id: Mapped[int] = mapped_column(sa.ForeignKey("promo_code.id", ondelete="RESTRICT"), nullable=False)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), unique=True, nullable=False)
+    seq: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -37,6 +37,7 @@ from app.models import (
     Product,
     PromoCode,
     PromoKind,
+    PromoRedemption,
     VatCategory,
 )
 from app.seed import demo as seed_demo
@@ -284,6 +285,7 @@ ORDER_COLS = (
     "paid_at",
     "refunded_at",
 )
+REDEMPTION_COLS = ("promo_code_id", "customer_id", "order_id", "seq", "created_at")
 LINE_COLS = (
     "order_id",
     "position",
@@ -726,6 +728,14 @@ class _Loader:
         writer.write(order_table, ORDER_COLS, order_rows)
         writer.write(OrderLine.__table__, LINE_COLS, line_rows)  # type: ignore[arg-type]
         writer.write(OrderHistory.__table__, HISTORY_COLS, history_rows)  # type: ignore[arg-type]
+        # Each order holding a promo use has its redemption (the bulk codes have no per-customer limit: no seq).
+        columns = dict(zip(ORDER_COLS, range(len(ORDER_COLS)), strict=True))
+        redemption_rows = [
+            (row[columns["promo_code_id"]], row[columns["customer_id"]], row[0], None, row[columns["created_at"]])
+            for row in order_rows
+            if row[columns["promo_code_id"]] is not None and row[columns["status"]] != OrderStatus.cancelled.value
+        ]
+        writer.write(PromoRedemption.__table__, REDEMPTION_COLS, redemption_rows)  # type: ignore[arg-type]
         for promo_id, uses in batch.promo_uses.items():
             self.session.execute(
                 sa.update(PromoCode)
@@ -1099,7 +1109,7 @@ def generate(
                 life = _lifecycle(rng, created, now, max(p.production_days for p, _, _ in priced), delivery, payment)
                 if promo_id is not None:
                     promo_orders += 1
-                    if not life.promo_released:  # a cancelled order gives its use back, as promo.release does
+                    if not life.promo_released:  # a cancelled order gives its use back, as promo.release_orders does
                         batch.promo_uses[promo_id] = batch.promo_uses.get(promo_id, 0) + 1
                 stamps = life.stamps
                 number = next_number[year]

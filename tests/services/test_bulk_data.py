@@ -24,6 +24,7 @@ from app.models import (
     PaymentStatus,
     Product,
     PromoCode,
+    PromoRedemption,
 )
 from app.seed import bulk as seed_bulk
 from app.seed.demo import DEMO_PASSWORD
@@ -190,12 +191,15 @@ def test_promo_use_is_counted_like_the_checkout_does(db_session, generated):
     with_promo = list(db_session.scalars(sa.select(Order).where(Order.promo_code_id.is_not(None))))
     assert 10 <= len(with_promo) <= 60  # about 10 % of 300
     for promo in db_session.scalars(sa.select(PromoCode)):
-        # A cancellation gives the use back (promo.release), so cancelled orders do not count.
+        # A cancellation gives the use back (promo.release_orders), so cancelled orders do not count.
         used = sum(1 for o in with_promo if o.promo_code_id == promo.id and o.cancelled_at is None)
         assert promo.times_used == used, promo.code
     for order in with_promo:
         assert order.promo_code_text == db_session.get(PromoCode, order.promo_code_id).code
         assert order.discount_total > 0
+    # Each use is held by its order's redemption row, as at checkout.
+    held = set(db_session.scalars(sa.select(PromoRedemption.order_id)))
+    assert held == {o.id for o in with_promo if o.cancelled_at is None}
 
 
 def test_numbers_are_unique_per_shop_year_and_the_counter_continues(db_session, generated):

@@ -338,3 +338,14 @@ def test_a_customer_can_belong_to_several_companies(db_session, customer, other_
         ("ООО «Ромашка»", MemberRole.owner),
     ]
     assert {c.id for c in company_members.ordering_companies(db_session, customer.id)} == {company.id, ip.id}
+
+
+def test_a_bik_of_no_russian_bank_and_a_foreign_kpp_reason_are_refused_and_nothing_is_stored(db_session, customer):
+    with pytest.raises(RequisitesError) as caught:
+        registry.create_company(
+            db_session, owner=customer, data=CompanyData(**(ROMASHKA | {"bik": "144525225", "kpp": "773651001"}))
+        )
+    assert caught.value.errors["bik"] == "БИК российского банка начинается с «04». Проверьте БИК в реквизитах банка."
+    assert "код причины постановки" in caught.value.errors["kpp"]
+    db_session.rollback()
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Company)) == 0

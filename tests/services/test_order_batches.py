@@ -243,6 +243,24 @@ def test_undo_of_a_cancellation_takes_the_promo_use_again_or_skips_when_exhauste
     assert (order.status, plain.status, promo.times_used) == (S.cancelled, S.new, 1)
 
 
+def test_undo_of_a_cancellation_takes_the_customers_once_only_use_again(db_session, catalog, customer, operator):
+    """Undone, the cancellation's order holds its per-customer use again: the customer cannot spend it twice."""
+    from app.models import PromoRedemption
+
+    db_session.add(PromoCode(code="ONCE4U", kind=PromoKind.fixed, value=D("50"), per_customer_limit=1))
+    db_session.commit()
+    order = place_order(db_session, customer, catalog.cards, promo_code="once4u")
+    report = batches.change_status(db_session, order_ids=[order.id], target=S.cancelled, actor=operator)
+    db_session.commit()
+    assert count(db_session, PromoRedemption, PromoRedemption.order_id == order.id) == 0
+    undo = batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+    db_session.commit()
+    assert undo.changed == [order.number]
+    assert count(db_session, PromoRedemption, PromoRedemption.order_id == order.id) == 1
+    with pytest.raises(ValidationError, match="уже использовали"):
+        place_order(db_session, customer, catalog.flyers, promo_code="once4u")
+
+
 def test_undo_withdraws_unsent_messages_and_tells_only_customers_who_heard(
     db_session, catalog, customer, operator, smtp_server
 ):

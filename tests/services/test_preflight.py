@@ -7,14 +7,14 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import RectangleObject
+from pypdf.generic import ArrayObject, NameObject, RectangleObject
 
 from app.services import storage
 from app.services.errors import ValidationError
 from app.services.layouts import preflight, thumbnails
 from app.services.orders import cart as cart_service
 from app.services.orders import placing
-from tests.factories import pdf_bytes
+from tests.factories import bomb_png, login_staff, make_staff, pdf_bytes, pdf_with_active_content
 
 MM = 72 / 25.4
 
@@ -240,3 +240,67 @@ def test_thumbnail_of_an_image_and_of_an_undrawable_file(db_session, customer):
         customer_id=customer.id,
     )
     assert thumbnails.thumbnail(eps) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "found"),
+    [("javascript", "JavaScript"), ("launch", "запуск программ"), ("attachment", "вложенные файлы")],
+)
+def test_active_content_in_a_pdf_is_an_error(tmp_path, card_spec, kind, found):
+    report = _check(tmp_path, pdf_with_active_content(kind, pdf_bytes(94, 54)), "pdf", card_spec)
+    assert report["status"] == "error" and found in report["facts"]["active_content"]
+    assert "активное содержимое" in _texts(report) and found in _texts(report)
+    assert preflight.blocks_ordering(report, print_as_is=False)
+
+
+def test_an_open_action_that_only_shows_the_first_page_is_not_active_content(tmp_path, card_spec):
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(94, 54)))
+    writer._root_object[NameObject("/OpenAction")] = ArrayObject(
+        [writer.pages[0].indirect_reference, NameObject("/Fit")]
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    report = _check(tmp_path, out.getvalue(), "pdf", card_spec)
+    assert report["status"] == "ok" and "active_content" not in report["facts"]
+
+
+def test_a_layout_with_javascript_blocks_the_order_until_accepted_and_staff_see_the_finding(
+    app, staff_client, db_session, catalog, customer
+):
+    cart = cart_service.get_or_create_cart(db_session, token=None, customer_id=customer.id)
+    ids = catalog.defaults(catalog.cards)
+    layout = storage.store_bytes(
+        db_session,
+        data=pdf_with_active_content("javascript", pdf_bytes(94, 54)),
+        filename="js.pdf",
+        customer_id=customer.id,
+    )
+    item = cart_service.add_item(
+        db_session, cart, product=catalog.cards, quantity=100, option_value_ids=ids, layout=layout
+    )
+    assert item.preflight["status"] == "error" and item.preflight["facts"]["active_content"] == ["JavaScript"]
+    db_session.commit()
+    data = placing.CheckoutData(
+        contact_name="Иван",
+        contact_email=customer.email,
+        contact_phone="+79990001122",
+        delivery_method="pickup",
+        payment_method="on_receipt",
+        checkout_token=uuid.uuid4().hex,
+    )
+    with pytest.raises(ValidationError, match="не прошёл проверку"):
+        placing.place_order(db_session, customer=customer, cart=cart, data=data)
+    db_session.rollback()
+    cart_service.accept_as_is(db_session, cart, item.id, accepted=True)
+    order = placing.place_order(db_session, customer=customer, cart=cart, data=data)
+    db_session.commit()
+
+    login_staff(staff_client, make_staff(app, "Operator"))
+    page = staff_client.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    assert 'data-testid="admin-active-content"' in page
+    assert "В PDF есть активное содержимое (JavaScript)" in page
+
+
+def test_a_decompression_bomb_stored_before_uploads_were_bounded_is_reported_not_raised(tmp_path, card_spec):
+    report = _check(tmp_path, bomb_png(), "png", card_spec)
+    assert report["status"] == "error" and "слишком большое" in _texts(report)

@@ -83,6 +83,13 @@ def test_bank_accounts_are_checked_against_the_bik():
     assert not requisites.bik_is_valid("04452522") and not requisites.bik_is_valid("04452522A")
 
 
+@pytest.mark.parametrize("value", ["044525225", "040349602"])
+def test_a_bik_starts_with_the_russian_country_code(value):
+    assert requisites.check_bik(value) == value
+    for country in ("00", "14", "99", "40"):
+        assert not requisites.bik_is_valid(country + value[2:])
+
+
 @pytest.mark.parametrize(
     "value, valid",
     [
@@ -92,9 +99,13 @@ def test_bank_accounts_are_checked_against_the_bik():
         ("003601001", False),
         ("77360100", False),
         ("7736ab001", False),
+        ("773650001", True),  # reason 50: the last code of a Russian organisation
+        ("773600001", False),  # reason 00 does not exist
+        ("773651001", False),  # 51–99: foreign organisations
+        ("773699001", False),
     ],
 )
-def test_kpp_pattern(value, valid):
+def test_kpp_pattern_and_reason_code_range(value, valid):
     assert requisites.kpp_is_valid(value) is valid
 
 
@@ -108,6 +119,8 @@ def test_kpp_pattern(value, valid):
         (lambda: requisites.check_ogrn("1027700132196", individual=False), "ogrn", "ОГРН с ошибкой"),
         (lambda: requisites.check_ogrn("509565808600188", individual=True), "ogrn", "начинается с цифры 3"),
         (lambda: requisites.check_bik("0445"), "bik", "БИК — 9 цифр."),
+        (lambda: requisites.check_bik("144525225"), "bik", "БИК российского банка начинается с «04»"),
+        (lambda: requisites.check_kpp("773699001"), "kpp", "код причины постановки (5-й и 6-й знаки) «99»"),
         (lambda: requisites.check_settlement_account("40702810200000000002", BIK), "settlement_account", "не сходится"),
         (
             lambda: requisites.check_correspondent_account("3010181040000000022", BIK),

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.models import StoredFile
 from app.services import storage
 from app.services.errors import ValidationError
-from tests.factories import pdf_bytes, png_bytes
+from tests.factories import bomb_png, pdf_bytes, png_bytes, truncated_pdf
 
 
 def _zip(names: list[str]) -> bytes:
@@ -20,17 +20,42 @@ def _zip(names: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def _image(fmt: str, **save) -> bytes:  # noqa: ANN003
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format=fmt, **save)
+    return buffer.getvalue()
+
+
+def _psd() -> bytes:
+    """A 2×1 RGB Photoshop file (Pillow reads PSD but cannot write it)."""
+    import struct
+
+    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, 1, 2, 8, 3)
+    return header + struct.pack(">III", 0, 0, 0) + struct.pack(">H", 0) + bytes(range(6))
+
+
+def _illustrator_pdf() -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="mm", format=(50, 50))
+    pdf.set_creator("Adobe Illustrator 27.0")
+    pdf.add_page()
+    return bytes(pdf.output())
+
+
 ACCEPTED = [
     (pdf_bytes(), "layout.pdf", "pdf"),
     (png_bytes(), "photo.png", "png"),
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "photo.jpg", "jpeg"),
-    (b"II*\x00" + b"\x00" * 100, "scan.tif", "tiff"),
-    (b"MM\x00*" + b"\x00" * 100, "scan.tiff", "tiff"),
+    (_image("JPEG"), "photo.jpg", "jpeg"),
+    (_image("TIFF"), "scan.tif", "tiff"),
+    (_image("TIFF", compression="tiff_lzw"), "scan.tiff", "tiff"),
     (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n", "logo.eps", "eps"),
     (b"\xc5\xd0\xd3\xc6" + b"\x00" * 100, "logo.eps", "eps"),
-    (b"%PDF-1.6\n%\xe2\xe3\n<</Creator (Adobe Illustrator 27.0)>>\n", "logo.ai", "ai"),
+    (_illustrator_pdf(), "logo.ai", "ai"),
     (b"%!PS-Adobe-3.0\n%%Creator: Adobe Illustrator(R) 8.0\n", "old.ai", "ai"),
-    (b"8BPS\x00\x01" + b"\x00" * 100, "photo.psd", "psd"),
+    (_psd(), "photo.psd", "psd"),
     (b"RIFF\x10\x00\x00\x00CDRvLIST", "card.cdr", "cdr"),
     (_zip(["content/riffData.cdr", "META-INF/x"]), "card.cdr", "cdr"),
     (pdf_bytes(), "renamed.txt", "pdf"),  # the content decides, not the name
@@ -50,6 +75,8 @@ REFUSED = [
 def test_print_files_are_recognised_by_content(db_session, data, name, kind):
     stored = storage.store_bytes(db_session, data=data, filename=name)
     assert stored.kind == kind
+    assert storage.open_blob(stored).read_bytes() == data
+    db_session.commit()
     assert storage.blob_path(stored.sha256).read_bytes() == data
 
 
@@ -78,4 +105,51 @@ def test_same_content_is_stored_once_but_each_upload_has_its_row(db_session):
     b = storage.store_bytes(db_session, data=data, filename="../../b.pdf")
     assert a.sha256 == b.sha256 and a.id != b.id
     assert b.original_name == "b.pdf"
+    db_session.commit()
     assert len(list(storage.blob_path(a.sha256).parent.iterdir())) == 1
+
+
+def _encrypted_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes()))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _pdf_without_pages() -> bytes:
+    from pypdf import PdfWriter
+
+    out = io.BytesIO()
+    PdfWriter().write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "message"),
+    [
+        (bomb_png, "bomb.png", "Изображение слишком большое: максимум 80 мегапикселей"),
+        (lambda: _image("TIFF")[:60], "cut.tif", "Не удалось прочитать изображение: файл повреждён"),
+        (truncated_pdf, "cut.pdf", "Не удалось прочитать PDF: файл повреждён или сохранён не полностью"),
+        (lambda: b"%PDF-1.7\n" + b"garbage " * 100, "junk.pdf", "Не удалось прочитать PDF"),
+        (_encrypted_pdf, "locked.pdf", "PDF защищён паролем"),
+        (_pdf_without_pages, "empty.pdf", "В PDF нет ни одной страницы"),
+    ],
+    ids=["bomb", "broken-tiff", "truncated-pdf", "junk-pdf", "encrypted-pdf", "no-pages"],
+)
+def test_bombs_and_unreadable_files_are_refused_and_nothing_is_stored(db_session, make, name, message):
+    before = set(storage.upload_root().rglob("*")) if storage.upload_root().exists() else set()
+    with pytest.raises(ValidationError, match=message) as refused:
+        storage.store_bytes(db_session, data=make(), filename=name)
+    assert refused.value.field == "layout"
+    assert set(storage.upload_root().rglob("*")) == before
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 0
+
+
+def test_the_pixel_limit_is_a_setting_and_the_size_is_named(db_session, app, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_PIXELS", 1_000_000)
+    with pytest.raises(ValidationError, match="1200×1000 px, максимум 1 мегапикселей"):
+        storage.store_bytes(db_session, data=png_bytes((1200, 1000)), filename="big.png")
+    assert storage.store_bytes(db_session, data=png_bytes((1000, 1000)), filename="ok.png").kind == "png"

@@ -16,6 +16,8 @@ INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN12_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 ACCOUNT_WEIGHTS = (7, 1, 3)
 KPP_PATTERN = re.compile(r"^([0-9][1-9]|[1-9][0-9])[0-9]{2}[0-9A-Z]{2}[0-9]{3}$")
+KPP_RUSSIAN_REASONS = 50
+BIK_COUNTRY = "04"  # the first two digits of every Russian bank's БИК
 SPACES = re.compile(r"[\s\u00a0-]+")
 
 
@@ -41,7 +43,15 @@ def inn_is_valid(value: str) -> bool:
 
 
 def kpp_is_valid(value: str) -> bool:
-    return bool(KPP_PATTERN.match(value))
+    """The FNS format, and a reason code (5th–6th characters) a Russian organisation gets: 01–50, or letters.
+
+    КПП has no check digit: codes 51–99 are for foreign organisations, which have no ОГРН to register here.
+    """
+    return bool(KPP_PATTERN.match(value)) and _kpp_reason_ok(value[4:6])
+
+
+def _kpp_reason_ok(reason: str) -> bool:
+    return not reason.isdigit() or 1 <= int(reason) <= KPP_RUSSIAN_REASONS
 
 
 def ogrn_is_valid(value: str) -> bool:
@@ -59,7 +69,8 @@ def ogrnip_is_valid(value: str) -> bool:
 
 
 def bik_is_valid(value: str) -> bool:
-    return len(value) == 9 and value.isdigit() and value.isascii()
+    """9 digits starting with the country code «04» (no check digit)."""
+    return len(value) == 9 and value.isdigit() and value.isascii() and value.startswith(BIK_COUNTRY)
 
 
 def _account_key_ok(control: str) -> bool:
@@ -97,9 +108,15 @@ def check_kpp(value: str | None) -> str:
     kpp = _digits(value).upper()
     if not kpp:
         raise ValidationError("Укажите КПП.", field="kpp")
-    if not kpp_is_valid(kpp):
+    if not KPP_PATTERN.match(kpp):
         raise ValidationError(
             "КПП — 9 знаков: 4 цифры кода налоговой, 2 цифры или латинские буквы причины постановки, 3 цифры.",
+            field="kpp",
+        )
+    if not kpp_is_valid(kpp):
+        raise ValidationError(
+            f"КПП с ошибкой: код причины постановки (5-й и 6-й знаки) «{kpp[4:6]}» — у российской организации "
+            f"он от 01 до {KPP_RUSSIAN_REASONS}. Проверьте КПП по выписке ЕГРЮЛ.",
             field="kpp",
         )
     return kpp
@@ -123,8 +140,12 @@ def check_ogrn(value: str | None, *, individual: bool) -> str:
 
 def check_bik(value: str | None) -> str:
     bik = _digits(value)
-    if not bik_is_valid(bik):
+    if len(bik) != 9 or not bik.isdigit() or not bik.isascii():
         raise ValidationError("БИК — 9 цифр.", field="bik")
+    if not bik_is_valid(bik):
+        raise ValidationError(
+            f"БИК российского банка начинается с «{BIK_COUNTRY}». Проверьте БИК в реквизитах банка.", field="bik"
+        )
     return bik
 
 

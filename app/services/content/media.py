@@ -73,7 +73,11 @@ def _open(path: os.PathLike | str, field: str) -> Image.Image:
                     f"Изображение слишком большое: {img.width}×{img.height} px, максимум 40 мегапикселей.",
                     field=field,
                 )
-            img.load()
+            try:
+                img.load()
+            except BaseException:
+                img.close()
+                raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError("Изображение слишком большое: максимум 40 мегапикселей.", field=field) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
@@ -90,12 +94,15 @@ def upload_image(
     """Store an uploaded PNG/JPEG and its resized variants; ValidationError (nothing stored) when refused."""
     if _is_empty(upload.stream):
         raise ValidationError("Файл пустой. Выберите изображение PNG или JPEG.", field=field)
-    try:
-        original = storage.store_upload(
-            session, stream=upload.stream, filename=upload.filename, allowed_kinds=IMAGE_KINDS
-        )
-    except ValidationError as exc:
-        raise ValidationError(exc.message, field=field) from None
+    # The storage checks the pixel count before anything is kept (the same check as every upload, stricter here).
+    original = storage.store_upload(
+        session,
+        stream=upload.stream,
+        filename=upload.filename,
+        allowed_kinds=IMAGE_KINDS,
+        max_pixels=MAX_PIXELS,
+        field=field,
+    )
     img = _open(storage.open_blob(original), field)
     name = plain_text(title) or os.path.splitext(original.original_name)[0] or "Изображение"
     image = ContentImage(
@@ -118,6 +125,8 @@ def upload_image(
             stream=io.BytesIO(_encode(copy, original.kind)),
             filename=f"{stem}-{variant.value}.{extension}",
             allowed_kinds=IMAGE_KINDS,
+            max_pixels=MAX_PIXELS,
+            field=field,
         )
         image.variants.append(ContentImageVariant(variant=variant, file=stored, width=copy.width, height=copy.height))
     img.close()

@@ -3,12 +3,15 @@
 
 The report is plain data (stored as JSON on the cart item, the order line and the project version):
 {"status": "ok" | "warning" | "error", "messages": [{"level", "text"}], "facts": {...}, "spec": {...}}.
-Errors block ordering unless the customer accepts printing the file as it is.
+Errors block ordering unless the customer accepts printing the file as it is. Active content in a PDF
+(JavaScript, actions run on opening, programs launched, embedded files) is such an error, and staff see it
+marked on the order: the file is not to be opened in a viewer that runs it.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -158,6 +161,7 @@ def _check_pdf(report: _Report, path: Path) -> None:
         report.add(ERROR, "Не удалось прочитать PDF: файл повреждён или это не PDF.")
         return
     report.facts["pages"] = len(pages)
+    _check_active_content(report, reader)
     if not pages:
         report.add(ERROR, "В PDF нет ни одной страницы.")
         return
@@ -195,14 +199,100 @@ def _check_pdf(report: _Report, path: Path) -> None:
     report.facts["page_sizes"] = sizes
 
 
+# What a print file never needs and a viewer may run: scripts, actions on opening or on events, programs
+# launched, files carried inside, forms that submit or import data, multimedia.
+ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "запуск программ",
+    "/SubmitForm": "отправка данных",
+    "/ImportData": "загрузка данных",
+    "/GoToE": "переход во вложенный файл",
+    "/GoToR": "открытие другого файла",
+    "/Rendition": "мультимедиа",
+    "/RichMediaExecute": "мультимедиа",
+}
+ACTIVE_KEYS = {
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/AA": "автоматические действия",
+    "/EmbeddedFiles": "вложенные файлы",
+    "/EmbeddedFile": "вложенные файлы",
+    "/XFA": "XFA-формы",
+    "/RichMedia": "мультимедиа",
+}
+MAX_OBJECTS_WALKED = 200_000
+
+
+def active_content(reader) -> list[str]:  # noqa: ANN001 - a pypdf PdfReader
+    """What active content a PDF holds (labels in Russian, sorted), walking every object the document reaches.
+
+    An /OpenAction that only opens a page is harmless; one that runs an action is reported with that action.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack: list = [reader.trailer.get("/Root")]
+    walked = 0
+    while stack and walked < MAX_OBJECTS_WALKED:
+        node = stack.pop()
+        walked += 1
+        if isinstance(node, IndirectObject):
+            key = (node.idnum, node.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                node = node.get_object()
+            except Exception:  # noqa: BLE001 - a dangling reference carries nothing to run
+                continue
+        if isinstance(node, DictionaryObject):
+            for name, label in ACTIVE_KEYS.items():
+                if name in node:
+                    found.add(label)
+            if node.get("/Subtype") == "/FileAttachment" or node.get("/Type") == "/EmbeddedFile":
+                found.add("вложенные файлы")
+            action = node.get("/S")
+            if action in ACTIVE_ACTIONS:
+                found.add(ACTIVE_ACTIONS[action])
+            stack.extend(value for name, value in node.items() if name not in ("/Parent", "/P"))
+        elif isinstance(node, ArrayObject):
+            stack.extend(node)
+    return sorted(found)
+
+
+def _check_active_content(report: _Report, reader) -> None:  # noqa: ANN001 - a pypdf PdfReader
+    try:
+        found = active_content(reader)
+    except Exception:  # noqa: BLE001 - a file too damaged to walk is reported as unreadable elsewhere
+        return
+    if found:
+        report.facts["active_content"] = found
+        report.add(
+            ERROR,
+            f"В PDF есть активное содержимое ({', '.join(found)}): для печати оно не нужно, а при открытии файла "
+            "может выполниться. Сохраните макет заново без него (например, как PDF/X) и загрузите новый файл.",
+        )
+
+
+def has_active_content(report: dict | None) -> bool:
+    return bool((report or {}).get("facts", {}).get("active_content"))
+
+
 def _check_raster(report: _Report, path: Path) -> None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            width_px, height_px = image.size
-            dpi = image.info.get("dpi")
-            frames = getattr(image, "n_frames", 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with path.open("rb") as fh, Image.open(fh) as image:
+                width_px, height_px = image.size
+                dpi = image.info.get("dpi")
+                frames = getattr(image, "n_frames", 1)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Uploads are bounded in pixels now; a file stored before that is reported, never a server error.
+        report.add(ERROR, "Изображение слишком большое для проверки — пришлите макет в PDF.")
+        return
     except (UnidentifiedImageError, OSError, ValueError):
         report.add(ERROR, "Не удалось прочитать изображение: файл повреждён.")
         return

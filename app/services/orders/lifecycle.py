@@ -552,40 +552,37 @@ def mark_paid(
 # --- built-in effects --------------------------------------------------------------------------------
 
 
-def _promo_uses(changes: Iterable[Change]) -> dict[int, list[Change]]:
-    uses: dict[int, list[Change]] = defaultdict(list)
-    for change in changes:
-        if change.promo_code_id is not None:
-            uses[change.promo_code_id].append(change)
-    return uses
+def _with_promo(changes: Iterable[Change]) -> list[Change]:
+    return [c for c in changes if c.promo_code_id is not None]
 
 
 @on_status_change(order=10)
 def release_promo_codes(transition: Transition) -> None:
-    """A cancelled order gives its promo code use back."""
+    """A cancelled order gives its promo code use back (the counter and the customer's redemption)."""
     if transition.undoes is not None:
         return  # taking a cancellation back takes the use again: see the guard below
-    for promo_id, changes in _promo_uses(transition.entering({S.cancelled})).items():
-        promo.release(transition.session, promo_id, len(changes))
+    promo.release_orders(transition.session, [c.order_id for c in _with_promo(transition.entering({S.cancelled}))])
 
 
 def _retake_promo_codes(transition: Transition) -> dict[int, str]:
-    """Undoing a cancellation takes the promo code uses back, if the code's limit still allows them."""
+    """Undoing a cancellation takes the promo code uses back, if the code's limits still allow them."""
     if transition.undoes is None:
         return {}
-    refused: dict[int, str] = {}
-    for promo_id, changes in _promo_uses(transition.leaving({S.cancelled})).items():
-        if not promo.consume_many(transition.session, promo_id, len(changes)):
-            code = transition.session.scalar(sa.select(PromoCode.code).where(PromoCode.id == promo_id))
-            refused.update({c.order_id: f"лимит промокода {code} исчерпан" for c in changes})
-    return refused
+    leaving = {c.order_id: c for c in _with_promo(transition.leaving({S.cancelled}))}
+    refused = promo.redeem_orders(transition.session, list(leaving))
+    if not refused:
+        return {}
+    codes = dict(
+        transition.session.execute(
+            sa.select(PromoCode.id, PromoCode.code).where(PromoCode.id.in_({leaving[i].promo_code_id for i in refused}))
+        ).all()
+    )
+    return {i: f"лимит промокода {codes.get(leaving[i].promo_code_id or 0, '')} исчерпан" for i in refused}
 
 
 def _give_back_promo_codes(transition: Transition, lost: Sequence[Change]) -> None:
-    if transition.undoes is None:
-        return
-    for promo_id, changes in _promo_uses(c for c in lost if c.old == S.cancelled).items():
-        promo.release(transition.session, promo_id, len(changes))
+    if transition.undoes is not None:
+        promo.release_orders(transition.session, [c.order_id for c in _with_promo(lost) if c.old == S.cancelled])
 
 
 add_guard(Guard("promo_codes", _retake_promo_codes, _give_back_promo_codes))

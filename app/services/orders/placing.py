@@ -219,9 +219,9 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
         )
         pricing.recalculate_totals(order)
         session.add(order)
+        session.flush()
         if found_promo is not None:
-            promo.consume(session, found_promo)
-    session.flush()
+            promo.redeem(session, found_promo, order)
     mark_projects_ordered(session, order)
     cart.items.clear()
     session.flush()

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_security import Security, SQLAlchemyUserDatastore, current_user
 from flask_security.forms import RegisterFormV2
 from flask_security.mail_util import MailUtil
-from flask_security.signals import user_registered
+from flask_security.signals import user_not_registered, user_registered
 from wtforms import BooleanField
 
 from app.extensions import babel, csrf, db
 from app.models import Customer, CustomerRole, utcnow
+from app.services.customers import accounts
 from app.services.messaging import mail, subscriptions
 from app.services.orders import cart as cart_service
 from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
@@ -38,6 +39,30 @@ def _record_registration_consent(_app, user, **_kwargs) -> None:  # noqa: ANN001
     subscriptions.record_registration(db.session, user)
 
 
+def _registration_with_taken_address(_app, user, existing_email: bool = False, **_kwargs) -> None:  # noqa: ANN001
+    """Flask-Security answers it like a new registration; the owner of the address hears of it by email."""
+    if existing_email and user is not None:
+        accounts.notify_registration_attempt(db.session, user)
+        db.session.commit()
+        g.registration_address_taken = True
+
+
+CHECK_MAIL = "Проверьте почту: мы отправили письмо на указанный адрес. Следуйте инструкциям в нём."
+
+
+def _check_mail_after_taken_address(view):  # noqa: ANN001, ANN202
+    """Without email confirmation a new account is signed in at once; a taken address gets «проверьте почту»."""
+
+    def register(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        response = view(*args, **kwargs)
+        if g.pop("registration_address_taken", False) and not current_app.config["SECURITY_CONFIRMABLE"]:
+            flash(CHECK_MAIL, "info")
+            return redirect(url_for("security.login"))
+        return response
+
+    return register
+
+
 def init_shop(app: Flask) -> None:
     from app.views.shop import account, bot, cart, catalog, checkout, companies, files, profile, projects, support
 
@@ -51,6 +76,7 @@ def init_shop(app: Flask) -> None:
         app, datastore, mail_util_cls=ShopMailUtil, register_form=ShopRegisterForm
     )
     user_registered.connect(_record_registration_consent, app)
+    user_not_registered.connect(_registration_with_taken_address, app)
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -65,6 +91,7 @@ def init_shop(app: Flask) -> None:
             methods=["POST"],
             error_message="Слишком много попыток. Подождите минуту и попробуйте снова.",
         )(app.view_functions[endpoint])
+    app.view_functions["security.register"] = _check_mail_after_taken_address(app.view_functions["security.register"])
 
     for module in (catalog, cart, checkout, account, files, companies, projects, profile, bot, support):
         app.register_blueprint(module.bp)
