@@ -37,6 +37,7 @@ from app.models.content import (
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
+from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
     Channel,
     DeliveryState,
@@ -161,6 +162,12 @@ __all__ = [
     "TicketPriority",
     "TicketState",
     "TicketTopic",
+    # bonus points
+    "EntryKind",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltySettings",
+    "Tier",
     # reviews
     "FlagRule",
     "RejectReason",
