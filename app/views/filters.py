@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.models import OrderStatus, PaymentStatus
+from app.services.loyalty.checkout import format_points
 from app.services.money import format_money, format_rate
 from app.services.shoptime import format_date_long, format_datetime
 
@@ -17,6 +18,7 @@ def register_template_filters(app: Flask) -> None:
     app.add_template_filter(lambda d: d.strftime("%d.%m.%Y") if d else "", "date")
     app.add_template_filter(lambda v: _label(OrderStatus, v), "status_label")
     app.add_template_filter(lambda v: _label(PaymentStatus, v), "payment_label")
+    app.add_template_filter(format_points, "points")
 
 
 def _label(enum_cls, value: str | None) -> str:  # noqa: ANN001

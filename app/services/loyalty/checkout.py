@@ -13,7 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy.orm import Session
 
-from app.models import Cart, Customer, EntryKind, Order, Tier
+from app.models import Cart, Customer, DeliveryMethod, EntryKind, Order, Tier
 from app.services.actors import Actor
 from app.services.companies import members
 from app.services.errors import ValidationError
@@ -145,3 +145,55 @@ def place_order(
         reason=f"Оплата заказа {order.number}",
     )
     return order
+
+
+@dataclass
+class CheckoutQuote:
+    """The checkout page's totals with the points the customer typed: what may be spent, what is spent, what the
+    order will earn, and the message when the typed amount is refused (then the totals are without points)."""
+
+    priced: placing.PricedOrder
+    limit: SpendLimit
+    points: int
+    earn: int
+    error: str | None = None
+
+
+def quote(
+    session: Session,
+    *,
+    customer_id: int,
+    cart: Cart,
+    delivery: DeliveryMethod,
+    promo_code: str = "",
+    points: str | int | None = "",
+    company_id: str = "",
+) -> CheckoutQuote:
+    """Price the cart for the checkout page (DomainError for a bad promo code, as `placing.price_order`)."""
+    for_company = bool(str(company_id or "").strip())
+    priced = placing.price_order(session, customer_id=customer_id, cart=cart, delivery=delivery, promo_code=promo_code)
+    limit = spend_limit(
+        session, customer_id=customer_id, products_amount=priced.products_after_discount, for_company=for_company
+    )
+    error = None
+    try:
+        wanted = parse_points(points)
+    except ValidationError as exc:
+        wanted, error = 0, exc.message
+    if wanted and not limit.allowed:
+        wanted, error = 0, limit.note
+    elif wanted > limit.limit:
+        wanted, error = 0, f"Можно списать не больше {format_points(limit.limit)}."
+    if wanted:
+        priced = placing.price_order(
+            session,
+            customer_id=customer_id,
+            cart=cart,
+            delivery=delivery,
+            promo_code=promo_code,
+            points=Decimal(wanted),
+        )
+    earn = earn_estimate(
+        session, customer_id=customer_id, products_paid=priced.products_paid_in_money, for_company=for_company
+    )
+    return CheckoutQuote(priced, limit, wanted, earn, error)
