@@ -186,6 +186,7 @@ class Config:
     REVIEW_DAILY_LIMIT = env_int("REVIEW_DAILY_LIMIT", 10)  # reviews written or edited per customer in 24 hours
     REVIEW_PHOTO_MAX_BYTES = env_int("REVIEW_PHOTO_MAX_BYTES", 10 * 1024 * 1024)  # per photo, up to 5 photos
     REVIEW_INVITE_INTERVAL_MINUTES = env_int("REVIEW_INVITE_INTERVAL_MINUTES", 60)  # how often the scheduler invites
+    LOYALTY_JOB_HOUR = env_int("LOYALTY_JOB_HOUR", 3)  # the hour (shop time) of the nightly bonus points job
 
     # Development conveniences.
     DEMO_BANNER = True

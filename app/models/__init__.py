@@ -47,6 +47,7 @@ from app.models.content import (
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
+from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
     Channel,
     DeliveryState,
@@ -171,6 +172,12 @@ __all__ = [
     "TicketPriority",
     "TicketState",
     "TicketTopic",
+    # bonus points
+    "EntryKind",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltySettings",
+    "Tier",
     # reviews
     "FlagRule",
     "RejectReason",

@@ -18,6 +18,7 @@ from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, 
 from app.reports.labels import number_from_scan
 from app.services.actors import Actor, staff_name
 from app.services.errors import NotFound
+from app.services.loyalty import statement as order_points
 from app.services.orders import lifecycle, lookup
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
 from app.views.admin.forms import CommentForm, StatusForm
@@ -203,6 +204,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             can_change_status=self._can("can_change_status"),
             can_mark_paid=self._can("can_mark_paid") and lifecycle.can_mark_paid(order),
             can_download=self._can("can_download"),
+            points=order_points.for_order(db.session, order),
             title=f"Заказ {order.number}",
             **self.management_context(order),
         )

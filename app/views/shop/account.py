@@ -9,6 +9,7 @@ from app.extensions import db
 from app.reports.order_timeline import customer_timeline
 from app.services.errors import NotFound
 from app.services.layouts import preflight
+from app.services.loyalty import statement as order_points
 from app.services.money import format_money
 from app.services.orders import lookup
 from app.services.projects import projects
@@ -41,6 +42,7 @@ def order(number: str):
         order=found,
         statuses=customer_timeline(found.history),
         may_reorder=projects.may_reorder(db.session, found, customer=current_user),
+        points=order_points.for_order(db.session, found),
     )
 
 
