@@ -8,7 +8,6 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 from wtforms import StringField
 
@@ -17,7 +16,7 @@ from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, 
 from app.reports.labels import number_from_scan
 from app.services.actors import Actor, staff_name
 from app.services.errors import NotFound
-from app.services.orders import lifecycle, lookup
+from app.services.orders import lifecycle, lookup, search
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
 from app.views.admin.forms import CommentForm, StatusForm
 from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin
@@ -26,25 +25,14 @@ from app.views.shop.files import send_stored
 
 
 class FilterOrderSearch(BaseFilter):
-    """Number, email, phone or name — one box, as staff type (or scan) it."""
+    """Number, email, phone or name — one box, as staff type (or scan) it; the kind of text picks the index."""
 
     name = "содержит (номер, email, телефон, имя)"
     arg_name = "order_search"
 
     def apply(self, query, value):  # noqa: ANN001, ANN201
-        text = (value or "").strip()
-        if not text:
-            return query
-        digits = "".join(ch for ch in text if ch.isdigit())
-        pattern = f"%{text.lower()}%"
-        conditions = [
-            Order.number.ilike(f"%{text}%"),
-            Order.contact_email.ilike(pattern),
-            Order.contact_name.ilike(pattern),
-        ]
-        if len(digits) >= 4:
-            conditions.append(Order.contact_phone.like(f"%{digits[-10:]}%"))
-        return query.filter(or_(*conditions))
+        found = search.classify(value)
+        return query.filter(search.order_condition(found)) if found else query
 
 
 class FilterCustomer(BaseFilter):
@@ -54,13 +42,10 @@ class FilterCustomer(BaseFilter):
     arg_name = "customer_search"
 
     def apply(self, query, value):  # noqa: ANN001, ANN201
-        text = (value or "").strip().lower()
-        if not text:
+        condition = search.customer_condition(value)
+        if condition is None:
             return query
-        ids = sa.select(Customer.id).where(
-            or_(sa.func.lower(Customer.email).contains(text), sa.func.lower(Customer.full_name).contains(text))
-        )
-        return query.filter(Order.customer_id.in_(ids))
+        return query.filter(Order.customer_id.in_(sa.select(Customer.id).where(condition)))
 
 
 class OrderView(OrderManagementMixin, ShopModelView):
