@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.models import Customer, Order
 
@@ -75,7 +76,7 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _contains(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
+def _contains(column: InstrumentedAttribute[str], text: str) -> sa.ColumnElement[bool]:
     return column.ilike(f"%{_escaped(text)}%", escape="\\")
 
 
