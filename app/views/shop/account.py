@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_security import auth_required, current_user
 
 from app.extensions import db
+from app.models import OrderStatus
 from app.reports.order_timeline import customer_timeline
 from app.services.errors import NotFound
 from app.services.orders import lookup
+from app.views.shop.forms import OrderListForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -16,7 +18,22 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 @bp.get("/orders")
 @auth_required()
 def orders_list():
-    return render_template("shop/orders.html", orders=lookup.customer_orders(db.session, current_user.id))
+    """The customer's orders a page at a time, filtered by status and period; bad filters are refused with a
+    message and the whole list is shown."""
+    form = OrderListForm(formdata=request.args)
+    valid = form.validate()
+    status = OrderStatus(form.status.data) if valid and form.status.data else None
+    listing = lookup.customer_orders_page(
+        db.session,
+        current_user.id,
+        status=status,
+        since=lookup.period_start(form.period.data) if valid else None,
+        page=(form.page.data or 1) if valid else 1,
+    )
+    filters = {"status": form.status.data or None, "period": form.period.data or None} if valid else {}
+    return render_template("shop/orders.html", listing=listing, form=form, error=form.first_error, filters=filters), (
+        200 if valid else 400
+    )
 
 
 @bp.get("/orders/<number>")
