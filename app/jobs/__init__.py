@@ -98,12 +98,15 @@ def invite_reviews(app: Flask) -> str:
 
 
 def loyalty_daily(app: Flask) -> str:
-    """Bonus points: make pending points available, expire old ones, warn before expiry, recompute tiers."""
+    """Bonus points: make pending points available (earned and referral rewards), expire old ones, warn before
+    expiry, recompute tiers."""
     from app.services.loyalty import maturity
+    from app.services.referrals import programme
 
     with app.app_context():
         try:
             report = maturity.run_daily(db.session)
+            report.notes.append(f"referrals rewarded {programme.activate_due(db.session)}")
             db.session.commit()
         finally:
             db.session.remove()

@@ -76,6 +76,7 @@ from app.models.orders import (
 )
 from app.models.profile import Address, ConsentSource, NewsletterConsent
 from app.models.projects import Project, ProjectVersion
+from app.models.referrals import FriendReward, Referral, ReferralCode, ReferralSettings, ReferralState
 from app.models.reviews import (
     FlagRule,
     RejectReason,
@@ -180,6 +181,12 @@ __all__ = [
     "LoyaltyEntry",
     "LoyaltySettings",
     "Tier",
+    # referrals
+    "FriendReward",
+    "Referral",
+    "ReferralCode",
+    "ReferralSettings",
+    "ReferralState",
     # reviews
     "FlagRule",
     "RejectReason",

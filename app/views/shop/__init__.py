@@ -99,10 +99,12 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import content as content_pages
 
     app.register_blueprint(content_pages.bp)
-    from app.views.shop import bonuses, reviews
+    from app.views.shop import bonuses, referrals, reviews
 
     app.register_blueprint(reviews.bp)
     app.register_blueprint(bonuses.bp)
+    app.register_blueprint(referrals.bp)
+    user_registered.connect(referrals.attach_on_registration, app)
     register_template_filters(app)
 
     @app.before_request

@@ -17,6 +17,7 @@ from app.services.errors import DomainError, ValidationError
 from app.services.loyalty import checkout as loyalty_checkout
 from app.services.money import format_money
 from app.services.orders import lookup, placing
+from app.services.referrals import programme as referral_programme
 from app.views.common import act, form_error
 from app.views.common import error_field as first_error_field
 from app.views.shop.forms import CheckoutForm
@@ -146,6 +147,8 @@ def show():
     if wanted.isdigit() and int(wanted) in {c.id for c in members.ordering_companies(db.session, current_user.id)}:
         form["company_id"] = wanted
         form["payment_method"] = PaymentMethod.invoice.value
+    # An invited friend's personal discount code is filled in for their first order.
+    form["promo_code"] = referral_programme.welcome_code(db.session, current_user.id) or ""
     primary = addresses.primary_address(db.session, current_user.id)
     form["address_id"] = str(primary.id) if primary else "new"
     form["save_address"] = "1"
