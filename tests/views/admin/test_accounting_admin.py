@@ -211,3 +211,33 @@ def test_the_shop_requisites_are_versions_in_force_from_their_day(app, staff_cli
     assert seller.regime_on(db_session, date(2026, 3, 31)).value == "osno"
     assert seller.regime_on(db_session, date(2026, 7, 1)).value == "usn_5"
     assert seller.in_force(db_session, date(2025, 12, 31)) is None
+
+
+def test_a_cost_price_set_in_the_catalog_is_the_cost_of_goods_posted(app, staff_client, db_session, catalog, customer):
+    login_staff(staff_client, make_staff(app, "Manager"))
+    p = catalog.cards
+    form = {
+        "category": p.category_id,
+        "name": p.name,
+        "slug": p.slug,
+        "summary": p.summary,
+        "description": "",
+        "position": p.position,
+        "vat_category": "standard",
+        "is_active": "y",
+        "bleed_mm": "2",
+        "max_sides": "2",
+        "production_days": "2",
+        "requires_layout": "y",
+    }
+    bad = staff_client.post(f"/admin/productview/edit/{p.id}", data=form | {"cost_price": "-1"}, follow_redirects=True)
+    assert "не отрицательная" in bad.get_data(as_text=True)
+    response = staff_client.post(f"/admin/productview/edit/{p.id}", data=form | {"cost_price": "0,85"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    db_session.expire_all()
+    assert p.cost_price == D("0.85")
+    order = advance(
+        db_session, place_order(db_session, customer, p), S.confirmed, S.in_production, S.ready, S.handed_over
+    )
+    [entry] = [e for e in db_session.scalars(sa.select(JournalEntry)) if e.line_kind.value == "product"]
+    assert entry.cost == (D("0.85") * order.lines[0].quantity).quantize(D("0.01"))
