@@ -132,13 +132,12 @@ class AmountField(DecimalField):
             self.data = Decimal("0")
             return
         try:
-            self.data = Decimal(text)
+            value = Decimal(text)
         except InvalidOperation:
-            self.data = None
             raise ValueError(self.gettext("Not a valid decimal value.")) from None
-        if not self.data.is_finite():
-            self.data = None
+        if not value.is_finite():
             raise ValueError(self.gettext("Not a valid decimal value."))
+        self.data = value
 
 
 def label_of(enum_cls: type[enum.Enum]):  # noqa: ANN201
