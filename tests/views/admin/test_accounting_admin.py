@@ -92,7 +92,7 @@ def test_an_accountant_enters_edits_and_reverses_an_expense_never_deletes_it(app
     expense = db_session.scalar(sa.select(Expense))
     assert (expense.amount, expense.vat_amount, expense.supplier_inn) == (D("12200.00"), D("2200.00"), "7707083893")
 
-    form = _expense_form(categories["Бумага"], amount="24400.00", vat_amount="4400.00")
+    form = _expense_form(categories["Бумага"], amount="24 400,00", vat_amount="4400,00")
     assert staff_client.post(f"/admin/expenseview/edit/{expense.id}", data=form).status_code == 302
     db_session.expire_all()
     changes = {(h.field, h.old_value, h.new_value) for h in db_session.scalars(sa.select(ExpenseHistory))}
