@@ -182,6 +182,16 @@ def test_reports_show_the_journal_figures_drill_down_and_export(app, staff_clien
 
     bad = staff_client.get("/admin/accounting/vat?start=31.02.2026&end=01.03.2026").get_data(as_text=True)
     assert "ДД.ММ.ГГГГ" in bad
+    for query in (
+        "month=13&year=2026",
+        "quarter=9&year=2026",
+        f"month=1&year={10**30}",
+        "start=2026-03-02&end=2026-03-01",
+    ):
+        response = staff_client.get(f"/admin/accounting/profit?{query}")
+        assert response.status_code == 200 and (
+            "Неверный период" in response.get_data(as_text=True) or "раньше" in response.get_data(as_text=True)
+        )
 
 
 def test_no_view_changes_a_journal_entry(app, staff_client, db_session, catalog, customer):
