@@ -267,6 +267,7 @@ def test_spending_is_limited_by_the_cap_the_minimum_order_and_the_balance(db_ses
         db_session, customer_id=customer.id, products_amount=priced.products_after_discount, for_company=False
     )
     assert limit.limit == cap and "можно списать до" in limit.note.lower()
+    assert "не больше 20\u00a0% стоимости товаров (уровень «Старт»)" in limit.note
     with pytest.raises(ValidationError, match="не больше"):
         checkout.place_order(db_session, customer=customer, cart=cart, data=checkout_data(customer), points=cap + 1)
     db_session.rollback()
