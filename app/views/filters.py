@@ -24,6 +24,21 @@ def register_template_filters(app: Flask) -> None:
     app.add_template_filter(format_phone, "phone")  # +7 916 555-44-33
     app.add_template_filter(delivery_text, "delivery_text")  # an order's stored delivery address
     app.add_template_filter(address_one_line, "address")  # a saved address: postcode, city, street, «д. 57»…
+    app.add_template_filter(count_of, "count_of")
+
+
+def count_of(number: int, one: str, few: str, many: str) -> str:
+    """«1 заказ», «2 заказа», «1 234 заказов»: a count with the Russian plural form of its noun."""
+    tail = number % 100
+    if 11 <= tail <= 14:
+        word = many
+    elif number % 10 == 1:
+        word = one
+    elif 2 <= number % 10 <= 4:
+        word = few
+    else:
+        word = many
+    return f"{number:,}".replace(",", "\u00a0") + f"\u00a0{word}"
 
 
 def _label(enum_cls, value: str | None) -> str:  # noqa: ANN001

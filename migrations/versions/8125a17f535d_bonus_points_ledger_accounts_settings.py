@@ -5,7 +5,7 @@ PostgreSQL function refuse_append_only_change() is that migration's), letting th
 user's or customer's actor link being cleared.
 
 Revision ID: 8125a17f535d
-Revises: 6e9c1d2d1146
+Revises: 7c2e91d4a5b8
 Create Date: 2026-12-02 09:43:45.112067
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8125a17f535d'
-down_revision = '6e9c1d2d1146'
+down_revision = '7c2e91d4a5b8'
 branch_labels = None
 depends_on = None
 
