@@ -8,7 +8,7 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from wtforms import StringField
 
 from app.extensions import db
@@ -56,7 +56,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             "status": [FilterEqual, FilterNotEqual],
             "customer": [FilterCustomer],
         },
-        list_loads=[joinedload(Order.customer), joinedload(Order.assignee)],
+        list_loads=[selectinload(Order.customer), selectinload(Order.assignee)],
     )
     list_title = "Заказы"
     show_title = "Заказ"
