@@ -269,6 +269,20 @@ def init_admin(app: Flask) -> None:
             category="Loyalty",
         )
         add(LoyaltySettingsView, "LoyaltySettingsView", label="Настройки программы", icon="fa-cog", category="Loyalty")
+        from app.views.admin.referrals import (
+            ReferralFiguresView,
+            ReferralReviewView,
+            ReferralSettingsView,
+            ReferralView,
+        )
+
+        for view, label, icon in (
+            (ReferralView, "Приглашения друзей", "fa-user-plus"),
+            (ReferralReviewView, "Приглашения на проверке", "fa-flag"),
+            (ReferralFiguresView, "Показатели приглашений", "fa-bar-chart"),
+            (ReferralSettingsView, "Настройки приглашений", "fa-cogs"),
+        ):
+            add(view, view.__name__, label=label, icon=icon, category="Loyalty")
 
 
 def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:

@@ -207,3 +207,13 @@ ROLE_GRANTS["Accountant"].update(
 for _role in ("Operator", "Support"):
     ROLE_GRANTS[_role].update({"LoyaltyEntryView": "r", "LoyaltyAccountView": "r"})
 ROLE_EXTRAS["Manager"].append(("LoyaltyAccountView", "can_adjust"))
+# Referral programme: the manager decides held referrals and sets the rules; the accountant and support read
+# the referrals (questions about a reward) and the figures.
+REFERRAL_VIEWS = ("ReferralView", "ReferralReviewView", "ReferralFiguresView", "ReferralSettingsView")
+VIEW_CATEGORY.update(dict.fromkeys(REFERRAL_VIEWS, "Loyalty"))
+ROLE_GRANTS["Manager"].update(
+    {"ReferralView": "r", "ReferralReviewView": "r", "ReferralFiguresView": "r", "ReferralSettingsView": "rw"}
+)
+ROLE_EXTRAS["Manager"] += [("ReferralView", "can_review"), ("ReferralReviewView", "can_review")]
+ROLE_GRANTS["Accountant"].update({"ReferralView": "r", "ReferralFiguresView": "r", "ReferralSettingsView": "r"})
+ROLE_GRANTS["Support"].update({"ReferralView": "r"})
