@@ -106,12 +106,13 @@ def loyalty_daily(app: Flask) -> str:
     with app.app_context():
         try:
             report = maturity.run_daily(db.session)
-            report.notes.append(f"referrals rewarded {programme.activate_due(db.session)}")
+            referrals = programme.activate_due(db.session)
             db.session.commit()
         finally:
             db.session.remove()
-    log.info("Bonus points: %s", report)
-    return str(report)
+    text = f"{report}, referral rewards made available {referrals}"
+    log.info("Bonus points: %s", text)
+    return text
 
 
 def telegram_polling_enabled(app: Flask) -> bool:

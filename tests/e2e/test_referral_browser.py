@@ -33,6 +33,7 @@ def test_a_friend_registers_through_the_link_orders_and_the_referrer_gets_the_re
     page.wait_for_load_state("load")
     open_account_menu(page)
     page.get_by_role("link", name="Пригласить друга").click()
+    page.wait_for_load_state("load")  # the copy button's script
     page.get_by_test_id("copy-link").click()
     page.get_by_text("Ссылка скопирована").wait_for()
     link = page.get_by_test_id("referral-link").input_value()
