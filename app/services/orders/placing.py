@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -197,7 +197,11 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
     delivery, payment, phone = validate_checkout(data)
     priced = price_order(session, customer_id=customer.id, cart=cart, delivery=delivery, promo_code=data.promo_code)
     found_promo = priced.promo_code
-    with acting(session, Actor.customer(customer)):
+    # The history names the customer, not their email: the name given at checkout when the profile has none.
+    actor = Actor.customer(customer)
+    if not customer.full_name and data.contact_name.strip():
+        actor = replace(actor, name=data.contact_name.strip())
+    with acting(session, actor):
         order = Order(
             number=next_order_number(session, shop_today().year),
             customer_id=customer.id,
