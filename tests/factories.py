@@ -212,6 +212,15 @@ def place_order(
     return order
 
 
+def drop_order_placed_messages(session: Session) -> None:
+    """Take out the «Заказ принят» messages queued by placing orders (tests about status messages only)."""
+    from app.models import Notification
+    from app.services.messaging.notifications import ORDER_PLACED
+
+    session.execute(sa.delete(Notification).where(Notification.event == ORDER_PLACED))
+    session.commit()
+
+
 def advance(session: Session, order: Order, *statuses: OrderStatus) -> Order:
     for status in statuses:
         lifecycle.change_status(session, order, status, actor=Actor.system("test"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +31,7 @@ from app.models.base import utcnow
 from app.services.bulk_write import insert_rows
 from app.services.errors import ValidationError
 
+ORDER_PLACED = "order_placed"  # «Заказ принят»: the lines, sums, delivery and the promised date
 ORDER_STATUS = "order_status"  # an order moved to another status
 ORDER_READY = "order_ready"  # ready for pickup, or handed to delivery
 TICKET_REPLY = "ticket_reply"  # staff answered a support ticket
@@ -89,6 +91,7 @@ def register_event(
     return info
 
 
+register_event(ORDER_PLACED, "Заказ принят")
 register_event(ORDER_STATUS, "Изменение статуса заказа")
 register_event(ORDER_READY, "Заказ готов к выдаче или отправлен")
 register_event(TICKET_REPLY, "Ответ службы поддержки")
@@ -270,6 +273,49 @@ def order_status_changed(session: Session, changes: Sequence[StatusChange]) -> i
                     "payload": payload,
                 }
             )
+    return queue_many(session, rows)
+
+
+def order_placed(session: Session, order) -> int:  # noqa: ANN001 - an Order, just placed
+    """Queue «Заказ принят» by the customer's settings (email to the order's contact address), with what the
+    message shows, written down now: the lines, sums, delivery and the promised ready date."""
+    from app.services.money import format_money
+    from app.services.shoptime import format_date_long
+
+    settings = preferences(session, order.customer_id)
+    promised = order.promised_date
+    delivery_price = sum((line.gross_amount for line in order.lines if line.kind.value == "delivery"), Decimal(0))
+    payload = {
+        "number": order.number,
+        "lines": [
+            {"name": line.product_name, "quantity": line.quantity, "amount": format_money(line.gross_amount)}
+            for line in order.lines
+            if line.kind.value == "product"
+        ],
+        "discount": format_money(order.discount_total + order.points_paid)
+        if order.discount_total or order.points_paid
+        else "",
+        "delivery": order.delivery_method.label,
+        "delivery_price": format_money(delivery_price) if delivery_price else "бесплатно",
+        "address": order.delivery_address,
+        "payment": order.payment_method.label,
+        "payment_method": order.payment_method.value,
+        "total": format_money(order.total),
+        "ready": promised.isoformat() if promised else "",
+        "ready_label": format_date_long(promised) if promised else "",
+    }
+    rows = [
+        {
+            "customer_id": order.customer_id,
+            "order_id": order.id,
+            "channel": channel,
+            "event": ORDER_PLACED,
+            "recipient": order.contact_email if channel == Channel.email else "",
+            "payload": payload,
+            "dedupe_key": f"{ORDER_PLACED}:{order.id}" + (":tg" if channel == Channel.telegram else ""),
+        }
+        for channel in settings.channels_for(ORDER_PLACED)
+    ]
     return queue_many(session, rows)
 
 

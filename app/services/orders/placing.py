@@ -28,8 +28,9 @@ from app.services.catalog import products, promo
 from app.services.companies import members
 from app.services.errors import ValidationError
 from app.services.layouts import preflight
+from app.services.messaging import notifications
 from app.services.money import ZERO
-from app.services.orders import pricing
+from app.services.orders import pricing, promises
 from app.services.orders.history import acting
 from app.services.orders.lookup import order_by_checkout_token
 from app.services.phones import normalize_phone
@@ -219,6 +220,9 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
             promo_code_id=found_promo.id if found_promo else None,
             promo_code_text=found_promo.code if found_promo else "",
             checkout_token=data.checkout_token,
+            expected_date=promises.ready_date_of(
+                item.product.production_days for item in cart.items if item.product is not None
+            ),
             lines=priced.lines,
         )
         pricing.recalculate_totals(order)
@@ -227,6 +231,7 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
         if found_promo is not None:
             promo.redeem(session, found_promo, order)
     mark_projects_ordered(session, order)
+    notifications.order_placed(session, order)
     cart.items.clear()
     session.flush()
     return order

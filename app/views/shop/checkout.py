@@ -15,7 +15,9 @@ from app.services.companies import members
 from app.services.customers import addresses
 from app.services.errors import DomainError, ValidationError
 from app.services.money import format_money
-from app.services.orders import lookup, placing
+from app.services.orders import cart as cart_service
+from app.services.orders import lookup, placing, promises
+from app.services.phones import format_phone
 from app.views.common import act, form_error
 from app.views.common import error_field as first_error_field
 from app.views.shop.forms import CheckoutForm
@@ -73,6 +75,8 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
         company_addresses={m.company_id: company_addresses.address_choices(m.company) for m in memberships},
         form=form,
         priced=priced,
+        cart_lines=cart_service.price_cart(db.session, cart)[0] if cart and cart.items and priced is None else [],
+        ready=promises.ready_date_of(item.product.production_days for item in cart.items) if cart else None,
         error=error,
         error_field=error_field,
         promo_error=promo_error,
@@ -125,7 +129,7 @@ def show():
     form = {
         "contact_name": current_user.full_name,
         "contact_email": current_user.email,
-        "contact_phone": current_user.phone,
+        "contact_phone": format_phone(current_user.phone),
         "delivery_method": DeliveryMethod.pickup.value,
         "payment_method": PaymentMethod.on_receipt.value,
         "checkout_token": secrets.token_urlsafe(24),
