@@ -108,3 +108,16 @@ def test_no_order_accepted_message_for_a_customer_who_turned_it_off(db_session, 
     db_session.commit()
     place_order(db_session, customer, catalog.cards)
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+
+
+def test_paying_by_invoice_is_told_who_sends_the_invoice(app, client, db_session, catalog, customer):
+    login_customer(client, customer.email)
+    order = place_order(db_session, customer, catalog.cards, payment="invoice")
+    page = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
+    assert f"Счёт пришлёт менеджер на {order.contact_email}" in page
+    client.get("/")  # the message of the «Заказ принят» email says the same
+    from app.services.messaging import messages, outbox
+
+    [row] = db_session.scalars(sa.select(Notification).where(Notification.event == notifications.ORDER_PLACED)).all()
+    rendered = messages.render(outbox._context(row, customer))
+    assert "счёт менеджер пришлёт на эту почту" in rendered.text

@@ -35,3 +35,13 @@ def ready_date_of(production_days: Iterable[int], moment: datetime | None = None
     """The ready date of several products ordered together (the slowest decides); None for none."""
     days = list(production_days)
     return ready_date(max(days), moment) if days else None
+
+
+def working_days_phrase(days: int) -> str:
+    """«1 рабочий день», «2 рабочих дня», «5 рабочих дней» — how a product's production time is written."""
+    n = abs(days)
+    if n % 10 == 1 and n % 100 != 11:
+        return f"{days} рабочий день"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return f"{days} рабочих дня"
+    return f"{days} рабочих дней"

@@ -128,6 +128,7 @@ def init_shop(app: Flask) -> None:
             # When an order placed now would be ready (product page, cart, checkout).
             "ready_date": promises.ready_date,
             "ready_date_of": promises.ready_date_of,
+            "working_days": promises.working_days_phrase,
         }
 
     def _error_page(code: int, title: str, text: str) -> str:
