@@ -299,6 +299,8 @@ def load_demo_content(session: Session) -> str:
         news += 1
     for title, alt, link, position, colours, headline, subline, product_slug in BANNERS:
         days = session.scalar(sa.select(Product.production_days).where(Product.slug == product_slug))
+        if product_slug is not None and days is None:
+            continue  # no product to take the time from (and to link to): no banner promising it
         phrase = promises.working_days_phrase(days) if days is not None else ""
         title, alt, headline, subline = (t.replace("{days}", phrase) for t in (title, alt, headline, subline))
         if session.scalar(sa.select(Banner.id).where(Banner.title == title)) is not None:
