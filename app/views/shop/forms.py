@@ -82,6 +82,12 @@ class CartItemForm(ProductChoiceForm):
     """Quantity and options of a cart line (the layout stays)."""
 
 
+class CartLayoutForm(FlaskForm):
+    """A new layout for a cart line."""
+
+    layout = FileField("Новый макет")
+
+
 class PrintAsIsForm(FlaskForm):
     accept = RadioField(choices=[("1", "да"), ("0", "нет")], validators=[InputRequired("Неверный запрос.")])
 

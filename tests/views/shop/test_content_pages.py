@@ -38,6 +38,8 @@ def test_published_pages_are_linked_from_header_and_footer(client, db_session):
 
 
 def test_demo_content_has_the_three_pages_news_promotions_and_banners(app, client, db_session):
+    demo.load_vat_rates(db_session)
+    demo.load_catalog(db_session)
     demo.load_promo_codes(db_session)
     load_demo_content(db_session)
     db_session.commit()
@@ -45,7 +47,7 @@ def test_demo_content_has_the_three_pages_news_promotions_and_banners(app, clien
     for slug, text in [
         ("about", "Реквизиты"),
         ("contacts", "Часы работы"),
-        ("delivery-and-payment", "Зоны курьерской доставки"),
+        ("delivery-and-payment", "Способы получения"),
     ]:
         assert text in _html(client, f"/pages/{slug}")
     contacts = _html(client, "/pages/contacts")
