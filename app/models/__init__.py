@@ -62,7 +62,7 @@ from app.models.orders import (
     PromoKind,
     PromoRedemption,
 )
-from app.models.profile import Address, ConsentSource, NewsletterConsent
+from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest
 from app.models.projects import Project, ProjectVersion
 from app.models.reviews import (
     FlagRule,
@@ -95,6 +95,7 @@ __all__ = [
     "Address",
     "ConsentSource",
     "NewsletterConsent",
+    "NewsletterRequest",
     "NotificationPreferences",
     "TelegramLink",
     "TelegramLinkToken",

@@ -82,7 +82,7 @@ def test_newsletter_carries_one_click_unsubscribe(
     db_session.commit()
     assert outbox.deliver_due(db_session).sent == 1
     [message] = smtp_server.messages
-    url = subscriptions.unsubscribe_url(customer.id)
+    url = subscriptions.unsubscribe_url(db_session, customer)
     assert message["List-Unsubscribe"].strip() == f"<{url}>"  # folded onto its own line: long header
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"Отписаться от рассылки: {url}" in smtp_server.mailbox.body(message)

@@ -165,7 +165,7 @@ def in_quiet_hours(moment: datetime, start: int, end: int) -> datetime | None:
     return datetime.combine(day, time(end), tzinfo=shop_tz()).astimezone(moment.tzinfo)
 
 
-def _context(notification: Notification, customer: Customer | None) -> messages.MessageContext:
+def _context(session: Session, notification: Notification, customer: Customer | None) -> messages.MessageContext:
     marketing = notification.event in notifications.MARKETING_EVENTS
     return messages.MessageContext(
         notification=notification,
@@ -173,7 +173,9 @@ def _context(notification: Notification, customer: Customer | None) -> messages.
         payload=dict(notification.payload or {}),
         shop_name=current_app.config["SHOP_NAME"],
         base_url=current_app.config["SHOP_BASE_URL"],
-        unsubscribe_url=subscriptions.unsubscribe_url(customer.id) if marketing and customer is not None else None,
+        unsubscribe_url=(
+            subscriptions.unsubscribe_url(session, customer) if marketing and customer is not None else None
+        ),
     )
 
 
@@ -246,7 +248,7 @@ def deliver_one(session: Session, notification_id: int, token: str) -> str:
         until = _quiet_until(session, notification)
         if until is not None:
             raise Hold(until)
-        ctx = _context(notification, customer)
+        ctx = _context(session, notification, customer)
         try:
             rendered = messages.render(ctx)
         except messages.RenderError as exc:
