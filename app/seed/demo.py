@@ -573,7 +573,7 @@ def load_demo(session: Session) -> str:
     from app.seed.demo_content import load_demo_content
 
     site = load_demo_content(session)
-    from app.services.support.demo import load_demo_support
+    from app.seed.demo_support import load_demo_support
 
     support = load_demo_support(session, customers)
     session.commit()

@@ -1,7 +1,7 @@
 """payment batches: a mass «Отметить оплаченными» is an order batch of its own kind
 
 Revision ID: 7c2e91d4a5b8
-Revises: 0331f2c903a6
+Revises: 6e9c1d2d1146
 Create Date: 2026-12-02 09:50:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7c2e91d4a5b8'
-down_revision = '0331f2c903a6'
+down_revision = '6e9c1d2d1146'
 branch_labels = None
 depends_on = None
 
