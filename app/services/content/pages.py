@@ -13,15 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from app.models import (
+    DeliveryMethod,
     Page,
     PageRevision,
 )
 from app.services.actors import Actor
 from app.services.content.fields import clean_slug, images_in, markdown_body, optional_text, required_text
 from app.services.errors import NotFound, ValidationError
+from app.services.money import format_money
 from app.services.shoptime import format_datetime, now
 
 # The pages every shop must have, by address: they cannot be deleted or unpublished, their slugs stay.
@@ -289,6 +293,34 @@ def published_page(session: Session, slug: str) -> Page:
     if page is None:
         raise NotFound("Страница не найдена.")
     return page
+
+
+# A paragraph holding only this marker shows the delivery prices from the settings (never typed by hand).
+DELIVERY_PRICES = "[[цены доставки]]"
+
+
+def delivery_prices_html() -> str:
+    """The delivery methods and their prices as the checkout charges them (settings), as an HTML table."""
+    config = current_app.config
+    free_from = format_money(config["DELIVERY_FREE_FROM"])
+    rows = [
+        (DeliveryMethod.pickup.label, "бесплатно"),
+        (
+            DeliveryMethod.courier.label,
+            f"{format_money(config['DELIVERY_PRICE_COURIER'])}, бесплатно при заказе от {free_from}",
+        ),
+        (DeliveryMethod.post.label, format_money(config["DELIVERY_PRICE_POST"])),
+    ]
+    body = "".join(f"<tr><td>{escape(name)}</td><td>{escape(price)}</td></tr>" for name, price in rows)
+    return f"<table>\n<thead><tr><th>Способ</th><th>Стоимость</th></tr></thead>\n<tbody>{body}</tbody>\n</table>"
+
+
+def page_html(page: Page) -> str:
+    """The page's stored HTML with the settings filled in where its text asks for them."""
+    marker = f"<p>{escape(DELIVERY_PRICES)}</p>"
+    if marker not in page.body_html:
+        return page.body_html
+    return page.body_html.replace(marker, delivery_prices_html())
 
 
 def menu_pages(session: Session) -> list[Page]:
