@@ -1,4 +1,3 @@
-
 """Storefront content: pages linked from the header and footer, news with pagination, promotions on the home
 page, the banner carousel, images of published content only, banner clicks, and stored XSS through every field."""
 
