@@ -36,7 +36,7 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
-    held: int = 0  # Telegram messages held back by quiet hours
+    held: int = 0  # messages held back by quiet hours (Telegram; email where the customer asked for it)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -223,10 +223,12 @@ def _send_telegram(session: Session, notification: Notification, rendered: messa
 
 
 def _quiet_until(session: Session, notification: Notification) -> datetime | None:
-    if notification.channel != Channel.telegram or notification.customer_id is None or notification.recipient:
+    if notification.customer_id is None:
         return None
+    if notification.channel == Channel.telegram and notification.recipient:
+        return None  # the bot answering a chat: it asked just now
     prefs = notifications.preferences(session, notification.customer_id)
-    if not prefs.quiet_hours:
+    if not notifications.held_by_quiet_hours(notification.event, notification.channel, prefs):
         return None
     return in_quiet_hours(now(), prefs.quiet_from, prefs.quiet_to)
 

@@ -190,6 +190,7 @@ def save_notifications():
             quiet_hours=bool(form.quiet_hours.data),
             quiet_from=22 if form.quiet_from.data is None else form.quiet_from.data,
             quiet_to=9 if form.quiet_to.data is None else form.quiet_to.data,
+            quiet_email=bool(form.quiet_email.data),
         ),
         success="Настройки уведомлений сохранены.",
     )

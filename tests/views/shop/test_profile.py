@@ -148,7 +148,11 @@ def test_notification_settings_are_saved_and_bad_ones_refused(client, customer, 
     prefs = notifications.preferences(db_session, customer.id)
     assert prefs.channels["order_status"] == {notifications.Channel.email}
     assert {s.value for s in prefs.order_statuses} == {"ready", "cancelled"}
-    assert (prefs.quiet_hours, prefs.quiet_from, prefs.quiet_to) == (True, 23, 8)
+    assert (prefs.quiet_hours, prefs.quiet_from, prefs.quiet_to, prefs.quiet_email) == (True, 23, 8, False)
+    client.post("/account/profile/notifications", data=form | {"quiet_email": "1"})
+    db_session.expire_all()
+    assert notifications.preferences(db_session, customer.id).quiet_email is True
+    assert 'id="quiet_email" value="1" checked' in client.get("/account/profile").get_data(as_text=True)
     client.post("/account/profile/notifications", data=form | {"quiet_from": "99"})
     page = client.get("/account/profile").get_data(as_text=True)
     assert "Тихие часы: укажите час от 0 до 23." in page
