@@ -108,6 +108,18 @@ register_event(REVIEW_INVITE, "Приглашение оставить отзы�
 register_event(REVIEW_DECISION, "Отзыв опубликован или отклонён")
 
 
+def held_by_quiet_hours(event: str, channel: Channel, prefs: Preferences) -> bool:
+    """Whether quiet hours hold this message: Telegram when the customer set quiet hours; email too when they
+    asked for it — but only the notifications they can choose in the profile (orders, support, points …), never
+    account emails (registration, password, subscription confirmation)."""
+    if not prefs.quiet_hours:
+        return False
+    if channel == Channel.telegram:
+        return True
+    info = EVENTS.get(event)
+    return prefs.quiet_email and info is not None and (info.configurable or info.marketing)
+
+
 def configurable_events() -> list[EventInfo]:
     return [info for info in EVENTS.values() if info.configurable]
 
@@ -120,6 +132,7 @@ class Preferences:
     channels: dict[str, frozenset[Channel]] = field(default_factory=dict)
     order_statuses: frozenset[OrderStatus] = NOTIFY_STATUSES
     quiet_hours: bool = False
+    quiet_email: bool = False
     quiet_from: int = 22
     quiet_to: int = 9
     telegram_chat_id: int | None = None
@@ -152,6 +165,7 @@ def _resolve(customer_id: int, row: NotificationPreferences | None, chat_id: int
         channels=channels,
         order_statuses=statuses,
         quiet_hours=row.quiet_hours if row is not None else False,
+        quiet_email=row.quiet_email if row is not None else False,
         quiet_from=row.quiet_from if row is not None else 22,
         quiet_to=row.quiet_to if row is not None else 9,
         telegram_chat_id=chat_id,
@@ -186,6 +200,7 @@ def save_preferences(
     quiet_hours: bool = False,
     quiet_from: int | str = 22,
     quiet_to: int | str = 9,
+    quiet_email: bool = False,
 ) -> NotificationPreferences:
     """Store the customer's choices; ValidationError (nothing changed) for anything unknown."""
     clean: dict[str, list[str]] = {}
@@ -213,6 +228,7 @@ def save_preferences(
     row.channels = clean
     row.order_statuses = [s.value for s in OrderStatus if s.value in statuses]
     row.quiet_hours = bool(quiet_hours)
+    row.quiet_email = bool(quiet_hours) and bool(quiet_email)
     row.quiet_from, row.quiet_to = start, end
     session.flush()
     return row

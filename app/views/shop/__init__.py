@@ -20,6 +20,7 @@ from app.services.orders import promises
 from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
 from app.views.filters import register_template_filters
 from app.views.shop.caching import init_page_cache, init_static_fingerprints
+from app.views.shop.helpers import origin
 
 
 class ShopMailUtil(MailUtil):
@@ -33,12 +34,12 @@ class ShopMailUtil(MailUtil):
 class ShopRegisterForm(RegisterFormV2):
     """Registration with the marketing consent checkbox (off unless ticked)."""
 
-    newsletter_subscribed = BooleanField("Получать новости и акции", default=False)
+    newsletter_subscribed = BooleanField(subscriptions.CONSENT_TEXT, default=False)
 
 
 def _record_registration_consent(_app, user, **_kwargs) -> None:  # noqa: ANN001
 
-    subscriptions.record_registration(db.session, user)
+    subscriptions.record_registration(db.session, user, origin=origin())
 
 
 def _registration_with_taken_address(_app, user, existing_email: bool = False, **_kwargs) -> None:  # noqa: ANN001

@@ -186,6 +186,7 @@ class NotificationSettingsForm(FlaskForm):
 
     status = SelectMultipleField("Статусы", choices=[], validate_choice=False)
     quiet_hours = BooleanField("Тихие часы")
+    quiet_email = BooleanField("Тихие часы и для email")
     quiet_from = WholeNumberField("Тихие часы", low=0, high=23, default=22, message=QUIET_MESSAGE)
     quiet_to = WholeNumberField("Тихие часы", low=0, high=23, default=9, message=QUIET_MESSAGE)
 
