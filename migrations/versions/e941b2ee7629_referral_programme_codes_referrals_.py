@@ -4,7 +4,7 @@ referral_settings refuses UPDATE and DELETE by trigger (the pattern of c083f816a
 refuse_append_only_change() is that migration's).
 
 Revision ID: e941b2ee7629
-Revises: d5f0c7a2b8e1
+Revises: b35392aab55b
 Create Date: 2026-12-02 10:16:46.750591
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e941b2ee7629'
-down_revision = 'd5f0c7a2b8e1'
+down_revision = 'b35392aab55b'
 branch_labels = None
 depends_on = None
 

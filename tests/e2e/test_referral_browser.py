@@ -85,8 +85,10 @@ def test_a_friend_registers_through_the_link_orders_and_the_referrer_gets_the_re
     staff.fill("#order-quick-search", number)
     staff.get_by_role("button", name="Найти").click()
     staff.wait_for_url(re.compile(r"/admin/orderview/show/\d+"))
+    staff.once("dialog", lambda dialog: dialog.accept())  # «Отметить заказ … оплаченным: … ₽ от …?»
     staff.get_by_role("button", name="Отметить оплаченным").click()
     staff.wait_for_load_state("load")
+    staff.locator("span.label-success", has_text="Оплачен").first.wait_for()
     for status in ("confirmed", "in_production", "ready", "handed_over", "completed"):
         staff.select_option("#status", status)
         staff.get_by_role("button", name="Изменить статус").click()
