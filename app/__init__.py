@@ -42,7 +42,10 @@ def _base_app(import_name: str, settings: dict, **kwargs) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from app.extensions import db, migrate
-    from app.services import accounting  # noqa: F401  (the sales journal's effects on the order state machine)
+    from app.services import (
+        accounting,  # noqa: F401  (the sales journal's effects on the order state machine)
+        documents,  # noqa: F401  (closing documents issued on realisation; outbox messages)
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)

@@ -46,6 +46,7 @@ from app.models.content import (
     PageRevision,
 )
 from app.models.customers import Customer, CustomerRole
+from app.models.documents import SERIES, Document, DocumentCancellation, DocumentCounter, DocumentKind
 from app.models.files import StoredFile
 from app.models.notifications import (
     Channel,
@@ -117,6 +118,11 @@ __all__ = [
     "CustomerRole",
     "DeliveryMethod",
     "DeliveryState",
+    "Document",
+    "DocumentCancellation",
+    "DocumentCounter",
+    "DocumentKind",
+    "SERIES",
     "LineKind",
     "Model",
     "Notification",
