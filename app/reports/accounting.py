@@ -28,6 +28,7 @@ from app.models.companies import Company
 from app.reports import metrics
 from app.reports.metrics import Period
 from app.services.accounting import seller
+from app.services.documents.issuing import issued_sales_total
 from app.services.money import ZERO, format_rate, to_money
 
 K = JournalKind
@@ -342,6 +343,13 @@ def _kopecks(value: Any) -> Decimal:
     return to_money(Decimal(str(value or 0)))
 
 
+# Sales to companies, the journal side of the closing documents' figure.
+COMPANY_SQL = sa.text(
+    "SELECT COALESCE(SUM(amount), 0) FROM journal_entry "
+    "WHERE kind IN ('sale', 'return') AND company_id IS NOT NULL AND day BETWEEN :start AND :end"
+)
+
+
 def reconcile(session: Session, period: Period) -> Reconciliation:
     """Revenue (with and without VAT) and VAT from the metrics module, the VAT report (by rate and its sales
     book), the profit report (by month) and the dashboards' daily series, against the journal summed in SQL."""
@@ -365,6 +373,14 @@ def reconcile(session: Session, period: Period) -> Reconciliation:
                 "отчёт по НДС: база": vat.base,
                 "отчёт о прибыли": profit.revenue,
                 "журнал (SQL)": _kopecks(net),
+            },
+            "Реализация компаниям с НДС": {
+                "закрывающие документы (УПД, счета-фактуры, УКД)": _kopecks(
+                    issued_sales_total(session, period.start, period.end)
+                ),
+                "журнал по компаниям (SQL)": _kopecks(
+                    session.execute(COMPANY_SQL, {"start": period.start, "end": period.end}).scalar()
+                ),
             },
             "НДС с реализации": {
                 "показатели (metrics)": sales.output_vat,

@@ -4,7 +4,7 @@ immutability, cancellation, исправленные documents, акт свер�
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -370,3 +370,45 @@ def test_a_cancellation_row_refuses_changes(db_session, catalog, customer, compa
         db_session.flush()
     db_session.rollback()
     assert db_session.scalar(sa.select(DocumentCancellation.reason)) == "ошибка"
+
+
+def test_the_monthly_run_twice_issues_and_emails_each_document_once(
+    app, db_session, catalog, customer, other_customer, company, smtp_server
+):
+    from app.services.documents import dispatch
+    from app.services.messaging import outbox
+    from tests.factories import add_member
+
+    add_member(db_session, company, other_customer, "accountant")
+    with time_machine.travel(date(2026, 11, 12), tick=False):
+        first = advance(db_session, company_order(db_session, customer, company, catalog.cards), *TO_READY)
+        second = advance(db_session, company_order(db_session, customer, company, catalog.flyers), *TO_READY)
+        # Realised while the shop had no requisites yet: the monthly run issues what is missing.
+        advance(db_session, first, S.handed_over)
+        set_shop_requisites(db_session, valid_from=date(2020, 1, 1))
+    with time_machine.travel(date(2026, 11, 13), tick=False):
+        advance(db_session, second, S.handed_over)
+    with time_machine.travel(datetime(2026, 12, 1, 9, tzinfo=UTC), tick=False):
+        runner = app.test_cli_runner()
+        results = [runner.invoke(args=["documents", "monthly", "--month", "2026-11"]) for _ in range(2)]
+        assert [r.exit_code for r in results] == [0, 0], results[0].output
+        assert "компаний 1, выставлено документов 1, писем в очереди 1" in results[0].output
+        assert "писем в очереди 0" in results[1].output
+        outbox.deliver_due(db_session)
+        db_session.commit()
+        outbox.deliver_due(db_session)
+    [message] = [m for m in smtp_server.messages if "Закрывающие документы" in m["Subject"]]
+    assert message["To"] == other_customer.email
+    assert message["Subject"] == "Закрывающие документы за ноябрь 2026 — ООО «Ромашка»"
+    body = smtp_server.mailbox.body(message)
+    assert "УПД (статус 1) № 1 от 13.11.2026" in body and "УПД (статус 1) № 2 от 12.11.2026" in body, body
+    attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    kinds = sorted(name.split("-")[0] for name in attachments)
+    assert kinds == ["akt", "upd", "upd"]
+    upds = [d for d in documents(db_session) if d.kind == K.upd]
+    assert len(upds) == 2 and {d.total for d in upds} == {first.total, second.total}
+    for document in documents(db_session):
+        assert attachments[document.filename] == issuing.pdf_bytes(document)
+    bad = app.test_cli_runner().invoke(args=["documents", "monthly", "--month", "ноябрь"])
+    assert bad.exit_code != 0 and "ГГГГ-ММ" in bad.output
+    assert dispatch.previous_month(date(2026, 1, 15)) == date(2025, 12, 1)

@@ -23,6 +23,7 @@ from app.models import (
     JournalEntry,
     JournalKind,
     MemberRole,
+    Notification,
 )
 from app.services.actors import Actor
 from app.services.documents.issuing import issue_order_documents, pdf_bytes
@@ -63,6 +64,10 @@ def parse_month(text: str) -> date:
         raise ValidationError("Месяц указывается как ГГГГ-ММ, например 2026-11.", field="month") from None
 
 
+def previous_month(today: date) -> date:
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
 def month_bounds(first: date) -> tuple[date, date]:
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return first, following - timedelta(days=1)
@@ -89,6 +94,13 @@ class MonthlyReport:
     issued: int = 0
     queued: int = 0
     skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.month:%Y-%m}: компаний {self.companies}, выставлено документов {self.issued}, "
+            f"писем в очереди {self.queued}"
+        )
+        return text + "".join(f"\n  пропущено: {reason}" for reason in self.skipped)
 
 
 def dispatch_month(session: Session, first: date, *, actor: Actor) -> MonthlyReport:
@@ -125,6 +137,9 @@ def dispatch_month(session: Session, first: date, *, actor: Actor) -> MonthlyRep
         if to is None:
             report.skipped.append(f"{company.short_name}: нет владельца или бухгалтера")
             continue
+        key = f"{EVENT_MONTHLY}:{company_id}:{first:%Y-%m}"
+        if session.scalar(sa.select(Notification.id).where(Notification.dedupe_key == key)) is not None:
+            continue  # sent (or queued) by an earlier run
         report.queued += notifications.queue_many(
             session,
             [
@@ -138,7 +153,7 @@ def dispatch_month(session: Session, first: date, *, actor: Actor) -> MonthlyRep
                         "month": f"{first:%Y-%m}",
                         "document_ids": [d.id for d in documents] + [statement.id],
                     },
-                    "dedupe_key": f"{EVENT_MONTHLY}:{company_id}:{first:%Y-%m}",
+                    "dedupe_key": key,
                 }
             ],
         )
