@@ -105,6 +105,13 @@ class Config:
     )
     SECURITY_MSG_GENERIC_RECOVERY = SECURITY_MSG_PASSWORD_RESET_REQUEST
     SECURITY_I18N_DIRNAME = ["builtin"]
+    # Account emails: Russian subjects and templates (app/templates/security/email/, HTML and text).
+    SECURITY_EMAIL_SUBJECT_REGISTER = f"Добро пожаловать в «{SHOP_NAME}»"
+    SECURITY_EMAIL_SUBJECT_CONFIRM = "Подтвердите адрес электронной почты"
+    SECURITY_EMAIL_SUBJECT_PASSWORD_RESET = "Восстановление пароля"
+    SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE = "Пароль изменён"
+    SECURITY_EMAIL_SUBJECT_PASSWORD_CHANGE_NOTICE = "Пароль изменён"
+    SECURITY_CHANGE_EMAIL_SUBJECT = "Подтвердите новый адрес электронной почты"
     SECURITY_MSG_LOGIN = ("Войдите, чтобы открыть эту страницу.", "info")
 
     # Shop cookies (the back office has its own, see AdminConfig).
