@@ -21,7 +21,9 @@ from app.models.base import (
     enum_column,
     utcnow,
 )
+from app.models.companies import Company
 from app.models.files import StoredFile
+from app.models.orders import Order
 
 
 class DocumentKind(LabelledEnum):
@@ -112,6 +114,8 @@ class Document(AppendOnly, Model):
     actor_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
 
     file: Mapped[StoredFile] = relationship()
+    order: Mapped[Order | None] = relationship()
+    company: Mapped[Company | None] = relationship()
     cancellation: Mapped[DocumentCancellation | None] = relationship(
         back_populates="document", uselist=False, viewonly=True
     )

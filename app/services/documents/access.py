@@ -28,6 +28,11 @@ def customer_documents(session: Session, customer: Customer, *, company_id: int 
     return list(session.scalars(query))
 
 
+def order_documents_for_customer(session: Session, customer: Customer, order_id: int) -> list[Document]:
+    query = sa.select(Document).where(Document.order_id == order_id, visible_filter(customer.id)).order_by(Document.id)
+    return list(session.scalars(query))
+
+
 def document_for_customer(session: Session, customer: Customer, document_id: int) -> Document:
     """The document if the customer may see it; NotFound otherwise (the same answer as for a missing one)."""
     document = session.scalar(sa.select(Document).where(Document.id == document_id, visible_filter(customer.id)))

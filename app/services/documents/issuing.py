@@ -249,6 +249,25 @@ def ensure_invoice(session: Session, order: Order, *, actor: Actor) -> Document 
         return None
 
 
+def order_confirmation(session: Session, order: Order) -> bytes:
+    """The order confirmation of a private customer (lines with VAT «в том числе»), drawn when asked: it is not
+    a numbered document (the fiscal receipt is the cash desk's), so nothing is stored."""
+    day = shop_today(order.created_at)
+    data = DocumentData(
+        kind="confirmation",
+        number=order.number,
+        day=day,
+        seller=seller_party(session, day),
+        buyer=customer_party(order.customer, order.contact_name),
+        lines=_order_lines(order),
+        order_number=order.number,
+        basis=_basis(order),
+    )
+    return document_pdf.render_document(
+        data, font_regular=current_app.config["PDF_FONT_REGULAR"], font_bold=current_app.config["PDF_FONT_BOLD"]
+    )
+
+
 # --- realisation documents and corrections, from the sales journal ---------------------------------------
 
 

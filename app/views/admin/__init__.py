@@ -244,6 +244,9 @@ def init_admin(app: Flask) -> None:
             icon="fa-id-card-o",
             category="Accounting",
         )
+        from app.views.admin.documents import DocumentView
+
+        add(DocumentView, "DocumentView", label="Документы", icon="fa-file-text-o", category="Accounting")
 
 
 def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:

@@ -23,6 +23,7 @@ from app.reports import labels as label_report
 from app.reports import order_export, order_timeline
 from app.services.actors import Actor
 from app.services.catalog import products as catalog_products
+from app.services.documents import issuing as document_issuing
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.orders import batches
 from app.services.orders import editing as order_editing
@@ -76,6 +77,8 @@ class OrderManagementMixin:
         def _can(self, permission: str) -> bool: ...
 
         def _order(self, pk: int) -> Order: ...
+
+        appbuilder: Any
 
     # --- helpers ------------------------------------------------------------------------------------
 
@@ -137,6 +140,9 @@ class OrderManagementMixin:
             "order_open": order.status not in order_editing.CLOSED_STATUSES,
             "label_formats": label_report.FORMATS.values(),
             "default_label_format": label_report.DEFAULT_FORMAT,
+            "documents": document_issuing.order_documents(db.session, order.id),
+            "can_read_documents": self.appbuilder.sm.has_access("can_list", "DocumentView"),
+            "can_issue_documents": self.appbuilder.sm.has_access("can_issue", "DocumentView"),
         }
 
     # --- list actions -------------------------------------------------------------------------------

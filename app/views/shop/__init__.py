@@ -101,6 +101,9 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import reviews
 
     app.register_blueprint(reviews.bp)
+    from app.views.shop import documents
+
+    app.register_blueprint(documents.bp)
     register_template_filters(app)
 
     @app.before_request

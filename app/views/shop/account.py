@@ -7,6 +7,7 @@ from flask_security import auth_required, current_user
 
 from app.extensions import db
 from app.reports.order_timeline import customer_timeline
+from app.services.documents import access
 from app.services.errors import NotFound
 from app.services.orders import lookup
 
@@ -26,4 +27,9 @@ def order(number: str):
         found = lookup.customer_order(db.session, current_user.id, number)
     except NotFound:
         abort(404)
-    return render_template("shop/order.html", order=found, statuses=customer_timeline(found.history))
+    return render_template(
+        "shop/order.html",
+        order=found,
+        statuses=customer_timeline(found.history),
+        documents=access.order_documents_for_customer(db.session, current_user, found.id),
+    )
