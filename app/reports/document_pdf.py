@@ -6,14 +6,20 @@ layouts follow `shared/reference/accounting-ru.md` (ПП № 1137 forms, with th
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
 import os
+import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import segno
+from fontTools import subset as ftsubset
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -30,6 +36,48 @@ from app.services.documents.data import (
 from app.services.errors import ValidationError
 from app.services.money import ZERO
 from app.services.shoptime import format_date_long
+
+# The characters documents use: Latin, Latin-1 («», №-less), Cyrillic, dashes and quotes, №, ₽, ×, …
+DOCUMENT_UNICODES = [
+    *range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x400, 0x460), *range(0x2010, 0x2040), 0x2116, 0x20BD, 0x2212,
+]  # fmt: skip
+_FONT_SUBSETS: dict[tuple[str, float], str] = {}
+_FONT_LOCK = threading.Lock()
+FONT_SUBSET_VERSION = 2  # raise when the subset options change: the file name changes with it
+
+
+def document_font(path: str) -> str:
+    """The font cut down to the characters documents use, made once per process (a file next to the temporary
+    files): fpdf2 parses and subsets a 700 KB DejaVu for every PDF otherwise — most of a document's time."""
+    key = (path, os.path.getmtime(path))
+    with _FONT_LOCK:
+        if key not in _FONT_SUBSETS:
+            logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # «FFTM NOT subset» is harmless
+            options = ftsubset.Options()
+            options.glyph_names = True
+            options.notdef_outline = True
+            options.name_IDs = ["*"]
+            options.layout_features = []
+            options.hinting = False
+            options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "hdmx", "kern"]
+            font = ftsubset.load_font(path, options)
+            try:
+                subsetter = ftsubset.Subsetter(options)
+                subsetter.populate(unicodes=DOCUMENT_UNICODES)
+                subsetter.subset(font)
+                data = io.BytesIO()
+                ftsubset.save_font(font, data, options)
+            finally:
+                font.close()
+            digest = hashlib.sha1(f"{path}:{key[1]}:{FONT_SUBSET_VERSION}".encode()).hexdigest()[:16]
+            target = Path(tempfile.gettempdir()) / f"printshop-document-font-{digest}.ttf"
+            fd, partial = tempfile.mkstemp(dir=target.parent, suffix=".ttf")
+            with os.fdopen(fd, "wb") as out:
+                out.write(data.getvalue())
+            os.replace(partial, target)
+            _FONT_SUBSETS[key] = str(target)
+        return _FONT_SUBSETS[key]
+
 
 # From this day the forms carry line 5б, the new caption of column 14 and the ОГРНИП line (ПП № 26).
 PP26_FROM = date(2026, 4, 1)
@@ -50,6 +98,7 @@ class DocumentPdf(FPDF):
                     f"Не найден шрифт для PDF: {path or '(не задан)'}. Укажите TTF-файл с кириллицей в настройке "
                     f"{setting}."
                 )
+        font_regular, font_bold = document_font(font_regular), document_font(font_bold)
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
         self.set_margins(8 if landscape else 12, 8, 8 if landscape else 12)
         self.set_auto_page_break(True, 8)
@@ -60,13 +109,78 @@ class DocumentPdf(FPDF):
         self.set_line_width(0.2)
         self.add_page()
 
-    def multi_cell(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        """Left-aligned by default: justified form text spreads short lines across the cell."""
-        kwargs.setdefault("align", "L")
-        return super().multi_cell(*args, **kwargs)
+    def multi_cell(  # type: ignore[override]
+        self,
+        w: float,
+        h: float | None = None,
+        text: str = "",
+        border: int | str = 0,
+        align: str = "L",
+        new_x: str = "RIGHT",
+        new_y: str = "NEXT",
+        **_: Any,
+    ) -> bool:
+        """Wrapped, left-aligned text: the subset of fpdf2's multi_cell the documents use, drawn with `wrap` and
+        `text` (fpdf2's own shapes and measures every character, which made most of a document's time)."""
+        x, y = self.get_x(), self.get_y()
+        w = w or self.w - self.r_margin - x
+        h = h or self.font_size * 1.2
+        lines = self.wrap(text, w - 2 * self.c_margin)
+        if y + len(lines) * h > self.page_break_trigger and y > self.t_margin + 1:
+            self.add_page()
+            y = self.t_margin
+        for i, line in enumerate(lines):
+            if align.upper().startswith("R"):
+                tx = x + w - self.c_margin - self.width_of(line)
+            elif align.upper().startswith("C"):
+                tx = x + (w - self.width_of(line)) / 2
+            else:
+                tx = x + self.c_margin
+            self.text(tx, y + i * h + h / 2 + 0.3 * self.font_size, line)
+        bottom = y + len(lines) * h
+        if border == "B":
+            self.line(x, bottom, x + w, bottom)
+        elif border:
+            self.rect(x, y, w, bottom - y)
+        self.set_xy(
+            {"RIGHT": x + w, "LEFT": x, "LMARGIN": self.l_margin}.get(str(new_x), x + w),
+            y if str(new_y) == "TOP" else bottom,
+        )
+        return True
 
     def font(self, size: float, bold: bool = False) -> None:
         self.set_font(self.FONT, style="B" if bold else "", size=size)
+
+    def width_of(self, text: str) -> float:
+        """The width of a line in mm in the current font: the font's advance widths, no shaping."""
+        font = self.current_font
+        assert font is not None
+        return font.get_text_width(text, self.font_size_pt, None)[1] / self.k
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """Lines of `text` that fit `width` mm (by words; a word longer than the width is cut)."""
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for word in paragraph.split():
+                candidate = f"{line} {word}" if line else word
+                if self.width_of(candidate) <= width:
+                    line = candidate
+                    continue
+                if line:
+                    lines.append(line)
+                while self.width_of(word) > width and len(word) > 1:
+                    cut = len(word) - 1
+                    while cut > 1 and self.width_of(word[:cut]) > width:
+                        cut -= 1
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                line = word
+            lines.append(line)
+        return lines
+
+    def grid(self, **options: Any) -> Grid:
+        return Grid(self, **options)
 
     def para(self, text: str, size: float = 9, bold: bool = False, align: str = "L", gap: float = 0.5) -> None:
         self.font(size, bold)
@@ -90,13 +204,15 @@ class DocumentPdf(FPDF):
         self.font(size)
         code_w = 9 if code else 0
         value_w = width - label_w - code_w
-        y0 = self.get_y()
-        self.multi_cell(value_w, size * 0.45, value or DASH, new_x="RIGHT", new_y="TOP")
-        lines = max(1, len(self.multi_cell(value_w, size * 0.45, value or DASH, dry_run=True, output="LINES")))
-        bottom = y0 + lines * size * 0.45
+        y0, step = self.get_y(), size * 0.45
+        lines = self.wrap(value or DASH, value_w - 1)
+        for i, line in enumerate(lines):
+            self.text(x + label_w + 0.5, y0 + step * (i + 1) - step * 0.22, line)
+        bottom = y0 + len(lines) * step
         self.line(x + label_w, bottom, x + label_w + value_w, bottom)
         if code:
-            self.cell(code_w, size * 0.45, f"({code})", align="R")
+            self.set_xy(x + label_w + value_w, y0)
+            self.cell(code_w, step, f"({code})", align="R")
         self.set_xy(self.l_margin, bottom + 0.6)
 
     def signature(self, x: float, role: str, name: str, width: float) -> None:
@@ -119,14 +235,193 @@ class DocumentPdf(FPDF):
         self.set_xy(self.l_margin, y + 9.5)
 
     def qr(self, payload: str, x: float, y: float, size: float) -> None:
-        code = segno.make_qr(payload, error="m", encoding="utf-8")
-        out = io.BytesIO()
-        code.save(out, kind="png", scale=4, border=4)
-        out.seek(0)
-        self.image(out, x=x, y=y, w=size, h=size)
+        """The code as one filled vector path (runs of dark modules), with the quiet zone the standard asks for."""
+        # A fixed mask: every mask is valid QR, and choosing the "best" of eight costs most of the time.
+        code = segno.make_qr(payload, error="m", encoding="utf-8", mask=0, boost_error=False)
+        matrix = code.matrix
+        quiet = 4
+        step = size / (len(matrix) + 2 * quiet)
+        origin_x, origin_y = x + quiet * step, y + quiet * step
+        k, page_h = self.k, self.h
+        parts = []
+        for row_index, row in enumerate(matrix):
+            top = (page_h - (origin_y + row_index * step)) * k
+            col, length = 0, len(row)
+            while col < length:
+                if row[col]:
+                    start = col
+                    while col < length and row[col]:
+                        col += 1
+                    left = (origin_x + start * step) * k
+                    width = ((col - start) * step + 0.02) * k
+                    parts.append(f"{left:.2f} {top:.2f} {width:.2f} {-(step + 0.02) * k:.2f} re")
+                else:
+                    col += 1
+        self.set_fill_color(0, 0, 0)
+        self._out("\n".join([*parts, "f"]))
 
     def output_bytes(self) -> bytes:
         return bytes(self.output())
+
+
+# --- tables --------------------------------------------------------------------------------------------------
+
+
+class _GridCell:
+    __slots__ = ("text", "colspan", "rowspan", "align", "bold", "fill", "size")
+
+    def __init__(self, text: str, colspan: int, rowspan: int, align: str | None, style: FontFace | None) -> None:
+        self.text, self.colspan, self.rowspan, self.align = text, colspan, rowspan, align
+        self.bold = bool(style is not None and style.emphasis is not None and "B" in str(style.emphasis.style))
+        self.fill = style.fill_color if style is not None else None
+        self.size = style.size_pt if style is not None else None
+
+
+class _GridRow:
+    def __init__(self) -> None:
+        self.cells: list[_GridCell] = []
+
+    def cell(
+        self,
+        text: str = "",
+        align: str | None = None,
+        style: FontFace | None = None,
+        colspan: int = 1,
+        rowspan: int = 1,
+    ) -> None:
+        self.cells.append(_GridCell(str(text), colspan, rowspan, align, style))
+
+
+class Grid:
+    """A bordered table with colspan and rowspan, laid out and drawn directly (words measured with the font's
+    advance widths): fpdf2's own table shapes every character and was most of a document's drawing time.
+
+    The interface is the part of `FPDF.table()` the documents use: `row()`, `row(texts)`, `row.cell(text,
+    align=, style=FontFace(emphasis=, fill_color=, size_pt=), colspan=, rowspan=)`."""
+
+    def __init__(
+        self,
+        pdf: DocumentPdf,
+        *,
+        col_widths: Sequence[float],
+        line_height: float,
+        padding: tuple[float, float] = (0.6, 0.8),
+        text_align: str | Sequence[str] = "LEFT",
+        width: float | None = None,
+        align: str = "CENTER",
+        **_: object,
+    ) -> None:
+        self.pdf = pdf
+        total = width or pdf.epw
+        scale = total / sum(col_widths)
+        self.widths = [w * scale for w in col_widths]
+        self.x0 = pdf.l_margin if align == "LEFT" else pdf.l_margin + (pdf.epw - total) / 2
+        self.line_height = line_height
+        self.pad_y, self.pad_x = padding
+        self.aligns = [text_align] * len(self.widths) if isinstance(text_align, str) else list(text_align)
+        self.size = pdf.font_size_pt
+        self.rows: list[_GridRow] = []
+
+    def row(self, texts: Sequence[str] | None = None) -> _GridRow:
+        row = _GridRow()
+        self.rows.append(row)
+        for text in texts or ():
+            row.cell(text)
+        return row
+
+    def __enter__(self) -> Grid:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.render()
+
+    def render(self) -> None:
+        pdf, widths = self.pdf, self.widths
+        occupied: set[tuple[int, int]] = set()
+        placed: list[tuple[int, int, _GridCell, list[str]]] = []
+        for r, row in enumerate(self.rows):
+            c = 0
+            for cell in row.cells:
+                while (r, c) in occupied:
+                    c += 1
+                for dr in range(cell.rowspan):
+                    for dc in range(cell.colspan):
+                        occupied.add((r + dr, c + dc))
+                inner = sum(widths[c : c + cell.colspan]) - 2 * self.pad_x
+                pdf.font(cell.size or self.size, cell.bold)
+                placed.append((r, c, cell, pdf.wrap(cell.text, inner)))
+                c += cell.colspan
+        heights = [self.line_height + 2 * self.pad_y] * len(self.rows)
+        for r, _, cell, lines in placed:
+            if cell.rowspan == 1:
+                heights[r] = max(heights[r], len(lines) * self._lh(cell) + 2 * self.pad_y)
+        for r, _, cell, lines in placed:
+            if cell.rowspan > 1:
+                need = len(lines) * self._lh(cell) + 2 * self.pad_y
+                have = sum(heights[r : r + cell.rowspan])
+                if need > have:
+                    heights[r + cell.rowspan - 1] += need - have
+        # Rows tied by a rowspan stay on one page.
+        block_end = list(range(len(self.rows)))
+        for r, _, cell, _ in placed:
+            for i in range(r, r + cell.rowspan):
+                block_end[i] = max(block_end[i], r + cell.rowspan - 1)
+        by_row: dict[int, list[tuple[int, _GridCell, list[str]]]] = {}
+        for r, c, cell, lines in placed:
+            by_row.setdefault(r, []).append((c, cell, lines))
+        tops: list[float] = [0.0] * len(self.rows)
+        y, r = pdf.get_y(), 0
+        while r < len(self.rows):
+            end = r
+            while end < len(self.rows) and block_end[end] > end:
+                end = block_end[end]
+            block = sum(heights[r : end + 1])
+            if y + block > pdf.page_break_trigger and y > pdf.t_margin + 1:
+                pdf.add_page()
+                y = pdf.t_margin
+            for i in range(r, end + 1):
+                tops[i] = y
+                y += heights[i]
+            for i in range(r, end + 1):
+                for c, cell, lines in by_row.get(i, []):
+                    self._draw(i, c, cell, lines, tops, heights)
+            r = end + 1
+        pdf.set_xy(pdf.l_margin, y)
+
+    def _draw(self, r: int, c: int, cell: _GridCell, lines: list[str], tops: list[float], heights: list[float]) -> None:
+        pdf, widths = self.pdf, self.widths
+        x = self.x0 + sum(widths[:c])
+        w = sum(widths[c : c + cell.colspan])
+        h = sum(heights[r : r + cell.rowspan])
+        if cell.fill is not None:
+            pdf.set_fill_color(*_rgb(cell.fill))
+            pdf.rect(x, tops[r], w, h, style="DF")
+        else:
+            pdf.rect(x, tops[r], w, h)
+        pdf.font(cell.size or self.size, cell.bold)
+        lh = self._lh(cell)
+        text_y = tops[r] + (h - len(lines) * lh) / 2
+        align = (cell.align or self.aligns[c]).upper()
+        for line in lines:
+            text_y += lh
+            if align.startswith("R"):
+                tx = x + w - self.pad_x - pdf.width_of(line)
+            elif align.startswith("C"):
+                tx = x + (w - pdf.width_of(line)) / 2
+            else:
+                tx = x + self.pad_x
+            pdf.text(tx, text_y - lh * 0.25, line)
+
+    def _lh(self, cell: _GridCell) -> float:
+        return self.line_height * (cell.size or self.size) / self.size if cell.size else self.line_height
+
+
+def _rgb(color: object) -> tuple[int, int, int]:
+    if isinstance(color, tuple | list):
+        return int(color[0]), int(color[1]), int(color[2])
+    r, g, b = (round(v * 255) for v in color.colors[:3])  # type: ignore[attr-defined]
+    return r, g, b
 
 
 def _director(party: Party) -> str:
@@ -150,8 +445,8 @@ def _position(party: Party) -> str:
 def _goods_table(pdf: DocumentPdf, lines: Sequence[DocLine], name_caption: str) -> None:
     pdf.font(8)
     head = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
-    with pdf.table(
-        col_widths=(8, 94, 16, 12, 28, 28),
+    with pdf.grid(
+        col_widths=(8, 91, 16, 15, 28, 28),
         text_align=("CENTER", "LEFT", "RIGHT", "CENTER", "RIGHT", "RIGHT"),
         line_height=3.8,
         first_row_as_headings=False,
@@ -189,7 +484,7 @@ def render_invoice(data: DocumentData, *, font_regular: str, font_bold: str) -> 
     top = pdf.get_y()
     qr_size = 38
     pdf.font(8)
-    with pdf.table(
+    with pdf.grid(
         width=pdf.epw - qr_size - 4,
         align="LEFT",
         text_align="LEFT",
@@ -319,7 +614,7 @@ def _two_party_signatures(pdf: DocumentPdf, data: DocumentData, titles: tuple[st
 
 # --- Счёт-фактура and УПД ------------------------------------------------------------------------------------
 
-HEADER_SMALL = 5
+HEADER_SMALL = 4.7
 
 
 def _redaction_note(day: date, appendix: int) -> str:
@@ -397,7 +692,7 @@ INVOICE_COLUMNS: tuple[tuple[str, str, float], ...] = (
     # (number, caption, width mm)
     ("А", "Код товара/ работ, услуг", 11),
     ("1", "№ п/п", 7),
-    ("1а", "Наименование товара (описание выполненных работ, оказанных услуг), имущественного права", 44),
+    ("1а", "Наименование товара (описание выполненных работ, оказанных услуг), имущественного права", 41),
     ("1б", "Код вида товара", 10),
     ("2", "код", 9),
     ("2а", "условное обозначение (национальное)", 12),
@@ -405,8 +700,8 @@ INVOICE_COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("4", "Цена (тариф) за единицу измерения", 16),
     ("5", "Стоимость товаров (работ, услуг), имущественных прав без налога — всего", 19),
     ("6", "В том числе сумма акциза", 11),
-    ("7", "Налоговая ставка", 11),
-    ("8", "Сумма налога, предъявляемая покупателю", 16),
+    ("7", "Налоговая ставка", 12),
+    ("8", "Сумма налога, предъявляемая покупателю", 17),
     ("9", "Стоимость товаров (работ, услуг), имущественных прав с налогом — всего", 19),
     ("10", "цифровой код", 9),
     ("10а", "краткое наименование", 12),
@@ -414,7 +709,7 @@ INVOICE_COLUMNS: tuple[tuple[str, str, float], ...] = (
         "11",
         "Регистрационный номер декларации на товары или регистрационный номер партии товара, подлежащего "
         "прослеживаемости",
-        18,
+        19,
     ),
     ("12", "код", 9),
     ("12а", "условное обозначение", 11),
@@ -441,7 +736,7 @@ def _invoice_table(pdf: DocumentPdf, data: DocumentData, with_code: bool) -> Non
     numbers = FontFace(size_pt=HEADER_SMALL, fill_color=(240, 240, 240))
     pdf.font(6.5)
     aligns = {"1а": "LEFT", "3": "RIGHT", "4": "RIGHT", "5": "RIGHT", "8": "RIGHT", "9": "RIGHT"}
-    with pdf.table(
+    with pdf.grid(
         col_widths=[w * scale for _, _, w in columns],
         line_height=2.6,
         first_row_as_headings=False,
@@ -519,7 +814,7 @@ def _invoice_signatures(pdf: DocumentPdf, seller: Party, day: date) -> None:
 
 def _transfer_part(pdf: DocumentPdf, data: DocumentData, basis_label: str) -> None:
     """The передаточная часть of a УПД (lines [8]–[19]): who handed over and who received, dates, makers."""
-    if pdf.get_y() > pdf.h - 78:  # both columns start on one page
+    if pdf.get_y() > pdf.h - 66:  # both columns start on one page
         pdf.add_page()
     pdf.rule(0.4)
     pdf.font(6.5)
@@ -679,7 +974,7 @@ def render_correction(data: DocumentData, *, font_regular: str, font_bold: str) 
     head = FontFace(size_pt=HEADER_SMALL)
     bold = FontFace(emphasis="BOLD")
     pdf.font(6.5)
-    with pdf.table(
+    with pdf.grid(
         col_widths=[w * scale for _, _, w in CORRECTION_COLUMNS],
         line_height=2.8,
         first_row_as_headings=False,
@@ -774,7 +1069,7 @@ def render_statement(data: DocumentData, *, font_regular: str, font_bold: str) -
     def amount(value: Decimal) -> str:
         return money(value) if value else ""
 
-    with pdf.table(
+    with pdf.grid(
         col_widths=widths,
         line_height=3.3,
         first_row_as_headings=False,

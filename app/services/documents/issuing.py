@@ -268,6 +268,15 @@ def order_confirmation(session: Session, order: Order) -> bytes:
     )
 
 
+def refresh_invoice(session: Session, order: Order, *, actor: Actor) -> Document | None:
+    """After staff changed an unpaid order: if it had a счёт, a new one for its lines now (the old cancelled)."""
+    if current_invoice(session, order.id) is None:
+        return None
+    session.flush()
+    session.refresh(order, ["lines"])
+    return ensure_invoice(session, order, actor=actor)
+
+
 # --- realisation documents and corrections, from the sales journal ---------------------------------------
 
 

@@ -129,6 +129,16 @@ class OrderManagementMixin:
         flash(message, category)
         return redirect(url_for(".list"))
 
+    def _then_refresh_invoice(self, order: Order, edit: Callable[[], Any]) -> Callable[[], Any]:
+        """An edit of an unpaid order's lines, then its new счёт (when it had one), in the same transaction."""
+
+        def run() -> Any:
+            result = edit()
+            document_issuing.refresh_invoice(db.session, order, actor=self._actor())
+            return result
+
+        return run
+
     def management_context(self, order: Order) -> dict:
         """What the order page needs for editing, labels and the timeline."""
         return {
@@ -414,14 +424,17 @@ class OrderManagementMixin:
         form = LineForm()
         if form.validate_on_submit():
             outcome = act(
-                lambda: order_editing.add_line(
-                    db.session,
+                self._then_refresh_invoice(
                     order,
-                    actor=self._actor(),
-                    product_id=product.id,
-                    quantity=str(form.quantity.data),
-                    option_value_ids=form.option_ids,
-                    comment=form.note.data or "",
+                    lambda: order_editing.add_line(
+                        db.session,
+                        order,
+                        actor=self._actor(),
+                        product_id=product.id,
+                        quantity=str(form.quantity.data),
+                        option_value_ids=form.option_ids,
+                        comment=form.note.data or "",
+                    ),
                 ),
                 success=f"В заказ {order.number} добавлена позиция «{product.name}».",
             )
@@ -452,15 +465,18 @@ class OrderManagementMixin:
         form = LineForm()
         if form.validate_on_submit():
             outcome = act(
-                lambda: order_editing.change_line(
-                    db.session,
+                self._then_refresh_invoice(
                     order,
-                    line_id,
-                    actor=self._actor(),
-                    quantity=str(form.quantity.data),
-                    option_value_ids=form.option_ids,
-                    price=form.price.data or "",
-                    comment=form.note.data or "",
+                    lambda: order_editing.change_line(
+                        db.session,
+                        order,
+                        line_id,
+                        actor=self._actor(),
+                        quantity=str(form.quantity.data),
+                        option_value_ids=form.option_ids,
+                        price=form.price.data or "",
+                        comment=form.note.data or "",
+                    ),
                 ),
                 success=f"Позиция заказа {order.number} изменена.",
             )
@@ -481,8 +497,11 @@ class OrderManagementMixin:
         form = CommentForm()
         if form.validate():
             act(
-                lambda: order_editing.remove_line(
-                    db.session, order, line_id, actor=self._actor(), comment=form.note.data or ""
+                self._then_refresh_invoice(
+                    order,
+                    lambda: order_editing.remove_line(
+                        db.session, order, line_id, actor=self._actor(), comment=form.note.data or ""
+                    ),
                 ),
                 success=f"Позиция удалена из заказа {order.number}.",
                 missing_is_404=True,

@@ -116,3 +116,25 @@ def test_send_queues_one_email_to_the_company_with_the_chosen_documents(app, sta
     [message] = db_session.scalars(sa.select(Notification).where(Notification.event == "documents_sent")).all()
     assert message.recipient == realised.customer.email
     assert sorted(message.payload["document_ids"]) == sorted(int(i) for i in ids)
+
+
+def test_staff_changing_an_unpaid_order_by_invoice_gets_a_new_invoice(app, staff_client, db_session, catalog, customer):
+    set_shop_requisites(db_session, valid_from=date(2020, 1, 1))
+    company = make_company(db_session, customer)
+    order = place_order(db_session, customer, catalog.cards, company=company, payment="invoice")
+    first = issuing.issue_invoice(db_session, order, actor=Actor.system("test"))
+    db_session.commit()
+    login_staff(staff_client, make_staff(app, "Operator"))
+    line = order.product_lines[0]
+    options = [str(o["value_id"]) for o in line.options]
+    response = staff_client.post(
+        f"/admin/orderview/line/{order.id}/{line.id}", data={"quantity": str(line.quantity * 2), "option": options}
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    invoices = db_session.scalars(
+        sa.select(Document).where(Document.kind == DocumentKind.invoice).order_by(Document.id)
+    ).all()
+    assert [d.number for d in invoices] == [1, 2]
+    assert invoices[0].is_cancelled and invoices[1].base_id == first.id
+    assert invoices[1].total == db_session.get(type(order), order.id).total != first.total
