@@ -83,7 +83,7 @@ def main() -> None:
         with app.app_context():
             day = date(2026, 11, 20)
             counts = dict.fromkeys(KINDS, 0)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for n in range(args.documents):
                 kind = KINDS[n % len(KINDS)]
                 counts[kind] += 1
@@ -122,11 +122,13 @@ def main() -> None:
                 if n % 50 == 49:
                     db.session.commit()
             db.session.commit()
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"database: {where}")
     print(f"documents: {args.documents:,} ({', '.join(f'{k} {v}' for k, v in counts.items())}), 1–20 lines each")
     print(f"time: {elapsed:.1f} s, {args.documents / elapsed:.1f} documents/s, peak RSS {rss_mb:.0f} MB")
+    # On a machine shared with other work the wall time includes waiting for a core; the CPU time does not.
+    print(f"CPU time of this process: {cpu:.1f} s ({args.documents / cpu:.1f} documents per CPU-second)")
     print(f"goal: ≤ 30 s and ≤ 300 MB — {'met' if elapsed <= 30 and rss_mb <= 300 else 'NOT met'}")
 
 

@@ -576,6 +576,9 @@ def load_demo(session: Session) -> str:
     from app.seed.demo_support import load_demo_support
 
     support = load_demo_support(session, customers)
+    from app.seed.demo_documents import load_demo_documents
+
+    documents = load_demo_documents(session)
     session.commit()
     staff_rows = load_staff()
     base = current_app.config["SHOP_BASE_URL"].rstrip("/")
@@ -583,6 +586,7 @@ def load_demo(session: Session) -> str:
         f"Каталог: добавлено товаров {products}; заказов: {orders_created}.",
         site,
         support,
+        documents,
         "",
         "Демо-входы (пароль у всех: " + DEMO_PASSWORD + ")",
         f"  Магазин  {base}/account/login",
