@@ -20,7 +20,7 @@ def test_seed_demo_twice_does_not_duplicate(app):
     assert first.exit_code == 0, first.output
     assert "admin@pechatnydvor.ru" in first.output and "demo12345" in first.output
     counts = _counts(app)
-    assert counts == (4, 4, 3, 4, 2)
+    assert counts == (4, 4, 3, 6, 2)  # 4 orders, and 2 of ООО «Ромашка» with their documents
     second = runner.invoke(args=["seed", "demo"])
     assert second.exit_code == 0, second.output
     assert _counts(app) == counts
