@@ -186,6 +186,15 @@ class Config:
     REVIEW_DAILY_LIMIT = env_int("REVIEW_DAILY_LIMIT", 10)  # reviews written or edited per customer in 24 hours
     REVIEW_PHOTO_MAX_BYTES = env_int("REVIEW_PHOTO_MAX_BYTES", 10 * 1024 * 1024)  # per photo, up to 5 photos
     REVIEW_INVITE_INTERVAL_MINUTES = env_int("REVIEW_INVITE_INTERVAL_MINUTES", 60)  # how often the scheduler invites
+    LOYALTY_JOB_HOUR = env_int("LOYALTY_JOB_HOUR", 3)  # the hour (shop time) of the nightly bonus points job
+
+    # Guests' storefront pages (catalog, product, content) served from memory: dropped at once when what they
+    # show changes (the site_version row), and after this many seconds at most (schedule-driven changes such
+    # as a banner's end date); 0 switches the cache off. Entries per app process.
+    STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 60)
+    STOREFRONT_CACHE_ENTRIES = env_int("STOREFRONT_CACHE_ENTRIES", 1000)
+    # Static files are linked with a fingerprint of their content (?v=…) and cached this long by browsers.
+    STATIC_MAX_AGE = env_int("STATIC_MAX_AGE", 365 * 24 * 3600)
 
     # Development conveniences.
     DEMO_BANNER = True
@@ -207,6 +216,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     MAIL_SERVER = None
     DEMO_BANNER = False
+    STOREFRONT_CACHE_SECONDS = 0  # tests that need it switch it on (tests/views/shop/test_page_cache.py)
 
 
 class ProductionConfig(Config):

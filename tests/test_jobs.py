@@ -16,7 +16,13 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
     scheduler = BackgroundScheduler(timezone="UTC")
     support = ["support_sla_alerts", "support_auto_close"]
     monthly = "closing_documents_monthly"
-    assert register_jobs(scheduler, app) == ["deliver_notifications", *support, "invite_reviews", monthly]
+    assert register_jobs(scheduler, app) == [
+        "deliver_notifications",
+        *support,
+        "invite_reviews",
+        monthly,
+        "loyalty_daily",
+    ]
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setitem(app.config, "TELEGRAM_MODE", "polling")
     assert register_jobs(scheduler, app) == [
@@ -24,12 +30,14 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
         *support,
         "invite_reviews",
         monthly,
+        "loyalty_daily",
         "poll_telegram",
     ]
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"deliver_notifications", "poll_telegram", "invite_reviews", monthly, *support}
+    assert set(jobs) == {"deliver_notifications", "poll_telegram", "invite_reviews", monthly, "loyalty_daily", *support}
     assert str(jobs[monthly].trigger) == "cron[day='1', hour='6']"
     assert str(jobs[monthly].trigger.timezone) == "Europe/Moscow"
+    assert str(jobs["loyalty_daily"].trigger.fields[5]) == "3"  # hour
     assert jobs["invite_reviews"].trigger.interval.total_seconds() == 60 * app.config["REVIEW_INVITE_INTERVAL_MINUTES"]
     assert jobs["deliver_notifications"].trigger.interval.total_seconds() == app.config["NOTIFICATION_SEND_INTERVAL"]
     assert jobs["support_auto_close"].trigger.interval.total_seconds() == app.config["SUPPORT_JOB_INTERVAL"] * 60

@@ -115,6 +115,20 @@ def dispatch_closing_documents(app: Flask, month: str | None = None) -> str:
     return report.summary()
 
 
+def loyalty_daily(app: Flask) -> str:
+    """Bonus points: make pending points available, expire old ones, warn before expiry, recompute tiers."""
+    from app.services.loyalty import maturity
+
+    with app.app_context():
+        try:
+            report = maturity.run_daily(db.session)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    log.info("Bonus points: %s", report)
+    return str(report)
+
+
 def telegram_polling_enabled(app: Flask) -> bool:
     return app.config.get("TELEGRAM_MODE") == "polling" and bool(app.config.get("TELEGRAM_BOT_TOKEN"))
 
@@ -173,6 +187,17 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **monthly,
     )
     ids.append("closing_documents_monthly")
+    # Nightly in the shop's time zone (and once at start, so a missed night is caught up).
+    scheduler.add_job(
+        loyalty_daily,
+        "cron",
+        hour=app.config.get("LOYALTY_JOB_HOUR", 3),
+        timezone=app.config.get("SHOP_TIMEZONE", "Europe/Moscow"),
+        id="loyalty_daily",
+        name="Бонусные баллы: активация, сгорание, уровни",
+        **common,
+    )
+    ids.append("loyalty_daily")
     if telegram_polling_enabled(app):
         scheduler.add_job(
             poll_telegram,

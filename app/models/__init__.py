@@ -44,10 +44,12 @@ from app.models.content import (
     NewsKind,
     Page,
     PageRevision,
+    SiteVersion,
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.documents import SERIES, Document, DocumentCancellation, DocumentCounter, DocumentKind
 from app.models.files import StoredFile
+from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
     Channel,
     DeliveryState,
@@ -165,6 +167,7 @@ __all__ = [
     "NewsItem",
     "NewsKind",
     "Page",
+    "SiteVersion",
     "PageRevision",
     # support
     "CannedReply",
@@ -177,6 +180,12 @@ __all__ = [
     "TicketPriority",
     "TicketState",
     "TicketTopic",
+    # bonus points
+    "EntryKind",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltySettings",
+    "Tier",
     # reviews
     "FlagRule",
     "RejectReason",

@@ -1,9 +1,7 @@
-"""Demo closing documents: the shop's requisites (when none are set) and two orders of ООО «Ромашка» — one
-awaiting payment by invoice (its счёт), one handed over (its УПД). Idempotent."""
+"""Demo closing documents: two orders of ООО «Ромашка» — one awaiting payment by invoice (its счёт), one handed
+over (its УПД). Idempotent."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,26 +16,11 @@ from app.services.layouts import preflight
 from app.services.orders import cart as cart_service
 from app.services.orders import lifecycle, placing
 
-SHOP = seller.SellerData(
-    full_name="Общество с ограниченной ответственностью «Печатный двор»",
-    short_name="ООО «Печатный двор»",
-    inn="1234567894",
-    kpp="123401001",
-    ogrn="5077746725964",
-    legal_address="119021, г. Москва, ул. Льва Толстого, д. 16",
-    bank_name="ПАО СБЕРБАНК",
-    bik="044525225",
-    correspondent_account="30101810400000000225",
-    settlement_account="40702810200000000001",
-    director="Генеральный директор Смирнов А. В.",
-    chief_accountant="Кузнецова Е. П.",
-)
-
 
 def load_demo_documents(session: Session) -> str:
     actor = Actor.system("demo")
-    if seller.in_force(session) is None:
-        seller.set_requisites(session, SHOP, actor=actor, valid_from=date(2020, 1, 1))
+    if seller.in_force(session) is None:  # the shop's requisites come with the accounting demo data
+        return "Документы: реквизиты магазина не заданы — документы не выставлены."
     company = session.scalar(sa.select(Company).where(Company.inn == "7707083893"))
     if company is None or session.scalar(sa.select(Document.id).limit(1)) is not None:
         return "Документы: без изменений."

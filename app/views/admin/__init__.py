@@ -247,6 +247,31 @@ def init_admin(app: Flask) -> None:
         from app.views.admin.documents import DocumentView
 
         add(DocumentView, "DocumentView", label="Документы", icon="fa-file-text-o", category="Accounting")
+        from app.views.admin.loyalty import (
+            LoyaltyAccountView,
+            LoyaltyEntryView,
+            LoyaltySettingsView,
+            PointsLiabilityView,
+        )
+
+        add(
+            LoyaltyAccountView,
+            "LoyaltyAccountView",
+            label="Балансы",
+            icon="fa-users",
+            category="Loyalty",
+            category_label="Бонусы",
+            category_icon="fa-gift",
+        )
+        add(LoyaltyEntryView, "LoyaltyEntryView", label="Журнал баллов", icon="fa-list", category="Loyalty")
+        add(
+            PointsLiabilityView,
+            "PointsLiabilityView",
+            label="Обязательства по баллам",
+            icon="fa-balance-scale",
+            category="Loyalty",
+        )
+        add(LoyaltySettingsView, "LoyaltySettingsView", label="Настройки программы", icon="fa-cog", category="Loyalty")
 
 
 def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.security.decorators import has_access
-from wtforms import DecimalField, SelectField
-from wtforms.validators import Optional
+from wtforms import SelectField
 
 from app.extensions import db
 from app.models import (
@@ -33,7 +33,16 @@ from app.services.actors import Actor
 from app.services.errors import DomainError, ValidationError
 from app.services.money import format_rate
 from app.services.shoptime import shop_today
-from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of, money_cell
+from app.views.admin.base import (
+    AmountField,
+    ShopInterface,
+    ShopModelView,
+    bool_cell,
+    dt_cell,
+    enum_select,
+    label_of,
+    money_cell,
+)
 from app.views.common import act
 from app.views.shop.files import send_stored
 
@@ -59,7 +68,7 @@ def _period(default: Period | None = None) -> Period:
         if request.args.get("month") and request.args.get("year"):
             return Period.month(int(request.args["year"]), int(request.args["month"]))
         return Period.parse(request.args.get("start"), request.args.get("end"), default=default)
-    except (DomainError, ValueError) as exc:
+    except (DomainError, ValueError, OverflowError) as exc:
         flash(exc.message if isinstance(exc, DomainError) else "Неверный период.", "danger")
         return default or Period.current_month()
 
@@ -359,8 +368,19 @@ class ExpenseView(ShopModelView):
         "day": "День, к которому относится расход (по московскому времени).",
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "vat_rate": SelectField("Ставка НДС", choices=VAT_CHOICES, default="22.00"),
-        "vat_amount": DecimalField("НДС, ₽", places=2, validators=[Optional()]),
+        "amount": AmountField(
+            "Сумма с НДС, ₽",
+            places=2,
+            widget=BS3TextFieldWidget(),
+            description="Например 12 200,00",
+        ),
+        "vat_rate": SelectField("Ставка НДС", choices=VAT_CHOICES, default="22.00", widget=Select2Widget()),
+        "vat_amount": AmountField(
+            "НДС, ₽",
+            places=2,
+            widget=BS3TextFieldWidget(),
+            description="Пусто — НДС выделяется из суммы по ставке («в том числе»).",
+        ),
     }
     formatters_columns = {
         "day": lambda d: d.strftime("%d.%m.%Y") if d else "",

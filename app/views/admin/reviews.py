@@ -12,7 +12,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectField
 
 from app.extensions import db
@@ -87,7 +87,11 @@ def state_cell(value) -> Markup:  # noqa: ANN001
 
 
 class ReviewView(ShopModelView):
-    datamodel = ShopInterface(Review, extra_filters={"flags": [FilterFlagRule], "photos": [FilterHasPhotos]})
+    datamodel = ShopInterface(
+        Review,
+        extra_filters={"flags": [FilterFlagRule], "photos": [FilterHasPhotos]},
+        list_loads=[joinedload(Review.product), selectinload(Review.flags)],
+    )
     list_title = "Отзывы"
     show_title = "Отзыв"
     list_template = "admin/reviews/list.html"

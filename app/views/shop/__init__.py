@@ -18,6 +18,7 @@ from app.services.messaging import mail, subscriptions
 from app.services.orders import cart as cart_service
 from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
 from app.views.filters import register_template_filters
+from app.views.shop.caching import init_page_cache, init_static_fingerprints
 
 
 class ShopMailUtil(MailUtil):
@@ -98,12 +99,13 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import content as content_pages
 
     app.register_blueprint(content_pages.bp)
-    from app.views.shop import reviews
+    from app.views.shop import bonuses, reviews
 
     app.register_blueprint(reviews.bp)
     from app.views.shop import documents
 
     app.register_blueprint(documents.bp)
+    app.register_blueprint(bonuses.bp)
     register_template_filters(app)
 
     @app.before_request
@@ -133,3 +135,5 @@ def init_shop(app: Flask) -> None:
     register_error_pages(app, _error_page, {413: ("Файл слишком большой", f"Максимальный размер файла — {max_mb} МБ.")})
 
     app.jinja_env.globals["request_path"] = lambda: request.path
+    init_page_cache(app)
+    init_static_fingerprints(app)

@@ -92,7 +92,7 @@ def test_an_accountant_enters_edits_and_reverses_an_expense_never_deletes_it(app
     expense = db_session.scalar(sa.select(Expense))
     assert (expense.amount, expense.vat_amount, expense.supplier_inn) == (D("12200.00"), D("2200.00"), "7707083893")
 
-    form = _expense_form(categories["Бумага"], amount="24400.00", vat_amount="4400.00")
+    form = _expense_form(categories["Бумага"], amount="24 400,00", vat_amount="4400,00")
     assert staff_client.post(f"/admin/expenseview/edit/{expense.id}", data=form).status_code == 302
     db_session.expire_all()
     changes = {(h.field, h.old_value, h.new_value) for h in db_session.scalars(sa.select(ExpenseHistory))}
@@ -182,6 +182,16 @@ def test_reports_show_the_journal_figures_drill_down_and_export(app, staff_clien
 
     bad = staff_client.get("/admin/accounting/vat?start=31.02.2026&end=01.03.2026").get_data(as_text=True)
     assert "ДД.ММ.ГГГГ" in bad
+    for query in (
+        "month=13&year=2026",
+        "quarter=9&year=2026",
+        f"month=1&year={10**30}",
+        "start=2026-03-02&end=2026-03-01",
+    ):
+        response = staff_client.get(f"/admin/accounting/profit?{query}")
+        assert response.status_code == 200 and (
+            "Неверный период" in response.get_data(as_text=True) or "раньше" in response.get_data(as_text=True)
+        )
 
 
 def test_no_view_changes_a_journal_entry(app, staff_client, db_session, catalog, customer):
@@ -211,3 +221,33 @@ def test_the_shop_requisites_are_versions_in_force_from_their_day(app, staff_cli
     assert seller.regime_on(db_session, date(2026, 3, 31)).value == "osno"
     assert seller.regime_on(db_session, date(2026, 7, 1)).value == "usn_5"
     assert seller.in_force(db_session, date(2025, 12, 31)) is None
+
+
+def test_a_cost_price_set_in_the_catalog_is_the_cost_of_goods_posted(app, staff_client, db_session, catalog, customer):
+    login_staff(staff_client, make_staff(app, "Manager"))
+    p = catalog.cards
+    form = {
+        "category": p.category_id,
+        "name": p.name,
+        "slug": p.slug,
+        "summary": p.summary,
+        "description": "",
+        "position": p.position,
+        "vat_category": "standard",
+        "is_active": "y",
+        "bleed_mm": "2",
+        "max_sides": "2",
+        "production_days": "2",
+        "requires_layout": "y",
+    }
+    bad = staff_client.post(f"/admin/productview/edit/{p.id}", data=form | {"cost_price": "-1"}, follow_redirects=True)
+    assert "не отрицательная" in bad.get_data(as_text=True)
+    response = staff_client.post(f"/admin/productview/edit/{p.id}", data=form | {"cost_price": "0,85"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    db_session.expire_all()
+    assert p.cost_price == D("0.85")
+    order = advance(
+        db_session, place_order(db_session, customer, p), S.confirmed, S.in_production, S.ready, S.handed_over
+    )
+    [entry] = [e for e in db_session.scalars(sa.select(JournalEntry)) if e.line_kind.value == "product"]
+    assert entry.cost == (D("0.85") * order.lines[0].quantity).quantize(D("0.01"))
