@@ -343,10 +343,24 @@ def _kopecks(value: Any) -> Decimal:
     return to_money(Decimal(str(value or 0)))
 
 
-# Sales to companies, the journal side of the closing documents' figure.
-COMPANY_SQL = sa.text(
-    "SELECT COALESCE(SUM(amount), 0) FROM journal_entry "
-    "WHERE kind IN ('sale', 'return') AND company_id IS NOT NULL AND day BETWEEN :start AND :end"
+# The journal side of the closing documents' figure: the sale and return entries a document (not cancelled) was
+# issued from — a sale's УПД/счёт-фактура, a return's correction, which also shows the new sale of a corrected
+# order (reason «correction», the cycle after the return). Realisations still waiting for their documents are not
+# a difference (the monthly run issues them); a document whose sum is not its entries' is.
+DOCUMENTED_SQL = sa.text(
+    """
+    SELECT COALESCE(SUM(j.amount), 0) FROM journal_entry j
+    WHERE j.kind IN ('sale', 'return') AND j.company_id IS NOT NULL AND j.day BETWEEN :start AND :end
+      AND EXISTS (
+        SELECT 1 FROM document d
+        WHERE d.revision = 0
+          AND d.source_key = CASE
+            WHEN j.kind = 'return' THEN 'return:' || j.order_id || ':' || j.cycle
+            WHEN j.reason = 'correction' THEN 'return:' || j.order_id || ':' || (j.cycle - 1)
+            ELSE 'sale:' || j.order_id || ':' || j.cycle END
+          AND NOT EXISTS (SELECT 1 FROM document_cancellation c WHERE c.document_id = d.id)
+      )
+    """
 )
 
 
@@ -374,12 +388,10 @@ def reconcile(session: Session, period: Period) -> Reconciliation:
                 "отчёт о прибыли": profit.revenue,
                 "журнал (SQL)": _kopecks(net),
             },
-            "Реализация компаниям с НДС": {
-                "закрывающие документы (УПД, счета-фактуры, УКД)": _kopecks(
-                    issued_sales_total(session, period.start, period.end)
-                ),
-                "журнал по компаниям (SQL)": _kopecks(
-                    session.execute(COMPANY_SQL, {"start": period.start, "end": period.end}).scalar()
+            "Закрывающие документы (реализация компаниям)": {
+                "документы: УПД, счета-фактуры, УКД": _kopecks(issued_sales_total(session, period.start, period.end)),
+                "их записи журнала (SQL)": _kopecks(
+                    session.execute(DOCUMENTED_SQL, {"start": period.start, "end": period.end}).scalar()
                 ),
             },
             "НДС с реализации": {

@@ -298,7 +298,14 @@ def test_a_statement_has_the_opening_balance_each_posting_and_the_closing_balanc
     assert "Сальдо начальное" in text and "задолженность в пользу ООО «Печатный двор»" in text
 
 
-def test_the_sum_of_issued_documents_equals_the_journal_for_the_period(db_session, catalog, customer, company, shop):
+def test_the_sum_of_issued_documents_equals_the_journal_for_the_period(
+    app, db_session, catalog, customer, company, shop
+):
+    from datetime import timedelta
+
+    from app.reports import accounting
+    from app.reports.metrics import Period
+
     orders = [
         advance(db_session, company_order(db_session, customer, company, catalog.cards), *TO_READY, S.handed_over)
         for _ in range(3)
@@ -306,16 +313,21 @@ def test_the_sum_of_issued_documents_equals_the_journal_for_the_period(db_sessio
     lifecycle.mark_paid(db_session, orders[0], actor=SYSTEM)
     db_session.commit()
     advance(db_session, orders[0], S.completed, S.refunded)
+    journal.repost_orders(db_session, [orders[1].id], actor=SYSTEM)
+    issuing.issue_order_documents(db_session, [orders[1].id], actor=SYSTEM)
+    db_session.commit()
     day = orders[0].shipped_at.date()
+    period = Period(day - timedelta(days=1), day + timedelta(days=1))
     journal_sum = db_session.scalar(
         sa.select(sa.func.sum(JournalEntry.amount)).where(
             JournalEntry.kind.in_((JournalKind.sale, JournalKind.sale_return))
         )
     )
-    from datetime import timedelta
-
-    assert issuing.issued_sales_total(db_session, day - timedelta(days=1), day + timedelta(days=1)) == journal_sum
+    assert issuing.issued_sales_total(db_session, period.start, period.end) == journal_sum
     assert journal_sum == orders[1].total + orders[2].total
+    result = accounting.reconcile(db_session, period)
+    figure = result.figures["Закрывающие документы (реализация компаниям)"]
+    assert set(figure.values()) == {orders[1].total + orders[2].total} and result.ok
 
 
 @pytest.mark.postgres_only
