@@ -104,6 +104,9 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import bonuses, referrals, reviews
 
     app.register_blueprint(reviews.bp)
+    from app.views.shop import documents
+
+    app.register_blueprint(documents.bp)
     app.register_blueprint(bonuses.bp)
     app.register_blueprint(referrals.bp)
     user_registered.connect(referrals.attach_on_registration, app)
