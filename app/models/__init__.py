@@ -77,7 +77,14 @@ from app.models.orders import (
 )
 from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest
 from app.models.projects import Project, ProjectVersion
-from app.models.referrals import FriendReward, Referral, ReferralCode, ReferralSettings, ReferralState
+from app.models.referrals import (
+    FriendReward,
+    Referral,
+    ReferralCode,
+    ReferralSettings,
+    ReferralState,
+    ReferralVisit,
+)
 from app.models.reviews import (
     FlagRule,
     RejectReason,
@@ -194,6 +201,7 @@ __all__ = [
     "ReferralCode",
     "ReferralSettings",
     "ReferralState",
+    "ReferralVisit",
     # reviews
     "FlagRule",
     "RejectReason",

@@ -4,7 +4,7 @@ the history). Rewards themselves are entries of the points ledger (`loyalty_entr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -56,6 +56,16 @@ class ReferralCode(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     customer: Mapped[Customer] = relationship()
+
+
+class ReferralVisit(Model):
+    """Openings of a link per shop day (a browser that already holds the link's code is not counted again)."""
+
+    __tablename__ = "referral_visit"
+
+    code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
+    visits: Mapped[int] = mapped_column(default=0, nullable=False)
 
 
 class Referral(Model):

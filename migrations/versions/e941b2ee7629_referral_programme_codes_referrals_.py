@@ -4,7 +4,7 @@ referral_settings refuses UPDATE and DELETE by trigger (the pattern of c083f816a
 refuse_append_only_change() is that migration's).
 
 Revision ID: e941b2ee7629
-Revises: b35392aab55b
+Revises: 3952cfca77a9
 Create Date: 2026-12-02 10:16:46.750591
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e941b2ee7629'
-down_revision = 'b35392aab55b'
+down_revision = '3952cfca77a9'
 branch_labels = None
 depends_on = None
 
@@ -49,6 +49,15 @@ def upgrade():
     sa.CheckConstraint('signups_per_ip_day >= 1 AND rewards_per_month >= 1', name=op.f('ck_referral_settings_limits_positive')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_settings'))
     )
+    op.create_table('referral_visit',
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('visits', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('code', 'day', name=op.f('pk_referral_visit'))
+    )
+    with op.batch_alter_table('referral_visit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_visit_day'), ['day'], unique=False)
+
     op.create_table('referral_code',
     sa.Column('customer_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
@@ -127,5 +136,8 @@ def downgrade():
 
     op.drop_table('referral')
     op.drop_table('referral_code')
+    with op.batch_alter_table('referral_visit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_visit_day'))
+    op.drop_table('referral_visit')
     op.drop_table('referral_settings')
     # ### end Alembic commands ###

@@ -27,6 +27,7 @@ from app.services.loyalty import ledger
 from app.services.orders import lifecycle
 from app.services.referrals import figures, programme
 from app.services.referrals import settings as referral_settings
+from app.services.shoptime import shop_today
 from tests.factories import advance, make_company, make_customer, place_order
 
 S = OrderStatus
@@ -377,7 +378,7 @@ def test_figures_for_a_period(db_session, catalog, referrer):
     invite(db_session, referrer, other)
     invite(db_session, referrer, new_friend(db_session, email="x@example.ru", phone="+79161110000"))  # self
     order = first_order(db_session, friend, catalog.cards)
-    today = datetime.now(UTC).date()
+    today = shop_today()
     got = figures.figures(db_session, today - timedelta(days=1), today + timedelta(days=1))
     assert got.visits == 1
     assert got.registered == 3
@@ -385,6 +386,8 @@ def test_figures_for_a_period(db_session, catalog, referrer):
     assert got.revenue == order.total
     assert got.rewards_points == 500 + 300 and got.rewarded == 1  # the referrer's and the welcome points
     assert got.rejected == {programme.NOT_ELIGIBLE: 1}
+    earlier = figures.figures(db_session, today - timedelta(days=30), today - timedelta(days=2))
+    assert (earlier.visits, earlier.registered, earlier.first_orders, earlier.revenue) == (0, 0, 0, 0)
 
 
 def test_unique_key_per_referral_side_keeps_the_ledger_idempotent(db_session, catalog, referrer):

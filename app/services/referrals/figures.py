@@ -1,5 +1,5 @@
-"""The programme's figures for a period (shop calendar days, both inclusive): link visits (all time — a counter per
-link), sign-ups, first orders, revenue from referred customers' paid orders, rewards granted, refusals by reason."""
+"""The programme's figures for a period (shop calendar days, both inclusive): link openings by new visitors,
+sign-ups, first orders, revenue from referred customers' paid orders, rewards granted, refusals by reason."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import Order, OrderStatus, PaymentStatus, Referral, ReferralCode, ReferralState
+from app.models import Order, OrderStatus, PaymentStatus, Referral, ReferralState, ReferralVisit
 from app.services.errors import ValidationError
 from app.services.shoptime import from_shop_local
 
@@ -47,7 +47,14 @@ def bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def figures(session: Session, start: date, end: date) -> Figures:
     low, high = bounds(start, end)
     found = Figures(start, end)
-    found.visits = int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ReferralCode.visits), 0))) or 0)
+    found.visits = int(
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(ReferralVisit.visits), 0)).where(
+                ReferralVisit.day.between(start, end)
+            )
+        )
+        or 0
+    )
     in_period = Referral.created_at.between(low, high)
     found.registered = session.scalar(sa.select(sa.func.count()).where(in_period)) or 0
     found.first_orders = (

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import (
@@ -45,6 +46,7 @@ from app.models import (
     Referral,
     ReferralCode,
     ReferralState,
+    ReferralVisit,
 )
 from app.services.actors import Actor
 from app.services.customers.addresses import address_one_line
@@ -109,11 +111,18 @@ def find_code(session: Session, code: str) -> ReferralCode | None:
 
 
 def count_visit(session: Session, row: ReferralCode) -> None:
+    """One more opening of the link: its total and today's (shop day) count."""
     session.execute(
         sa.update(ReferralCode)
         .where(ReferralCode.customer_id == row.customer_id)
         .values(visits=ReferralCode.visits + 1)
         .execution_options(synchronize_session=False)
+    )
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(ReferralVisit)
+    session.execute(
+        insert.values(code=row.code, day=shop_today(), visits=1).on_conflict_do_update(
+            index_elements=["code", "day"], set_={"visits": ReferralVisit.visits + 1}
+        )
     )
 
 

@@ -31,7 +31,7 @@ def landing(code: str):
         return render_template("shop/referral_landing.html", valid=False), 404
     own = current_user.is_authenticated and current_user.id == row.customer_id
     signed_in = current_user.is_authenticated
-    if not signed_in:
+    if not signed_in and request.cookies.get(COOKIE) != row.code:  # a reload is not another invitation
         programme.count_visit(db.session, row)
         db.session.commit()
     response = Response(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from app.extensions import db
-from app.models import Customer, Referral, ReferralCode, ReferralState
+from app.models import Customer, Referral, ReferralCode, ReferralState, ReferralVisit
 from app.services.catalog.products import default_option_ids
 from app.services.orders import cart as cart_service
 from app.services.referrals import programme
@@ -47,8 +47,11 @@ def test_the_link_shows_only_the_first_name_and_the_offer_and_sets_the_cookie(ap
     cookie = client.get_cookie("ref")
     assert cookie is not None and cookie.value == code and cookie.http_only
     assert response.headers["Cache-Control"] == "private, no-store"
+    client.get(f"/r/{code}")  # a reload is not another visitor
+    app.test_client().get(f"/r/{code}")  # another browser is
     with app.app_context():
-        assert db.session.scalar(sa.select(ReferralCode.visits).where(ReferralCode.code == code)) == 1
+        assert db.session.scalar(sa.select(ReferralCode.visits).where(ReferralCode.code == code)) == 2
+        assert db.session.scalar(sa.select(ReferralVisit.visits).where(ReferralVisit.code == code)) == 2
 
 
 def test_an_unknown_or_malformed_code_is_a_plain_404(app, client):
