@@ -142,6 +142,8 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute")
+    # Openings of invitation links (/r/<code>) per address: guessing codes or inflating visits gets 429.
+    REFERRAL_RATE_LIMIT = env("REFERRAL_RATE_LIMIT", "30 per minute")
 
     SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", False)
 

@@ -14,11 +14,13 @@ import time_machine
 from app.models import (
     EntryKind,
     LoyaltyEntry,
+    Notification,
     OrderStatus,
     PromoCode,
     Referral,
     ReferralSettings,
     ReferralState,
+    TelegramLink,
 )
 from app.models.base import AppendOnlyRowChanged
 from app.services.actors import Actor
@@ -162,6 +164,7 @@ def test_a_second_account_of_a_referred_friend_is_refused(db_session, referrer):
 
 
 def test_reward_pending_on_first_paid_order_available_after_completion_and_window(db_session, catalog, referrer):
+    db_session.add(TelegramLink(customer_id=referrer.id, chat_id=4242))  # «points credited» goes by Telegram
     friend = new_friend(db_session)
     referral = invite(db_session, referrer, friend)
     order = first_order(db_session, friend, catalog.cards)
@@ -180,6 +183,11 @@ def test_reward_pending_on_first_paid_order_available_after_completion_and_windo
         db_session.commit()
     assert bal(db_session, referrer) == ledger.Balance(500, 0)
     assert state(db_session, referral).state == R.rewarded
+    told = db_session.scalars(
+        sa.select(Notification).where(Notification.customer_id == referrer.id, Notification.event == "points_credited")
+    ).all()
+    assert told and {n.payload["points"] for n in told} == {500}
+    assert all("приглашённого друга" in n.payload["reason"] for n in told)
     welcome = db_session.scalars(
         sa.select(LoyaltyEntry).where(LoyaltyEntry.kind == EntryKind.referral_welcome, LoyaltyEntry.available > 0)
     ).all()

@@ -53,6 +53,7 @@ from app.services.customers.addresses import address_one_line
 from app.services.errors import DomainError, ValidationError
 from app.services.loyalty import ledger
 from app.services.loyalty import rules as loyalty_rules
+from app.services.messaging import notifications
 from app.services.referrals import settings as referral_settings
 from app.services.shoptime import from_shop_local, now, shop_today
 
@@ -477,16 +478,27 @@ def activate_due(session: Session) -> int:
         for customer_id, kind, role in _sides(referral):
             ledger.lock(session, customer_id)
             pending, _ = _ledger_state(session, referral, role)
-            if pending > 0:
-                ledger.post(
+            key = f"referral:{referral.id}:{role}:activate"
+            if pending > 0 and ledger.post(
+                session,
+                customer_id=customer_id,
+                kind=kind,
+                key=key,
+                actor=JOB,
+                available=pending,
+                pending=-pending,
+                reason="Бонус за приглашение: срок возврата прошёл",
+            ):
+                notifications.notify(
                     session,
                     customer_id=customer_id,
-                    kind=kind,
-                    key=f"referral:{referral.id}:{role}:activate",
-                    actor=JOB,
-                    available=pending,
-                    pending=-pending,
-                    reason="Бонус за приглашение: срок возврата прошёл",
+                    event=notifications.POINTS_CREDITED,
+                    payload={
+                        "points": pending,
+                        "reason": "за приглашённого друга" if role == "reward" else "приветственные, по приглашению",
+                        "balance": ledger.balance(session, customer_id).available,
+                    },
+                    dedupe_key=f"points_credited:{key}",
                 )
         referral.state = R.rewarded
         referral.rewarded_at = now()

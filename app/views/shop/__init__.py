@@ -110,6 +110,10 @@ def init_shop(app: Flask) -> None:
     app.register_blueprint(bonuses.bp)
     app.register_blueprint(referrals.bp)
     user_registered.connect(referrals.attach_on_registration, app)
+    app.view_functions["referrals.landing"] = limiter.limit(  # type: ignore[assignment]
+        app.config["REFERRAL_RATE_LIMIT"],
+        error_message="Слишком много переходов по приглашениям. Подождите минуту и попробуйте снова.",
+    )(app.view_functions["referrals.landing"])
     register_template_filters(app)
 
     @app.before_request

@@ -58,6 +58,18 @@ def landing(code: str):
     return response
 
 
+@bp.app_context_processor
+def _registration_offer() -> dict:
+    """The registration page reminds a visitor who came by a link of their reward."""
+    if request.endpoint != "security.register" or not request.cookies.get(COOKIE):
+        return {}
+    rules = referral_settings.current(db.session)
+    row = programme.find_code(db.session, request.cookies[COOKIE]) if rules.enabled else None
+    if row is None:
+        return {}
+    return {"referral_offer": rules.friend_offer, "referral_name": programme.first_name(row.customer)}
+
+
 def attach_on_registration(_app, user: Customer, **_kwargs) -> None:  # noqa: ANN001
     """Flask-Security's user_registered: the link's code from the cookie becomes the friend's referral."""
     code = request.cookies.get(COOKIE, "")

@@ -132,3 +132,21 @@ def test_invite_page_shows_own_link_qr_and_only_own_friends(app, client):
     assert png.data == out.getvalue()  # the QR encodes the customer's own link
     assert client.get("/account/invite/qr.gif").status_code == 404
     assert other_id != referrer_id
+
+
+def test_the_registration_page_reminds_the_visitor_of_the_reward(app, client):
+    _, code = make_referrer(app)
+    assert "referral-reminder" not in client.get("/account/register").get_data(as_text=True)
+    client.get(f"/r/{code}")
+    page = client.get("/account/register").get_data(as_text=True)
+    assert 'data-testid="referral-reminder"' in page and "Анна приглашает вас" in page
+    assert "скидка 10 % на первый заказ" in page and "Петрова" not in page
+
+
+def test_opening_links_is_rate_limited(app, shop_app_with):
+    _, code = make_referrer(app)
+    shop = shop_app_with(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", REFERRAL_RATE_LIMIT="3 per minute")
+    guesser = shop.test_client()
+    codes = ["aaaaaaaa", "bbbbbbbb", code, "cccccccc"]
+    statuses = [guesser.get(f"/r/{c}").status_code for c in codes]
+    assert statuses == [404, 404, 200, 429]
