@@ -227,6 +227,30 @@ def test_the_referrers_phone_typed_at_checkout_is_self_referral(db_session, cata
     assert bal(db_session, referrer) == ledger.Balance(0, 0)
 
 
+def test_a_referrer_blocked_before_the_reward_is_due_gets_nothing_the_friend_keeps_theirs(
+    db_session, catalog, referrer
+):
+    friend = new_friend(db_session)
+    referral = invite(db_session, referrer, friend)
+    order = first_order(db_session, friend, catalog.cards)
+    advance(db_session, order, *REALISE, S.completed)
+    referrer.active = False
+    db_session.commit()
+    welcome = bal(db_session, friend).pending
+    with time_machine.travel(datetime.now(UTC) + PAST_WINDOW, tick=False):
+        programme.activate_due(db_session)
+        programme.activate_due(db_session)
+        db_session.commit()
+    assert bal(db_session, referrer) == ledger.Balance(0, 0)
+    got = state(db_session, referral)
+    assert got.state == R.rejected and got.reason == programme.BLOCKED
+    friend_welcome = db_session.scalar(
+        sa.select(sa.func.sum(LoyaltyEntry.available)).where(LoyaltyEntry.kind == EntryKind.referral_welcome)
+    )
+    assert friend_welcome == 300 and welcome >= 300
+    assert ledger.check_balances(db_session) == {}
+
+
 # --- reversal -------------------------------------------------------------------------------------------------
 
 

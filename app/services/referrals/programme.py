@@ -12,7 +12,8 @@ The friend's first paid order (`judge_first_orders`, a payment effect) is judged
 held for staff review when the delivery address or the company's ИНН is the referrer's, when the sign-up was
 flagged, or when the referrer already had the month's number of rewards; otherwise the rewards are granted as
 pending points (`grant`). `activate_due` (a daily job) makes them available once the order is completed and the
-loyalty programme's return window has passed — the path of earned points. A cancel or refund of the first order
+loyalty programme's return window has passed — the path of earned points (a referrer blocked by then gets nothing;
+the friend keeps their welcome points). A cancel or refund of the first order
 takes the rewards back (`reverse`), pending or available. Every ledger entry has a key made of the referral's id,
 so whatever repeats (a double-run job, a retried payment), a reward is granted, activated and reversed once.
 """
@@ -475,10 +476,22 @@ def activate_due(session: Session) -> int:
     )
     done = 0
     for referral in due:
+        blocked = not referral.referrer.active
         for customer_id, kind, role in _sides(referral):
             ledger.lock(session, customer_id)
             pending, _ = _ledger_state(session, referral, role)
             key = f"referral:{referral.id}:{role}:activate"
+            if blocked and role == "reward":  # blocked before the reward was due: it is not paid
+                ledger.post(
+                    session,
+                    customer_id=customer_id,
+                    kind=kind,
+                    key=f"referral:{referral.id}:{role}:reverse",
+                    actor=JOB,
+                    pending=-pending,
+                    reason=f"Бонус за приглашение отменён: {BLOCKED}",
+                )
+                continue
             if pending > 0 and ledger.post(
                 session,
                 customer_id=customer_id,
@@ -500,6 +513,9 @@ def activate_due(session: Session) -> int:
                     },
                     dedupe_key=f"points_credited:{key}",
                 )
+        if blocked:
+            _reject(referral, BLOCKED, "пригласивший заблокирован до того, как награда стала доступна", moment=now())
+            continue
         referral.state = R.rewarded
         referral.rewarded_at = now()
         done += 1
