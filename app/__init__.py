@@ -42,6 +42,7 @@ def _base_app(import_name: str, settings: dict, **kwargs) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from app.extensions import db, migrate
+    from app.services import accounting  # noqa: F401  (the sales journal's effects on the order state machine)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)

@@ -2,6 +2,7 @@
 
 from flask_appbuilder.security.sqla import models as fab_models  # noqa: F401  (ab_* tables)
 
+from app.models.accounting import JournalEntry, JournalKind, JournalReason
 from app.models.base import ActorKind, Model, utcnow
 from app.models.cart import Cart, CartItem
 from app.models.catalog import (
@@ -172,4 +173,8 @@ __all__ = [
     "ReviewSettings",
     "ReviewState",
     "ReviewVote",
+    # accounting
+    "JournalEntry",
+    "JournalKind",
+    "JournalReason",
 ]
