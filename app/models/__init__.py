@@ -37,6 +37,7 @@ from app.models.content import (
     PageRevision,
 )
 from app.models.customers import Customer, CustomerRole
+from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, SalesDay
 from app.models.files import StoredFile
 from app.models.notifications import (
     Channel,
@@ -91,6 +92,10 @@ from app.models.support import (
 )
 
 __all__ = [
+    "BuyerDay",
+    "BuyerFirstSale",
+    "OrdersPlacedDay",
+    "SalesDay",
     "ActorKind",
     "BatchKind",
     "Address",
