@@ -2,7 +2,16 @@
 
 from flask_appbuilder.security.sqla import models as fab_models  # noqa: F401  (ab_* tables)
 
-from app.models.accounting import JournalEntry, JournalKind, JournalReason
+from app.models.accounting import (
+    Expense,
+    ExpenseCategory,
+    ExpenseHistory,
+    JournalEntry,
+    JournalKind,
+    JournalReason,
+    SellerRequisites,
+    VatRegime,
+)
 from app.models.base import ActorKind, Model, utcnow
 from app.models.cart import Cart, CartItem
 from app.models.catalog import (
@@ -182,4 +191,9 @@ __all__ = [
     "JournalEntry",
     "JournalKind",
     "JournalReason",
+    "Expense",
+    "ExpenseCategory",
+    "ExpenseHistory",
+    "SellerRequisites",
+    "VatRegime",
 ]

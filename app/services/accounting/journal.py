@@ -27,7 +27,7 @@ from their own dates and recorded amounts.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -185,8 +185,11 @@ def _unit_costs(session: Session, lines: Sequence[OrderLine]) -> dict[int, Decim
     return costs
 
 
-def post_sales(session: Session, order_ids: Sequence[int], posting: Posting) -> list[int]:
-    """Post a sale of each order's current lines, unless one is already open; returns the orders posted."""
+def post_sales(
+    session: Session, order_ids: Sequence[int], posting: Posting, *, days: Mapping[int, date] | None = None
+) -> list[int]:
+    """Post a sale of each order's current lines, unless one is already open; returns the orders posted.
+    `days` gives some orders a day of their own (backfill), instead of the posting's."""
     if not order_ids:
         return []
     open_now = open_cycles(session, order_ids)
@@ -235,6 +238,7 @@ def post_sales(session: Session, order_ids: Sequence[int], posting: Posting) -> 
                 **_base(posting, K.sale),
                 "order_id": order.id,
                 "order_number": order.number,
+                "day": (days or {}).get(order.id, posting.on),
                 "cycle": cycles.get(order.id, {}).get(K.sale.value, 0) + 1,
                 "line_position": line.position,
                 "line_kind": line.kind,
@@ -262,7 +266,13 @@ def post_sales(session: Session, order_ids: Sequence[int], posting: Posting) -> 
 
 
 def _reverse(
-    session: Session, order_ids: Sequence[int], posting: Posting, *, money: bool, kind: JournalKind
+    session: Session,
+    order_ids: Sequence[int],
+    posting: Posting,
+    *,
+    money: bool,
+    kind: JournalKind,
+    days: Mapping[int, date] | None = None,
 ) -> list[int]:
     """Post the exact negative of each order's open posting (sale or payment); returns the orders reversed."""
     open_now = open_cycles(session, order_ids, money=money)
@@ -284,6 +294,7 @@ def _reverse(
                 if column.key not in ("id", "kind", "reason", "day", "posted_at", "batch_id", "actor_name", "comment")
             }
             row.update(_base(posting, kind))
+            row["day"] = (days or {}).get(entry.order_id, posting.on)
             for name in _NEGATED:
                 row[name] = -row[name]
             rows.append(row)
@@ -292,14 +303,18 @@ def _reverse(
     return sorted({row["order_id"] for row in rows})
 
 
-def post_returns(session: Session, order_ids: Sequence[int], posting: Posting) -> list[int]:
+def post_returns(
+    session: Session, order_ids: Sequence[int], posting: Posting, *, days: Mapping[int, date] | None = None
+) -> list[int]:
     """Reverse each order's open sale by its recorded amounts (nothing for an order without one)."""
-    return _reverse(session, order_ids, posting, money=False, kind=K.sale_return)
+    return _reverse(session, order_ids, posting, money=False, kind=K.sale_return, days=days)
 
 
-def post_payment_refunds(session: Session, order_ids: Sequence[int], posting: Posting) -> list[int]:
+def post_payment_refunds(
+    session: Session, order_ids: Sequence[int], posting: Posting, *, days: Mapping[int, date] | None = None
+) -> list[int]:
     """Reverse each order's open payment: the money went back."""
-    return _reverse(session, order_ids, posting, money=True, kind=K.payment_refund)
+    return _reverse(session, order_ids, posting, money=True, kind=K.payment_refund, days=days)
 
 
 def post_payments(session: Session, paid: dict[int, datetime], posting: Posting) -> list[int]:
@@ -348,6 +363,62 @@ def repost_orders(session: Session, order_ids: Sequence[int], *, actor: Actor, c
     returned = post_returns(session, order_ids, posting)
     post_sales(session, returned, posting)
     return returned
+
+
+@dataclass
+class BackfillReport:
+    sales: int = 0
+    returns: int = 0
+    payments: int = 0
+    refunds: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"Проведено по данным заказов: реализаций {self.sales}, возвратов {self.returns}, "
+            f"оплат {self.payments}, возвратов оплаты {self.refunds}."
+        )
+
+
+def backfill(session: Session, *, actor: Actor | None = None) -> BackfillReport:
+    """Post orders the journal has not seen (older than the journal, or bulk data) from their own dates and
+    recorded lines: a sale on the realisation day (shipped_at), its return on the refund or cancellation day
+    if the order is no longer realised; a payment on paid_at, its refund on refunded_at. An order with
+    sale-side (or money-side) entries already is left alone on that side, so running it again posts nothing."""
+    actor = actor or Actor.system("backfill")
+    posting = Posting(now(), actor, JournalReason.backfill, "")
+    report = BackfillReport()
+
+    def no_entries(*kinds: JournalKind) -> sa.ColumnElement[bool]:
+        return ~sa.exists().where(JournalEntry.order_id == Order.id, JournalEntry.kind.in_(kinds))
+
+    realised = session.execute(
+        sa.select(Order.id, Order.status, Order.shipped_at, Order.refunded_at, Order.cancelled_at, Order.updated_at)
+        .where(Order.shipped_at.is_not(None), no_entries(*SALE_SIDE))
+        .order_by(Order.id)
+    ).all()
+    sold = post_sales(
+        session, [r.id for r in realised], posting, days={r.id: shop_today(r.shipped_at) for r in realised}
+    )
+    report.sales = len(sold)
+    taken_back = {
+        r.id: shop_today(r.refunded_at or r.cancelled_at or r.updated_at)
+        for r in realised
+        if r.status not in REALISED_STATUSES
+    }
+    report.returns = len(post_returns(session, list(taken_back), posting, days=taken_back))
+
+    paid = session.execute(
+        sa.select(Order.id, Order.paid_at, Order.payment_status, Order.refunded_at, Order.updated_at)
+        .where(Order.paid_at.is_not(None), no_entries(*MONEY_SIDE))
+        .order_by(Order.id)
+    ).all()
+    report.payments = len(post_payments(session, {r.id: r.paid_at for r in paid}, posting))
+    refunded = {
+        r.id: shop_today(r.refunded_at or r.updated_at) for r in paid if r.payment_status == PaymentStatus.refunded
+    }
+    report.refunds = len(post_payment_refunds(session, list(refunded), posting, days=refunded))
+    session.flush()
+    return report
 
 
 # --- the effects -------------------------------------------------------------------------------------
