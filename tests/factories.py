@@ -170,6 +170,7 @@ def place_order(
     promo_code: str = "",
     token: str | None = None,
     with_layout: bool = True,
+    company_id: int | None = None,
 ) -> Order:
     """An order placed through the cart and checkout services, as a customer would."""
     cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
@@ -205,6 +206,7 @@ def place_order(
             delivery_address=address,
             promo_code=promo_code,
             checkout_token=token or uuid.uuid4().hex,
+            company_id=str(company_id or ""),
         ),
     )
     session.commit()

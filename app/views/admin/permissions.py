@@ -169,3 +169,10 @@ ROLE_GRANTS["Manager"].update({"ReviewView": "r", "ReviewFiguresView": "r", "Rev
 ROLE_GRANTS["Support"].update({"ReviewView": "r"})
 ROLE_EXTRAS["Manager"].append(("ReviewView", "can_moderate"))
 ROLE_EXTRAS["Support"].append(("ReviewView", "can_moderate"))
+
+# Dashboard: Manager (and Admin) see every widget; Accountant the revenue only; Operator, Support and the
+# content editor do not see it.
+VIEW_CATEGORY["DashboardView"] = "Sales"
+ROLE_GRANTS["Manager"]["DashboardView"] = "r"
+ROLE_GRANTS["Accountant"]["DashboardView"] = "r"
+ROLE_EXTRAS["Manager"].append(("DashboardView", "can_all_widgets"))
