@@ -8,6 +8,7 @@ Content-Security-Policy holds). Tooltips show preformatted Russian text (₽, de
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -18,8 +19,8 @@ from bokeh.embed.standalone import StandaloneEmbedJson
 from bokeh.models import (
     ColumnDataSource,
     DatetimeTickFormatter,
+    FixedTicker,
     HoverTool,
-    NumeralTickFormatter,
     OpenURL,
     TapTool,
 )
@@ -54,16 +55,50 @@ def _base(title: str, *, height: int = 300, x_datetime: bool = True, y_range: An
         height=height,
         sizing_mode="stretch_width",
         x_axis_type="datetime" if x_datetime else "linear",
-        tools="pan,wheel_zoom,box_zoom,reset,save",
+        tools="box_zoom,reset,save",
         toolbar_location="above",
         **options,
     )
     plot.toolbar.logo = None
+    plot.toolbar.autohide = True
     if x_datetime:
         plot.xaxis.formatter = DatetimeTickFormatter(
             days="%d.%m", months="%m.%Y", years="%Y", hours="%d.%m", minutes="%d.%m"
         )
     return plot
+
+
+def _short(value: float) -> str:
+    """Axis labels in Russian: «2,5 млн», «500 тыс.», «40»."""
+    for size, unit in ((1_000_000_000, "млрд"), (1_000_000, "млн"), (1_000, "тыс.")):
+        if abs(value) >= size:
+            number = f"{value / size:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+            return f"{number} {unit}"
+    return f"{value:.0f}"
+
+
+def _axis(axis: Any, values: list[float]) -> None:
+    """Ticks chosen here and labelled in Russian (a JavaScript formatter would need 'unsafe-eval')."""
+    top = max([0.0, *values])
+    low = min([0.0, *values])
+    span = (top - low) or 1.0
+    step = 10 ** math.floor(math.log10(span / 4))
+    for factor in (1, 2, 2.5, 5, 10):
+        if span / (step * factor) <= 6:
+            step *= factor
+            break
+    ticks = [step * i for i in range(math.floor(low / step), math.ceil(top / step) + 1)]
+    axis.ticker = FixedTicker(ticks=ticks)
+    axis.major_label_overrides = {tick: _short(tick) for tick in ticks}
+
+
+def _legend(plot: Any) -> None:
+    """The legend above the chart, in one row: it never hides a bar."""
+    legend = plot.legend[0]
+    plot.legend.orientation = "horizontal"
+    plot.legend.label_text_font_size = "11px"
+    plot.legend.border_line_alpha = 0
+    plot.add_layout(legend, "above")
 
 
 def _money_text(value: Decimal) -> str:
@@ -101,15 +136,13 @@ def revenue_chart(widget: RevenueWidget, drill: DrillUrl) -> StandaloneEmbedJson
     )
     line = plot.line(x="x", y="revenue", source=previous, color=PREVIOUS, line_width=2, line_dash="dashed")
     plot.scatter(x="x", y="revenue", source=previous, color=PREVIOUS, size=5, legend_label="Предыдущий период")
-    plot.yaxis.formatter = NumeralTickFormatter(format="0,0", language="ru")
+    _axis(plot.yaxis, [float(p.sales.revenue) for p in widget.points + widget.previous_points])
     plot.add_tools(
         HoverTool(renderers=[bars], tooltips=[("Период", "@label"), ("Выручка", "@text"), ("Заказов", "@orders")])
     )
     plot.add_tools(HoverTool(renderers=[line], tooltips=[("Предыдущий", "@label"), ("Выручка", "@text")]))
     _tap(plot, bars)
-    plot.legend.location = "top_left"
-    plot.legend.label_text_font_size = "11px"
-    plot.y_range.start = 0
+    _legend(plot)
     return json_item(plot)
 
 
@@ -137,12 +170,10 @@ def orders_chart(widget: RevenueWidget, drill: DrillUrl) -> StandaloneEmbedJson:
     )
     plot.line(x="x", y="placed", source=previous, color=PREVIOUS, line_width=2, line_dash="dashed")
     plot.scatter(x="x", y="placed", source=previous, color=PREVIOUS, size=5, legend_label="Предыдущий период")
-    plot.yaxis.formatter = NumeralTickFormatter(format="0,0", language="ru")
+    _axis(plot.yaxis, [float(p.placed) for p in widget.points + widget.previous_points])
     plot.add_tools(HoverTool(renderers=[bars], tooltips=[("Период", "@label"), ("Оформлено", "@placed")]))
     _tap(plot, bars)
-    plot.legend.location = "top_left"
-    plot.legend.label_text_font_size = "11px"
-    plot.y_range.start = 0
+    _legend(plot)
     return json_item(plot)
 
 
@@ -163,10 +194,9 @@ def top_chart(title: str, rows: list[TopRow], measure: str, drill: Callable[[Top
     )
     plot = _base(title, height=max(160, 34 * len(rows) + 70), x_datetime=False, y_range=names)
     bars = plot.hbar(y="name", right="value", height=0.7, source=source, color="color")
-    plot.xaxis.formatter = NumeralTickFormatter(format="0,0", language="ru")
+    _axis(plot.xaxis, [float(v) for v in values])
     plot.add_tools(HoverTool(renderers=[bars], tooltips=[("", "@name"), ("Выручка", "@text"), ("Штук", "@quantity")]))
     _tap(plot, bars)
-    plot.x_range.start = 0
     return json_item(plot)
 
 
@@ -182,8 +212,7 @@ def segments_chart(labels: list[str], values: list[Decimal], drills: list[str], 
     )
     plot = _base(title, height=200, x_datetime=False, y_range=labels)
     bars = plot.hbar(y="name", right="value", height=0.6, source=source, color="color")
-    plot.xaxis.formatter = NumeralTickFormatter(format="0,0", language="ru")
+    _axis(plot.xaxis, [float(v) for v in values])
     plot.add_tools(HoverTool(renderers=[bars], tooltips=[("", "@name"), ("Выручка", "@text")]))
     _tap(plot, bars)
-    plot.x_range.start = 0
     return json_item(plot)
