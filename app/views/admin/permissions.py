@@ -176,3 +176,28 @@ VIEW_CATEGORY["DashboardView"] = "Sales"
 ROLE_GRANTS["Manager"]["DashboardView"] = "r"
 ROLE_GRANTS["Accountant"]["DashboardView"] = "r"
 ROLE_EXTRAS["Manager"].append(("DashboardView", "can_all_widgets"))
+
+# Accounting: the reports and the journal for Accountant and Manager; expenses and their categories are kept by
+# the Accountant (the Manager reads them); the shop's requisites are set by Admin and read by the Accountant.
+VIEW_CATEGORY.update(
+    {
+        "AccountingReportsView": "Accounting",
+        "ExpenseView": "Accounting",
+        "ExpenseCategoryView": "Accounting",
+        "JournalEntryView": "Accounting",
+        "SellerRequisitesView": "Accounting",
+    }
+)
+ROLE_GRANTS["Accountant"].update(
+    {
+        "AccountingReportsView": "r",
+        "JournalEntryView": "r",
+        "ExpenseView": "rw",
+        "ExpenseCategoryView": "rw",
+        "SellerRequisitesView": "r",
+    }
+)
+ROLE_GRANTS["Manager"].update(
+    {"AccountingReportsView": "r", "JournalEntryView": "r", "ExpenseView": "r", "ExpenseCategoryView": "r"}
+)
+ROLE_EXTRAS["Accountant"].append(("ExpenseView", "can_reverse"))
