@@ -48,6 +48,7 @@ from app.models.content import (
 from app.models.customers import Customer, CustomerRole
 from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, SalesDay
 from app.models.files import StoredFile
+from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
     Channel,
     DeliveryState,
@@ -176,6 +177,12 @@ __all__ = [
     "TicketPriority",
     "TicketState",
     "TicketTopic",
+    # bonus points
+    "EntryKind",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltySettings",
+    "Tier",
     # reviews
     "FlagRule",
     "RejectReason",

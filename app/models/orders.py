@@ -247,6 +247,7 @@ class BatchKind(LabelledEnum):
     undo = "undo"
     assign = "assign"
     labels = "labels"
+    payment = "payment"
 
     @classmethod
     def _labels(cls) -> dict[str, str]:
@@ -255,6 +256,7 @@ class BatchKind(LabelledEnum):
             "undo": "Отмена массовой операции",
             "assign": "Назначение ответственного",
             "labels": "Печать этикеток",
+            "payment": "Отметка об оплате",
         }
 
 

@@ -580,6 +580,9 @@ def load_demo(session: Session) -> str:
 
     support = load_demo_support(session, customers)
     accounting = load_demo_accounting(session)
+    from app.seed.demo_loyalty import load_demo_loyalty
+
+    points = load_demo_loyalty(session, customers)
     session.commit()
     staff_rows = load_staff()
     base = current_app.config["SHOP_BASE_URL"].rstrip("/")
@@ -588,6 +591,7 @@ def load_demo(session: Session) -> str:
         site,
         support,
         accounting,
+        points,
         "",
         "Демо-входы (пароль у всех: " + DEMO_PASSWORD + ")",
         f"  Магазин  {base}/account/login",

@@ -1,7 +1,7 @@
 """dashboard rollups (sales per day, buyers, orders placed per day) kept by triggers on journal_entry and orders
 
 Revision ID: 5b8e2f7d1c90
-Revises: 6e9c1d2d1146
+Revises: 8125a17f535d
 Create Date: 2026-12-02 10:05:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b8e2f7d1c90'
-down_revision = '6e9c1d2d1146'
+down_revision = '8125a17f535d'
 branch_labels = None
 depends_on = None
 

@@ -57,6 +57,7 @@ def test_manager_reads_the_dashboard_changes_the_period_and_drills_into_a_bar(
     page.goto(f"{live_server}/admin/dashboard/?preset=custom&start=2026-03-01&end=2026-03-31&grouping=month")
     page.wait_for_function("() => window.Bokeh && Bokeh.documents.length >= 4")
     page.wait_for_timeout(500)
+    page.locator("#chart-revenue").scroll_into_view_if_needed()
     box = page.locator("#chart-revenue").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8)
     page.wait_for_url(re.compile(r"/admin/dashboard/entries\?"))

@@ -201,3 +201,17 @@ ROLE_GRANTS["Manager"].update(
     {"AccountingReportsView": "r", "JournalEntryView": "r", "ExpenseView": "r", "ExpenseCategoryView": "r"}
 )
 ROLE_EXTRAS["Accountant"].append(("ExpenseView", "can_reverse"))
+
+# Bonus points: the ledger and balances are read by those who answer customers and by the accountant; the manager
+# adjusts balances (with a reason) and sets the programme's rules; the accountant reads the liability report.
+LOYALTY_VIEWS = ("LoyaltyEntryView", "LoyaltyAccountView", "LoyaltySettingsView", "PointsLiabilityView")
+VIEW_CATEGORY.update(dict.fromkeys(LOYALTY_VIEWS, "Loyalty"))
+ROLE_GRANTS["Manager"].update(
+    {"LoyaltyEntryView": "r", "LoyaltyAccountView": "r", "LoyaltySettingsView": "rw", "PointsLiabilityView": "r"}
+)
+ROLE_GRANTS["Accountant"].update(
+    {"LoyaltyEntryView": "r", "LoyaltyAccountView": "r", "LoyaltySettingsView": "r", "PointsLiabilityView": "r"}
+)
+for _role in ("Operator", "Support"):
+    ROLE_GRANTS[_role].update({"LoyaltyEntryView": "r", "LoyaltyAccountView": "r"})
+ROLE_EXTRAS["Manager"].append(("LoyaltyAccountView", "can_adjust"))
