@@ -310,18 +310,19 @@ def change(current: Decimal, before: Decimal) -> Decimal | None:
 
 
 def _points(session: Session, period: Period, grouping: str, filters: Filters) -> list[Point]:
-    by_day = sales_by_day(session, period, filters)
-    placed = placed_by_day(session, period, filters)
-    points = []
-    for part in buckets(period, grouping):
-        total = Sales()
-        count = 0
-        for day, sales in by_day.items():
-            if part.start <= day <= part.end:
-                total = _add(total, sales)
-        count = sum(n for day, n in placed.items() if part.start <= day <= part.end)
-        points.append(Point(part, bucket_label(bucket_start(part.start, grouping), grouping), total, count))
-    return points
+    parts = buckets(period, grouping)
+    index = {bucket_start(part.start, grouping): i for i, part in enumerate(parts)}
+    sales = [Sales() for _ in parts]
+    placed = [0 for _ in parts]
+    for day, day_sales in sales_by_day(session, period, filters).items():
+        i = index[bucket_start(day, grouping)]
+        sales[i] = _add(sales[i], day_sales)
+    for day, count in placed_by_day(session, period, filters).items():
+        placed[index[bucket_start(day, grouping)]] += count
+    return [
+        Point(part, bucket_label(bucket_start(part.start, grouping), grouping), sales[i], placed[i])
+        for i, part in enumerate(parts)
+    ]
 
 
 def revenue_widget(session: Session, period: Period, grouping: str, filters: Filters = Filters()) -> RevenueWidget:
