@@ -46,7 +46,7 @@ from app.models.content import (
     PageRevision,
 )
 from app.models.customers import Customer, CustomerRole
-from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, SalesDay
+from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, ReconciledMonth, SalesDay
 from app.models.files import StoredFile
 from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
@@ -105,6 +105,7 @@ __all__ = [
     "BuyerDay",
     "BuyerFirstSale",
     "OrdersPlacedDay",
+    "ReconciledMonth",
     "SalesDay",
     "ActorKind",
     "BatchKind",

@@ -8,13 +8,13 @@ Never written by the application: the triggers of migration `5b8e2f7d1c90` add t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Model
+from app.models.base import Model, UTCDateTime
 
 Sum = sa.Numeric(16, 2, asdecimal=True)
 
@@ -96,3 +96,16 @@ class OrdersPlacedDay(Model):
     delivery_method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     promo_code_id: Mapped[int] = mapped_column(nullable=False)
     placed: Mapped[int] = mapped_column(nullable=False)
+
+
+class ReconciledMonth(Model):
+    """The last reconciliation of a calendar month: the accounting readers, the journal and the dashboard's
+    rollup compared to the kopeck (nightly job `dashboard_reconcile`, or `flask dashboard reconcile`)."""
+
+    __tablename__ = "reconciled_month"
+
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)  # its first day
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ok: Mapped[bool] = mapped_column(nullable=False)
+    revenue: Mapped[Decimal] = mapped_column(Sum, nullable=False)
+    differences: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)

@@ -34,14 +34,15 @@ from app.models import (
     OrdersPlacedDay,
     Product,
     PromoCode,
+    ReconciledMonth,
     SalesDay,
 )
 from app.models.orders import DeliveryMethod
-from app.reports import metrics
+from app.reports import accounting, metrics
 from app.reports.metrics import Period, Sales
 from app.services.errors import ValidationError
 from app.services.money import ZERO, to_money
-from app.services.shoptime import shop_today
+from app.services.shoptime import now, shop_today
 
 GROUPINGS = {"day": "по дням", "week": "по неделям", "month": "по месяцам", "year": "по годам"}
 PRESETS = {
@@ -623,3 +624,51 @@ def widget_table(board: Dashboard, widget: str) -> tuple[list[str], list[list[st
             for r in board.promos
         ]
     raise ValidationError("Нет такого блока дашборда.", field="widget")
+
+
+# --- reconciliation with the accounting ---------------------------------------------------------------------
+
+
+def reconcile_month(session: Session, month: Period) -> ReconciledMonth:
+    """Compare a calendar month's figures: every accounting reader and the journal (`accounting.reconcile`)
+    and the dashboard's rollup; record the outcome (one row per month, the latest check). Flushes only."""
+    result = accounting.reconcile(session, month)
+    rollup = sales_total(session, month)
+    figures = {name: dict(values) for name, values in result.figures.items()}
+    figures["Выручка с НДС"]["дашборд (свод по дням)"] = rollup.revenue
+    figures["Выручка без НДС"]["дашборд (свод по дням)"] = rollup.net_revenue
+    figures["НДС с реализации"]["дашборд (свод по дням)"] = rollup.output_vat
+    differences = {name: values for name, values in figures.items() if len(set(values.values())) > 1}
+    row = session.get(ReconciledMonth, month.start) or ReconciledMonth(month=month.start)
+    row.checked_at = now()
+    row.ok = not differences
+    row.revenue = figures["Выручка с НДС"]["журнал (SQL)"]
+    row.differences = "; ".join(
+        f"{name}: " + ", ".join(f"{reader} {value}" for reader, value in values.items())
+        for name, values in differences.items()
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def reconcile_recent(session: Session, *, months: int = 2, today: date | None = None) -> list[ReconciledMonth]:
+    """The current month and the `months` − 1 before it (the nightly job)."""
+    day = today or shop_today()
+    found = []
+    for _ in range(max(months, 1)):
+        found.append(reconcile_month(session, Period.month(day.year, day.month)))
+        day = day.replace(day=1) - timedelta(days=1)
+    return found
+
+
+def reconciled(session: Session, period: Period) -> list[tuple[Period, ReconciledMonth | None]]:
+    """The calendar months the period touches, each with its last check (None: never checked)."""
+    months = [Period.month(p.start.year, p.start.month) for p in period.months()]
+    rows = {
+        _day(row.month): row
+        for row in session.scalars(
+            sa.select(ReconciledMonth).where(ReconciledMonth.month.in_([m.start for m in months]))
+        )
+    }
+    return [(month, rows.get(month.start)) for month in months]

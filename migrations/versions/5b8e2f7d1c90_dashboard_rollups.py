@@ -1,4 +1,5 @@
-"""dashboard rollups (sales per day, buyers, orders placed per day) kept by triggers on journal_entry and orders
+"""dashboard rollups (sales per day, buyers, orders placed per day) kept by triggers on journal_entry and orders;
+the months reconciled
 
 Revision ID: 5b8e2f7d1c90
 Revises: 8125a17f535d
@@ -196,6 +197,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders_placed_day')),
     sa.UniqueConstraint('day', 'segment', 'delivery_method', 'promo_code_id', name='uq_orders_placed_day_key')
     )
+    op.create_table('reconciled_month',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('revenue', money, nullable=False),
+    sa.Column('differences', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('month', name=op.f('pk_reconciled_month'))
+    )
     dialect = op.get_bind().dialect.name
     for statement in _backfill(dialect):
         op.execute(statement)
@@ -212,6 +221,7 @@ def downgrade():
     else:
         op.execute('DROP TRIGGER IF EXISTS journal_entry_dashboard')
         op.execute('DROP TRIGGER IF EXISTS orders_dashboard')
+    op.drop_table('reconciled_month')
     op.drop_table('orders_placed_day')
     op.drop_table('buyer_day')
     with op.batch_alter_table('buyer_first_sale', schema=None) as batch_op:

@@ -206,3 +206,26 @@ def test_rollups_equal_the_journal_and_the_accounting_reports_on_random_periods(
             assert report.customers_widget(db_session, period).active == len(buyers)
             by_category = report.category_rows(db_session, period)
             assert sum((r.sales.revenue for r in by_category), D("0")) == journal.revenue
+
+
+def test_months_are_reconciled_with_the_accounting_and_a_difference_is_named(app, db_session, march):
+    with at(datetime(2026, 4, 20, 9, 0, tzinfo=UTC)):
+        rows = report.reconcile_recent(db_session, months=2)
+    db_session.commit()
+    assert [(row.month, row.ok) for row in rows] == [(date(2026, 4, 1), True), (date(2026, 3, 1), True)]
+    assert rows[1].revenue == report.sales_total(db_session, MARCH).revenue
+    checks = report.reconciled(db_session, Period(date(2026, 2, 10), date(2026, 3, 5)))
+    assert [(month.start, row.ok if row else None) for month, row in checks] == [
+        (date(2026, 2, 1), None),
+        (date(2026, 3, 1), True),
+    ]
+
+    # A rollup that drifted from the journal (written behind the triggers' back) is caught.
+    db_session.execute(sa.text("UPDATE sales_day SET amount = amount + 1, net = net + 1 WHERE day = '2026-03-10'"))
+    db_session.commit()
+    row = report.reconcile_month(db_session, MARCH)
+    assert not row.ok and "дашборд (свод по дням)" in row.differences and "Выручка с НДС" in row.differences
+    db_session.commit()
+    with at(datetime(2026, 3, 20, 9, 0, tzinfo=UTC)):
+        result = app.test_cli_runner().invoke(args=["dashboard", "reconcile", "--months", "1"])
+    assert result.exit_code == 1 and "03.2026: РАСХОЖДЕНИЕ" in result.output

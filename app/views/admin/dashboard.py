@@ -207,6 +207,7 @@ class DashboardView(BaseView):
             segments=report.SEGMENTS,
             deliveries=list(DeliveryMethod),
             categories=db.session.execute(sa.select(Category.id, Category.name).order_by(Category.name)).all(),
+            reconciled=report.reconciled(db.session, req.period),
             format_change=format_change,
             change_class=change_class,
             previous_label=previous_label(req),

@@ -90,6 +90,15 @@ def test_product_category_and_promo_drill_downs_add_up(app, staff_client, db_ses
     assert _total(drill) == _money(top[-1].sales.revenue)  # «Остальные»
 
 
+def test_the_reconciled_months_are_badged(app, staff_client, db_session, march):  # noqa: F811
+    report.reconcile_month(db_session, MARCH)
+    db_session.commit()
+    login_staff(staff_client, make_staff(app, "Accountant"))
+    html = staff_client.get("/admin/dashboard/?preset=custom&start=2026-03-15&end=2026-04-10").get_data(as_text=True)
+    badges = re.search(r'data-testid="reconciled">(.*?)</p>', html, re.S).group(1)
+    assert "март 2026: сверено с бухгалтерией ✓" in badges and "апрель 2026: не проверен" in badges
+
+
 def test_csv_of_a_widget_has_its_figures(app, staff_client, db_session, march):  # noqa: F811
     login_staff(staff_client, make_staff(app, "Manager"))
     response = staff_client.get(f"/admin/dashboard/export/revenue.csv?{MARCH_ARGS}")
