@@ -169,18 +169,21 @@ class DashboardView(BaseView):
         if board.top is not None and board.top.by_revenue:
             top = board.top
             items["chart-products"] = charts.top_chart(
+                "products",
                 "Товары по выручке, ₽",
                 top.by_revenue,
                 "revenue",
                 lambda r: self._top_url(req, r, top.by_revenue, "product"),
             )
             items["chart-quantity"] = charts.top_chart(
+                "quantity",
                 "Товары по количеству, шт.",
                 top.by_quantity,
                 "quantity",
                 lambda r: self._top_url(req, r, top.by_quantity, "product"),
             )
             items["chart-categories"] = charts.top_chart(
+                "categories",
                 "Категории по выручке, ₽",
                 top.categories,
                 "revenue",
