@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -37,13 +37,15 @@ from app.models import (
     ReconciledMonth,
     SalesDay,
 )
+from app.models.loyalty import EntryKind, LoyaltyEntry
 from app.models.orders import DeliveryMethod
 from app.reports import accounting, metrics
 from app.reports.metrics import Period, Sales
 from app.services.errors import ValidationError
 from app.services.money import ZERO, to_money
-from app.services.shoptime import now, shop_today
+from app.services.shoptime import now, shop_today, shop_tz
 
+K = EntryKind
 GROUPINGS = {"day": "по дням", "week": "по неделям", "month": "по месяцам", "year": "по годам"}
 PRESETS = {
     "today": "Сегодня",
@@ -523,6 +525,7 @@ class Dashboard:
     top: TopWidget | None = None
     customers: CustomersWidget | None = None
     promos: list[PromoRow] | None = None
+    points: dict[str, int] | None = None
 
 
 def dashboard(
@@ -533,6 +536,7 @@ def dashboard(
         board.top = top_widget(session, period, filters)
         board.customers = customers_widget(session, period, filters)
         board.promos = promo_widget(session, period, filters)
+        board.points = points_activity(session, period)
     return board
 
 
@@ -672,3 +676,36 @@ def reconciled(session: Session, period: Period) -> list[tuple[Period, Reconcile
         )
     }
     return [(month, rows.get(month.start)) for month in months]
+
+
+# --- bonus points (the loyalty ledger) ----------------------------------------------------------------------
+
+POINTS_ROWS = {
+    "earned": "Начислено баллов за заказы (за вычетом отменённых)",
+    "referral": "Начислено за приглашения друзей",
+    "expired": "Сгорело баллов",
+}
+
+
+def points_activity(session: Session, period: Period) -> dict[str, int]:
+    """Points earned (pending when earned, taken back when the order is refunded), referral rewards and welcome
+    points, expired — from the loyalty ledger, by the shop-local day of the entry (range scans on its
+    (kind, created_at) index)."""
+    tz = shop_tz()
+    since = datetime.combine(period.start, time.min, tzinfo=tz)
+    until = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=tz)
+    rows = session.execute(
+        sa.select(LoyaltyEntry.kind, _sum(LoyaltyEntry.pending), _sum(LoyaltyEntry.available))
+        .where(
+            LoyaltyEntry.kind.in_([K.earn_pending, K.reverse, K.referral_reward, K.referral_welcome, K.expire]),
+            LoyaltyEntry.created_at >= since,
+            LoyaltyEntry.created_at < until,
+        )
+        .group_by(LoyaltyEntry.kind)
+    ).all()
+    sums = {EntryKind(kind): int(pending) + int(available) for kind, pending, available in rows}
+    return {
+        "earned": sums.get(K.earn_pending, 0) + sums.get(K.reverse, 0),
+        "referral": sums.get(K.referral_reward, 0) + sums.get(K.referral_welcome, 0),
+        "expired": -sums.get(K.expire, 0),
+    }

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from app.models import JournalEntry, JournalKind, Order, OrderStatus, PromoCode, PromoKind
+from app.models import JournalEntry, JournalKind, LoyaltyEntry, Order, OrderStatus, PromoCode, PromoKind
 from app.reports import accounting, metrics
 from app.reports import dashboard as report
 from app.reports.dashboard import Filters
@@ -182,6 +182,9 @@ def test_rollups_equal_the_journal_and_the_accounting_reports_on_random_periods(
     sales = [(e.day, e.order_id, e.kind, e.company_id, e.customer_id) for e in db_session.scalars(
         sa.select(JournalEntry).where(JournalEntry.kind == JournalKind.sale))]  # fmt: skip
     created = [to_shop(c).date() for c in db_session.scalars(sa.select(Order.created_at))]
+    ledger = [(to_shop(e.created_at).date(), e.kind.value, e.pending + e.available) for e in db_session.scalars(
+        sa.select(LoyaltyEntry))]  # fmt: skip
+    points_seen = 0
     first = date(2024, 5, 1)
     for _ in range(100):
         start = first + timedelta(days=rng.randrange(0, 800))
@@ -206,6 +209,12 @@ def test_rollups_equal_the_journal_and_the_accounting_reports_on_random_periods(
             assert report.customers_widget(db_session, period).active == len(buyers)
             by_category = report.category_rows(db_session, period)
             assert sum((r.sales.revenue for r in by_category), D("0")) == journal.revenue
+            points = report.points_activity(db_session, period)
+            inside = [(kind, n) for day, kind, n in ledger if period.start <= day <= period.end]
+            assert points["earned"] == sum(n for kind, n in inside if kind in ("earn_pending", "reverse"))
+            assert points["referral"] == sum(n for kind, n in inside if kind.startswith("referral"))
+            points_seen += points["earned"]
+    assert points_seen > 0
 
 
 def test_months_are_reconciled_with_the_accounting_and_a_difference_is_named(app, db_session, march):

@@ -208,6 +208,7 @@ class DashboardView(BaseView):
             presets=report.PRESETS,
             groupings=report.GROUPINGS,
             segments=report.SEGMENTS,
+            points_rows=report.POINTS_ROWS,
             deliveries=list(DeliveryMethod),
             categories=db.session.execute(sa.select(Category.id, Category.name).order_by(Category.name)).all(),
             reconciled=report.reconciled(db.session, req.period),
