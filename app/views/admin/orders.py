@@ -9,7 +9,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField
 
 from app.extensions import db
@@ -82,7 +82,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             "customer": [FilterCustomer],
             "company": [FilterBuyerKind],
         },
-        list_loads=[joinedload(Order.customer), joinedload(Order.assignee)],
+        list_loads=[selectinload(Order.customer), selectinload(Order.company), selectinload(Order.assignee)],
     )
     list_title = "Заказы"
     show_title = "Заказ"
