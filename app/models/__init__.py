@@ -44,6 +44,7 @@ from app.models.content import (
     NewsKind,
     Page,
     PageRevision,
+    SiteVersion,
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, ReconciledMonth, SalesDay
@@ -166,6 +167,7 @@ __all__ = [
     "NewsItem",
     "NewsKind",
     "Page",
+    "SiteVersion",
     "PageRevision",
     # support
     "CannedReply",

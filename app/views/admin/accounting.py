@@ -68,7 +68,7 @@ def _period(default: Period | None = None) -> Period:
         if request.args.get("month") and request.args.get("year"):
             return Period.month(int(request.args["year"]), int(request.args["month"]))
         return Period.parse(request.args.get("start"), request.args.get("end"), default=default)
-    except (DomainError, ValueError) as exc:
+    except (DomainError, ValueError, OverflowError) as exc:
         flash(exc.message if isinstance(exc, DomainError) else "Неверный период.", "danger")
         return default or Period.current_month()
 

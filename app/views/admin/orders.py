@@ -9,17 +9,18 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
-from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField
 
 from app.extensions import db
 from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
 from app.reports.labels import number_from_scan
+from app.services.accounting import journal
 from app.services.actors import Actor, staff_name
 from app.services.errors import NotFound
 from app.services.loyalty import statement as order_points
-from app.services.orders import lifecycle, lookup
+from app.services.orders import lifecycle, lookup, search
+from app.services.shoptime import shop_today
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
 from app.views.admin.forms import CommentForm, StatusForm
 from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin, filter_args
@@ -28,25 +29,14 @@ from app.views.shop.files import send_stored
 
 
 class FilterOrderSearch(BaseFilter):
-    """Number, email, phone or name — one box, as staff type (or scan) it."""
+    """Number, email, phone or name — one box, as staff type (or scan) it; the kind of text picks the index."""
 
     name = "содержит (номер, email, телефон, имя)"
     arg_name = "order_search"
 
     def apply(self, query, value):  # noqa: ANN001, ANN201
-        text = (value or "").strip()
-        if not text:
-            return query
-        digits = "".join(ch for ch in text if ch.isdigit())
-        pattern = f"%{text.lower()}%"
-        conditions = [
-            Order.number.ilike(f"%{text}%"),
-            Order.contact_email.ilike(pattern),
-            Order.contact_name.ilike(pattern),
-        ]
-        if len(digits) >= 4:
-            conditions.append(Order.contact_phone.like(f"%{digits[-10:]}%"))
-        return query.filter(or_(*conditions))
+        found = search.classify(value)
+        return query.filter(search.order_condition(found)) if found else query
 
 
 class FilterCustomer(BaseFilter):
@@ -56,13 +46,10 @@ class FilterCustomer(BaseFilter):
     arg_name = "customer_search"
 
     def apply(self, query, value):  # noqa: ANN001, ANN201
-        text = (value or "").strip().lower()
-        if not text:
+        condition = search.customer_condition(value)
+        if condition is None:
             return query
-        ids = sa.select(Customer.id).where(
-            or_(sa.func.lower(Customer.email).contains(text), sa.func.lower(Customer.full_name).contains(text))
-        )
-        return query.filter(Order.customer_id.in_(ids))
+        return query.filter(Order.customer_id.in_(sa.select(Customer.id).where(condition)))
 
 
 class FilterBuyerKind(BaseFilter):
@@ -95,6 +82,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             "customer": [FilterCustomer],
             "company": [FilterBuyerKind],
         },
+        list_loads=[selectinload(Order.customer), selectinload(Order.company), selectinload(Order.assignee)],
     )
     list_title = "Заказы"
     show_title = "Заказ"
@@ -205,6 +193,12 @@ class OrderView(OrderManagementMixin, ShopModelView):
             can_mark_paid=self._can("can_mark_paid") and lifecycle.can_mark_paid(order),
             can_download=self._can("can_download"),
             points=order_points.for_order(db.session, order),
+            journal=(
+                journal.order_balance(db.session, order.id)
+                if self.appbuilder.sm.has_access("can_list", "AccountingReportsView")
+                else None
+            ),
+            journal_days=(shop_today(order.created_at).isoformat(), shop_today().isoformat()),
             title=f"Заказ {order.number}",
             **self.management_context(order),
         )

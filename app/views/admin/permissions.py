@@ -170,13 +170,6 @@ ROLE_GRANTS["Support"].update({"ReviewView": "r"})
 ROLE_EXTRAS["Manager"].append(("ReviewView", "can_moderate"))
 ROLE_EXTRAS["Support"].append(("ReviewView", "can_moderate"))
 
-# Dashboard: Manager (and Admin) see every widget; Accountant the revenue only; Operator, Support and the
-# content editor do not see it.
-VIEW_CATEGORY["DashboardView"] = "Sales"
-ROLE_GRANTS["Manager"]["DashboardView"] = "r"
-ROLE_GRANTS["Accountant"]["DashboardView"] = "r"
-ROLE_EXTRAS["Manager"].append(("DashboardView", "can_all_widgets"))
-
 # Accounting: the reports and the journal for Accountant and Manager; expenses and their categories are kept by
 # the Accountant (the Manager reads them); the shop's requisites are set by Admin and read by the Accountant.
 VIEW_CATEGORY.update(
@@ -201,7 +194,6 @@ ROLE_GRANTS["Manager"].update(
     {"AccountingReportsView": "r", "JournalEntryView": "r", "ExpenseView": "r", "ExpenseCategoryView": "r"}
 )
 ROLE_EXTRAS["Accountant"].append(("ExpenseView", "can_reverse"))
-
 # Bonus points: the ledger and balances are read by those who answer customers and by the accountant; the manager
 # adjusts balances (with a reason) and sets the programme's rules; the accountant reads the liability report.
 LOYALTY_VIEWS = ("LoyaltyEntryView", "LoyaltyAccountView", "LoyaltySettingsView", "PointsLiabilityView")
@@ -215,3 +207,10 @@ ROLE_GRANTS["Accountant"].update(
 for _role in ("Operator", "Support"):
     ROLE_GRANTS[_role].update({"LoyaltyEntryView": "r", "LoyaltyAccountView": "r"})
 ROLE_EXTRAS["Manager"].append(("LoyaltyAccountView", "can_adjust"))
+
+# Dashboard: Manager (and Admin) see every widget; Accountant the revenue only; Operator, Support and the
+# content editor do not see it.
+VIEW_CATEGORY["DashboardView"] = "Sales"
+ROLE_GRANTS["Manager"]["DashboardView"] = "r"
+ROLE_GRANTS["Accountant"]["DashboardView"] = "r"
+ROLE_EXTRAS["Manager"].append(("DashboardView", "can_all_widgets"))

@@ -18,6 +18,7 @@ from app.services.messaging import mail, subscriptions
 from app.services.orders import cart as cart_service
 from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
 from app.views.filters import register_template_filters
+from app.views.shop.caching import init_page_cache, init_static_fingerprints
 
 
 class ShopMailUtil(MailUtil):
@@ -131,3 +132,5 @@ def init_shop(app: Flask) -> None:
     register_error_pages(app, _error_page, {413: ("Файл слишком большой", f"Максимальный размер файла — {max_mb} МБ.")})
 
     app.jinja_env.globals["request_path"] = lambda: request.path
+    init_page_cache(app)
+    init_static_fingerprints(app)

@@ -8,10 +8,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.form import _Auto
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import AnyOf, InputRequired, ValidationError
 
-from app.models import Channel, DeliveryMethod, MemberRole, PaymentMethod
+from app.models import Channel, DeliveryMethod, MemberRole, OrderStatus, PaymentMethod
 from app.services.customers.addresses import AddressData
+from app.services.orders.lookup import PERIODS
 from app.views.common import parse_id
 from app.views.forms import IdField, WholeNumberField, email_field, ids_from, text_field
 
@@ -227,3 +228,33 @@ class SaveProjectForm(FlaskForm):
 
 class LayoutForm(FlaskForm):
     layout = FileField("Макет")
+
+
+class OrderListForm(FlaskForm):
+    """«Мои заказы» filters and page (a GET form: no CSRF); an unknown value is refused with a message."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Статус",
+        choices=[("", "Все статусы")] + [(s.value, s.label) for s in OrderStatus],
+        validators=[AnyOf(["", *(s.value for s in OrderStatus)], message="Выберите статус из списка.")],
+        validate_choice=False,
+        default="",
+    )
+    period = SelectField(
+        "Период",
+        choices=[("", "За всё время")] + [(key, label) for key, (label, _days) in PERIODS.items()],
+        validators=[AnyOf(["", *PERIODS], message="Выберите период из списка.")],
+        validate_choice=False,
+        default="",
+    )
+    page = WholeNumberField("Страница", low=1, high=1_000_000, message="Номер страницы — целое число от 1.")
+
+    @property
+    def first_error(self) -> str | None:
+        for field in (self.status, self.period, self.page):
+            if field.errors:
+                return field.errors[0]
+        return None
