@@ -15,7 +15,7 @@ from tests.support_helpers import open_ticket, outbox, staff_actor
 def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
     scheduler = BackgroundScheduler(timezone="UTC")
     support = ["support_sla_alerts", "support_auto_close"]
-    daily = ["loyalty_daily", "dashboard_reconcile"]
+    daily = ["loyalty_daily", "dashboard_reconcile", "publish_scheduled_pages"]
     assert register_jobs(scheduler, app) == ["deliver_notifications", *support, "invite_reviews", *daily]
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setitem(app.config, "TELEGRAM_MODE", "polling")

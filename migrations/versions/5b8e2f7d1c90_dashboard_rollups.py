@@ -2,7 +2,7 @@
 the months reconciled
 
 Revision ID: 5b8e2f7d1c90
-Revises: 8125a17f535d
+Revises: b35392aab55b
 Create Date: 2026-12-02 10:05:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b8e2f7d1c90'
-down_revision = '8125a17f535d'
+down_revision = 'b35392aab55b'
 branch_labels = None
 depends_on = None
 
