@@ -230,3 +230,10 @@ ROLE_GRANTS["Manager"].update(
 ROLE_EXTRAS["Manager"] += [("ReferralView", "can_review"), ("ReferralReviewView", "can_review")]
 ROLE_GRANTS["Accountant"].update({"ReferralView": "r", "ReferralFiguresView": "r", "ReferralSettingsView": "r"})
 ROLE_GRANTS["Support"].update({"ReferralView": "r"})
+
+# Dashboard: Manager (and Admin) see every widget; Accountant the revenue only; Operator, Support and the
+# content editor do not see it.
+VIEW_CATEGORY["DashboardView"] = "Sales"
+ROLE_GRANTS["Manager"]["DashboardView"] = "r"
+ROLE_GRANTS["Accountant"]["DashboardView"] = "r"
+ROLE_EXTRAS["Manager"].append(("DashboardView", "can_all_widgets"))
