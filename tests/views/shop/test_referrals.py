@@ -113,6 +113,7 @@ def test_invite_page_shows_own_link_qr_and_only_own_friends(app, client):
         programme.attach(db.session, friend=theirs, code=other_code)
         db.session.commit()
     assert client.get("/account/invite").status_code in (302, 401)
+    assert client.get("/account/invite/qr.png").status_code in (302, 401)
     login_customer(client, "anna.petrova@example.ru")
     page = client.get("/account/invite").get_data(as_text=True)
     assert f"/r/{code}" in page and other_code not in page
