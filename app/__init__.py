@@ -49,6 +49,7 @@ def _base_app(import_name: str, settings: dict, **kwargs) -> Flask:
 
     # Effects of order status changes and payments that live in their own domains register on import.
     from app.services.loyalty import effects as _loyalty_effects  # noqa: F401
+    from app.services.loyalty import notices as _loyalty_notices  # noqa: F401  (points in order messages)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)

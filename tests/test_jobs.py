@@ -22,6 +22,7 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
         "invite_reviews",
         monthly,
         "loyalty_daily",
+        "publish_scheduled_pages",
     ]
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setitem(app.config, "TELEGRAM_MODE", "polling")
@@ -31,10 +32,19 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
         "invite_reviews",
         monthly,
         "loyalty_daily",
+        "publish_scheduled_pages",
         "poll_telegram",
     ]
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"deliver_notifications", "poll_telegram", "invite_reviews", monthly, "loyalty_daily", *support}
+    assert set(jobs) == {
+        "deliver_notifications",
+        "poll_telegram",
+        "invite_reviews",
+        monthly,
+        "loyalty_daily",
+        "publish_scheduled_pages",
+        *support,
+    }
     assert str(jobs[monthly].trigger) == "cron[day='1', hour='6']"
     assert str(jobs[monthly].trigger.timezone) == "Europe/Moscow"
     assert str(jobs["loyalty_daily"].trigger.fields[5]) == "3"  # hour

@@ -1,7 +1,7 @@
 """closing documents: issued documents (append-only), cancellations, number counters
 
 Revision ID: 3952cfca77a9
-Revises: d5f0c7a2b8e1
+Revises: b35392aab55b
 Create Date: 2026-12-02 09:52:26.850879
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '3952cfca77a9'
-down_revision = 'd5f0c7a2b8e1'
+down_revision = 'b35392aab55b'
 branch_labels = None
 depends_on = None
 

@@ -267,6 +267,7 @@ def test_spending_is_limited_by_the_cap_the_minimum_order_and_the_balance(db_ses
         db_session, customer_id=customer.id, products_amount=priced.products_after_discount, for_company=False
     )
     assert limit.limit == cap and "можно списать до" in limit.note.lower()
+    assert "не больше 20\u00a0% стоимости товаров (уровень «Старт»)" in limit.note
     with pytest.raises(ValidationError, match="не больше"):
         checkout.place_order(db_session, customer=customer, cart=cart, data=checkout_data(customer), points=cap + 1)
     db_session.rollback()
@@ -427,3 +428,20 @@ def test_settings_are_checked_and_every_change_is_kept(db_session):
     db_session.commit()
     assert rules.current(db_session).expiry_days == 180 and rules.current(db_session).start_rate == Decimal("3")
     assert [row.start_rate for row in rules.history(db_session)] == [Decimal("3.00"), Decimal("4.50")]
+
+
+def test_the_order_status_email_names_the_points_spent_and_earned(db_session, catalog, customer, smtp_server):
+    from app.services.messaging import outbox
+
+    give(db_session, customer, 500)
+    order = order_with_points(db_session, customer, catalog.cards, 100)
+    lifecycle.mark_paid(db_session, order, actor=SYSTEM)
+    advance(db_session, order, S.confirmed)
+    earned = bal(db_session, customer).pending
+    outbox.deliver_due(db_session)
+    db_session.commit()
+    mail = next(m for m in smtp_server.messages if "Принят" in m["Subject"])
+    text = smtp_server.mailbox.body(mail)
+    assert "Оплачено баллами: 100\u00a0баллов" in text
+    assert f"Бонусные баллы за заказ: {checkout.format_points(earned)} — ожидают окончания срока возврата" in text
+    assert "Оплачено баллами: 100\u00a0баллов" in smtp_server.mailbox.body(mail, "html")

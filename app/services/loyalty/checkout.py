@@ -19,7 +19,7 @@ from app.services.companies import members
 from app.services.errors import ValidationError
 from app.services.loyalty import ledger, rules, tiers
 from app.services.loyalty.effects import points_for
-from app.services.money import format_money
+from app.services.money import format_money, format_rate
 from app.services.orders import lookup, placing
 
 MAX_POINTS_TEXT = 9
@@ -77,7 +77,7 @@ def spend_limit(session: Session, *, customer_id: int, products_amount: Decimal,
         return result(0, "Для этого заказа баллы списать нельзя.")
     return result(
         limit,
-        f"Можно списать до {format_points(limit)} — не больше {cap.normalize()} % стоимости товаров "
+        f"Можно списать до {format_points(limit)} — не больше {format_rate(cap)} стоимости товаров "
         f"(уровень «{tier.label}»), доставка баллами не оплачивается.",
     )
 
@@ -131,7 +131,7 @@ def place_order(
     if wanted > limit.limit:
         raise ValidationError(
             f"Можно списать не больше {format_points(limit.limit)} (доступно {format_points(max(limit.available, 0))}, "
-            f"не больше {limit.cap_percent.normalize()} % стоимости товаров).",
+            f"не больше {format_rate(limit.cap_percent)} стоимости товаров).",
             field="points",
         )
     order = placing.place_order(session, customer=customer, cart=cart, data=data, points=Decimal(wanted))

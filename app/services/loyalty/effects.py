@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.models import EntryKind, LineKind, LoyaltyEntry, Order, OrderLine, OrderStatus, PaymentStatus
 from app.services.actors import Actor
 from app.services.loyalty import ledger, rules, tiers
+from app.services.money import format_rate
 from app.services.orders import lifecycle
 from app.services.orders.lifecycle import Change, Guard, Payment, Transition
 
@@ -108,7 +109,7 @@ def earn(session: Session, orders: Sequence[tuple[int, int, str]], actor: Actor)
             actor=actor,
             pending=points,
             order_id=order_id,
-            reason=f"Заказ {number}: {rate.normalize()} % («{tier.label}»)",
+            reason=f"Заказ {number}: {format_rate(rate)} («{tier.label}»)",
         ):
             total += points
     return total

@@ -20,7 +20,7 @@ from app.services.errors import DomainError
 from app.services.loyalty import ledger, rules, tiers
 from app.services.loyalty.checkout import format_points
 from app.services.shoptime import shop_today
-from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of
+from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, money_cell
 
 
 def signed_cell(value: int | None) -> Markup:
@@ -115,6 +115,7 @@ class LoyaltyAccountView(ShopModelView):
     formatters_columns = {
         "available": balance_cell,
         "tier": label_of(Tier),
+        "tier_turnover": money_cell,
         "updated_at": dt_cell,
         "tier_computed_at": dt_cell,
     }
