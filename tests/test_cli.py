@@ -98,7 +98,7 @@ def test_demo_banners_promise_what_the_products_say(app, client):
     product = client.get("/product/banner").get_data(as_text=True)
     assert 'Срок изготовления — <span data-testid="product-days">2 рабочих дня</span>' in product
     delivery = client.get("/pages/delivery-and-payment").get_data(as_text=True)
-    assert "сразу после оформления" not in delivery and "Счёт пришлёт менеджер" in delivery
+    assert "сразу после оформления" not in delivery and "Счёт выставляется при оформлении заказа" in delivery
     assert "За МКАД" not in delivery and "700 ₽" not in delivery
 
 

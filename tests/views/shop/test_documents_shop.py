@@ -85,6 +85,7 @@ def test_checkout_by_invoice_issues_the_invoice_the_customer_downloads(app, db_s
     assert invoice is not None and invoice.order.number == number and invoice.total == invoice.order.total
     page = client.get(f"/account/orders/{number}").get_data(as_text=True)
     assert invoice.title in page
+    assert "Счёт на оплату — в документах заказа ниже" in page and "Счёт пришлёт менеджер" not in page
     text = pdftotext(client.get(f"/documents/{invoice.id}").data)
     assert f"Счёт на оплату № {invoice.number}" in text and company.inn in text
 
