@@ -73,6 +73,7 @@ class VatReport:
     period: Period
     regime_label: str
     deducts: bool
+    seller: str  # the shop's requisites in force at the period's end («» until they are set)
     by_rate: list[metrics.RateLine]
     input_vat: Decimal  # incoming VAT of the period's expenses
     sales_book: list[SalesBookRow]
@@ -189,10 +190,14 @@ def purchase_book(session: Session, period: Period) -> list[PurchaseBookRow]:
 
 def vat_report(session: Session, period: Period) -> VatReport:
     regime = seller.regime_on(session, period.end)
+    version = seller.in_force(session, period.end)
     return VatReport(
         period=period,
         regime_label=regime.label,
         deducts=regime in seller.DEDUCTS_INPUT_VAT,
+        seller=f"{version.short_name}, ИНН {version.inn}" + (f", КПП {version.kpp}" if version.kpp else "")
+        if version
+        else "",
         by_rate=metrics.sales_by_rate(session, period),
         input_vat=metrics.expenses(session, period).vat,
         sales_book=sales_book(session, period),
@@ -401,7 +406,8 @@ def vat_tables(report: VatReport) -> list[Table]:
     summary = Table(
         f"НДС за {report.period.label}",
         ["Ставка", "База, ₽", "НДС, ₽", "С НДС, ₽"],
-        [[_rate_title(line.rate), line.base, line.vat, line.total] for line in report.by_rate]
+        [["Продавец", report.seller or "реквизиты не заданы", "", ""], ["Режим", report.regime_label, "", ""]]
+        + [[_rate_title(line.rate), line.base, line.vat, line.total] for line in report.by_rate]
         + [
             ["Итого реализация", report.base, report.output_vat, report.base + report.output_vat],
             ["НДС к вычету (входящий)", "", report.deductible_vat, ""],

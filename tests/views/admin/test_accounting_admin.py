@@ -221,6 +221,10 @@ def test_the_shop_requisites_are_versions_in_force_from_their_day(app, staff_cli
     assert seller.regime_on(db_session, date(2026, 3, 31)).value == "osno"
     assert seller.regime_on(db_session, date(2026, 7, 1)).value == "usn_5"
     assert seller.in_force(db_session, date(2025, 12, 31)) is None
+    march = staff_client.get("/admin/accounting/vat?month=3&year=2026").get_data(as_text=True)
+    assert "ООО «Ромашка», ИНН 7707083893, КПП 773601001" in march and "ОСНО, НДС 22 %" in march
+    july = staff_client.get("/admin/accounting/vat?month=7&year=2026").get_data(as_text=True)
+    assert "ООО «Ромашка-Принт»" in july and "УСН, НДС 5 %" in july and "не принимается" in july
 
 
 def test_a_cost_price_set_in_the_catalog_is_the_cost_of_goods_posted(app, staff_client, db_session, catalog, customer):
