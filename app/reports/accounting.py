@@ -230,6 +230,7 @@ class ProfitReport:
     categories: list[metrics.CategoryLine]
     expense_categories: list[str]
     total: ProfitMonth
+    category_ids: dict[str, int | None] = field(default_factory=dict)  # expense category name → id (drill-down)
 
     @property
     def revenue(self) -> Decimal:
@@ -247,9 +248,11 @@ def _expense_costs(session: Session, period: Period) -> dict[str, Decimal]:
 
 def profit_report(session: Session, period: Period) -> ProfitReport:
     months = [ProfitMonth(m, metrics.sales(session, m), _expense_costs(session, m)) for m in period.months()]
-    names = list(_expense_costs(session, period))
+    lines = metrics.expenses_by_category(session, period)
+    names = [line.name for line in lines]
     total = ProfitMonth(period, metrics.sales(session, period), _expense_costs(session, period))
-    return ProfitReport(period, months, metrics.sales_by_category(session, period), names, total)
+    ids = {line.name: line.key if isinstance(line.key, int) else None for line in lines}
+    return ProfitReport(period, months, metrics.sales_by_category(session, period), names, total, ids)
 
 
 # --- расходы ---------------------------------------------------------------------------------------------
