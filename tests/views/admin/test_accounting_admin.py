@@ -92,7 +92,7 @@ def test_an_accountant_enters_edits_and_reverses_an_expense_never_deletes_it(app
     expense = db_session.scalar(sa.select(Expense))
     assert (expense.amount, expense.vat_amount, expense.supplier_inn) == (D("12200.00"), D("2200.00"), "7707083893")
     profit = staff_client.get("/admin/accounting/profit").get_data(as_text=True)
-    assert f"source=expenses&amp;category={categories['Бумага']}\">10\u00a0000,00" in profit  # drill-down, net of VAT
+    assert f'source=expenses&amp;category={categories["Бумага"]}">10\u00a0000,00' in profit  # drill-down, net of VAT
 
     form = _expense_form(categories["Бумага"], amount="24 400,00", vat_amount="4400,00")
     assert staff_client.post(f"/admin/expenseview/edit/{expense.id}", data=form).status_code == 302
