@@ -142,3 +142,17 @@ def test_static_files_are_fingerprinted_and_cached_for_a_year(shops):
     assert "max-age=31536000" in response.headers["Cache-Control"] and "immutable" in response.headers["Cache-Control"]
     plain = guest.get("/static/css/shop.css")
     assert "immutable" not in plain.headers.get("Cache-Control", "")
+
+
+def test_new_loyalty_rates_drop_the_cached_product_page(shops):
+    """The product page says how many points an order earns: a change of the programme's rates is seen at once."""
+    from app.services.actors import Actor
+    from app.services.loyalty import rules
+
+    shop, _ = shops
+    guest = shop.test_client()
+    assert "+23\u00a0балла за этот заказ" in guest.get(PRODUCT).text  # 3 % of 790 ₽
+    with shop.app_context():
+        rules.save(db.session, {**rules.DEFAULTS, "start_rate": "10"}, actor=Actor.system("test"))
+        db.session.commit()
+    assert "+79\u00a0баллов за этот заказ" in guest.get(PRODUCT).text
