@@ -202,6 +202,17 @@ def loyalty_check() -> None:
     click.echo("balances equal the ledger sums")
 
 
+content_cli = AppGroup("content", help="Site content.")
+
+
+@content_cli.command("publish-due")
+def content_publish_due() -> None:
+    """Publish the page drafts whose publication time has come (what the scheduler does every minute)."""
+    from app.jobs import publish_scheduled_pages
+
+    click.echo(publish_scheduled_pages(current_app._get_current_object()))
+
+
 accounting_cli = AppGroup("accounting", help="The sales journal: backfill and reconciliation.")
 
 
@@ -261,3 +272,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(loyalty_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(accounting_cli)
+    app.cli.add_command(content_cli)

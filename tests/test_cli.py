@@ -82,3 +82,34 @@ def test_loyalty_commands_run_the_nightly_pass_and_check_balances(app):
         db.session.commit()
     wrong = runner.invoke(args=["loyalty", "check"])
     assert wrong.exit_code != 0 and "differ from the ledger" in wrong.output
+
+
+def test_demo_banners_promise_what_the_products_say(app, client):
+    from app.models import Banner
+
+    assert app.test_cli_runner().invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        days = dict(db.session.execute(sa.select(Product.slug, Product.production_days)).all())
+        banners = db.session.scalars(sa.select(Banner)).all()
+        texts = " ".join(f"{b.title} {b.alt_text}" for b in banners)
+    assert days["banner"] == 2 and "Баннеры за 2 рабочих дня" in texts and "один день" not in texts
+    assert "за 1 день" not in texts
+    product = client.get("/product/banner").get_data(as_text=True)
+    assert 'Срок изготовления — <span data-testid="product-days">2 рабочих дня</span>' in product
+    delivery = client.get("/pages/delivery-and-payment").get_data(as_text=True)
+    assert "сразу после оформления" not in delivery and "Счёт пришлёт менеджер" in delivery
+    assert "За МКАД" not in delivery and "700 ₽" not in delivery
+
+
+def test_working_days_are_written_as_russian_says_them():
+    from app.services.orders.promises import working_days_phrase
+
+    assert [working_days_phrase(n) for n in (0, 1, 2, 5, 11, 21, 22)] == [
+        "0 рабочих дней",
+        "1 рабочий день",
+        "2 рабочих дня",
+        "5 рабочих дней",
+        "11 рабочих дней",
+        "21 рабочий день",
+        "22 рабочих дня",
+    ]

@@ -111,6 +111,22 @@ def loyalty_daily(app: Flask) -> str:
     return str(report)
 
 
+def publish_scheduled_pages(app: Flask) -> str:
+    """Publish the page drafts whose publication time has come."""
+    from app.services.actors import Actor
+    from app.services.content import pages
+
+    with app.app_context():
+        try:
+            titles = pages.publish_due_drafts(db.session, actor=Actor.system("публикация по расписанию"))
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if titles:
+        log.info("Pages published on schedule: %s", ", ".join(titles))
+    return f"Опубликовано страниц: {len(titles)}" + (f" ({', '.join(titles)})" if titles else "")
+
+
 def telegram_polling_enabled(app: Flask) -> bool:
     return app.config.get("TELEGRAM_MODE") == "polling" and bool(app.config.get("TELEGRAM_BOT_TOKEN"))
 
@@ -166,6 +182,15 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids.append("loyalty_daily")
+    scheduler.add_job(
+        publish_scheduled_pages,
+        "interval",
+        seconds=app.config.get("CONTENT_PUBLISH_INTERVAL", 60),
+        id="publish_scheduled_pages",
+        name="Публикация страниц по расписанию",
+        **common,
+    )
+    ids.append("publish_scheduled_pages")
     if telegram_polling_enabled(app):
         scheduler.add_job(
             poll_telegram,

@@ -74,7 +74,7 @@ from app.models.orders import (
     PromoKind,
     PromoRedemption,
 )
-from app.models.profile import Address, ConsentSource, NewsletterConsent
+from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest
 from app.models.projects import Project, ProjectVersion
 from app.models.reviews import (
     FlagRule,
@@ -107,6 +107,7 @@ __all__ = [
     "Address",
     "ConsentSource",
     "NewsletterConsent",
+    "NewsletterRequest",
     "NotificationPreferences",
     "TelegramLink",
     "TelegramLinkToken",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.interfaces import ORMOption
-from wtforms import SelectField
+from wtforms import DecimalField, SelectField
 from wtforms.validators import NumberRange
 
 from app.services import paging
@@ -86,8 +87,9 @@ IN_USE_MESSAGE = (
 
 class ShopInterface(SQLAInterface):
     """FAB's data interface with the shop's filters; list pages load what they show in a fixed number of
-    queries (`list_loads`: eager loads of the relations a list shows) and count at most MAX_EXACT_COUNT
-    rows (an estimate «≈» past it)."""
+        queries (`list_loads`: select-in loads of the relations a list shows — a join would also be done for every
+    row a deep page's OFFSET skips) and count at most MAX_EXACT_COUNT
+        rows (an estimate «≈» past it)."""
 
     filter_converter_class = ShopFilterConverter
 
@@ -154,6 +156,23 @@ def enum_select(enum_cls: type[enum.Enum], label: str, **kwargs) -> SelectField:
         coerce=lambda v: v if isinstance(v, enum_cls) else enum_cls(v),
         **kwargs,
     )
+
+
+class AmountField(DecimalField):
+    """A decimal typed the Russian way («0,85», «12 200,00»); empty is zero."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        text = str(valuelist[0] if valuelist else "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+        if not text:
+            self.data = Decimal("0")
+            return
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(self.gettext("Not a valid decimal value.")) from None
+        if not value.is_finite():
+            raise ValueError(self.gettext("Not a valid decimal value."))
+        self.data = value
 
 
 def label_of(enum_cls: type[enum.Enum]):  # noqa: ANN201

@@ -13,7 +13,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup, escape
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from app.extensions import db
@@ -204,7 +204,7 @@ class NewsletterConsentView(ShopModelView):
     datamodel = ShopInterface(
         NewsletterConsent,
         extra_filters={"customer_id": [FilterConsentEmail]},
-        list_loads=[joinedload(NewsletterConsent.customer)],
+        list_loads=[selectinload(NewsletterConsent.customer)],
     )
     list_title = "История согласий на рассылку"
     show_title = "Изменение согласия"

@@ -12,7 +12,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from app.extensions import db
@@ -90,7 +90,7 @@ class ReviewView(ShopModelView):
     datamodel = ShopInterface(
         Review,
         extra_filters={"flags": [FilterFlagRule], "photos": [FilterHasPhotos]},
-        list_loads=[joinedload(Review.product), selectinload(Review.flags)],
+        list_loads=[selectinload(Review.product), selectinload(Review.flags)],
     )
     list_title = "Отзывы"
     show_title = "Отзыв"

@@ -195,7 +195,7 @@ class TicketView(ShopModelView):
             "assignee": [FilterAssignee],
             "state": [FilterEqual, FilterNotEqual],
         },
-        list_loads=[sa.orm.joinedload(Ticket.customer), sa.orm.joinedload(Ticket.assignee)],
+        list_loads=[sa.orm.selectinload(Ticket.customer), sa.orm.selectinload(Ticket.assignee)],
     )
     list_title = "Обращения"
     show_title = "Обращение"

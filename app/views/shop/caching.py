@@ -3,8 +3,10 @@ them, and static files linked by a fingerprint of their content and cached by br
 
 A page is cached for a guest only (no login, no cart, no pending message) and keyed by its URL and the site
 version (`app.services.site_version`, rewritten by database triggers on any change of what the pages show),
-so every app process drops it as soon as staff change anything, whichever process they used. Schedule-driven
-changes (a banner's or a promotion's end) are bounded by STOREFRONT_CACHE_SECONDS. The per-visitor parts of a
+so every app process drops it as soon as staff change anything, whichever process they used (within
+STOREFRONT_VERSION_CHECK_SECONDS). Schedule-driven changes (a banner's or a promotion's end) are bounded by
+STOREFRONT_CACHE_SECONDS. Parts of pages that are the same for everyone (the home page's catalog, banners and
+promotions, a category, the menu) are kept the same way for logged-in customers (`fragment`). The per-visitor parts of a
 page — the CSRF token of a form, the CSP nonce — are kept as placeholders and filled in for each request.
 """
 
@@ -14,11 +16,13 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
 from app.extensions import db
@@ -39,9 +43,12 @@ NONCE_MARK = "\x1bcsp-nonce\x1b"
 VISITOR_KEYS = ("_user_id", "cart_token", "_flashes")  # a session holding any of these is someone's
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class Entry:
-    body: str
+    body: Any  # a page's HTML, or a fragment's value
     stored_at: float
     changed_at: datetime
 
@@ -52,10 +59,10 @@ class PageCache:
     def __init__(self, seconds: int, entries: int) -> None:
         self.seconds = seconds
         self.entries = entries
-        self._pages: OrderedDict[tuple[str, int], Entry] = OrderedDict()
+        self._pages: OrderedDict[tuple, Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, int]) -> Entry | None:
+    def get(self, key: tuple) -> Entry | None:
         with self._lock:
             entry = self._pages.get(key)
             if entry is None:
@@ -66,7 +73,7 @@ class PageCache:
             self._pages.move_to_end(key)
             return entry
 
-    def put(self, key: tuple[str, int], entry: Entry) -> None:
+    def put(self, key: tuple, entry: Entry) -> None:
         with self._lock:
             self._pages[key] = entry
             self._pages.move_to_end(key)
@@ -76,6 +83,32 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+
+
+def request_version() -> site_version.Version | None:
+    """The site version for this request (read once per request, or reused per STOREFRONT_VERSION_CHECK_SECONDS)."""
+    if "site_version" not in g:
+        g.site_version = site_version.current(
+            db.session, max_age=current_app.config["STOREFRONT_VERSION_CHECK_SECONDS"]
+        )
+    return g.site_version
+
+
+def fragment(name: str, render: Callable[[], T], *key: object) -> T:
+    """A part of a page that is the same for every visitor (rendered HTML, or plain values — never ORM objects),
+    kept like a guest's page: per process, keyed by the site version, for STOREFRONT_CACHE_SECONDS at most."""
+    cache: PageCache = current_app.extensions["fragment_cache"]
+    if cache.seconds <= 0:
+        return render()
+    version = request_version()
+    if version is None:
+        return render()
+    cache_key = (name, *key, version.token)
+    entry = cache.get(cache_key)
+    if entry is None:
+        entry = Entry(body=render(), stored_at=time.monotonic(), changed_at=version.changed_at)
+        cache.put(cache_key, entry)
+    return entry.body
 
 
 def _guest_page_request(app: Flask) -> bool:
@@ -104,6 +137,7 @@ def init_page_cache(app: Flask) -> None:
     """Serve guests' pages from memory; register after the security headers' nonce is made."""
     cache = PageCache(app.config["STOREFRONT_CACHE_SECONDS"], app.config["STOREFRONT_CACHE_ENTRIES"])
     app.extensions["page_cache"] = cache
+    app.extensions["fragment_cache"] = PageCache(app.config["STOREFRONT_CACHE_SECONDS"], 200)
     if cache.seconds <= 0:
         return
 
@@ -111,7 +145,7 @@ def init_page_cache(app: Flask) -> None:
     def _cached_page() -> Response | None:
         if not _guest_page_request(app):
             return None
-        version = site_version.current(db.session)
+        version = request_version()
         if version is None:
             return None
         key = (request.full_path, version.token)

@@ -156,3 +156,30 @@ def test_new_loyalty_rates_drop_the_cached_product_page(shops):
         rules.save(db.session, {**rules.DEFAULTS, "start_rate": "10"}, actor=Actor.system("test"))
         db.session.commit()
     assert "+79\u00a0баллов за этот заказ" in guest.get(PRODUCT).text
+
+
+def test_a_customer_gets_the_catalog_parts_from_memory_and_sees_changes_at_once(shops, db_session):
+    first, second = shops
+    make_customer(db_session, email="cache@example.ru", full_name="Кэш Покупатель")
+    customer = second.test_client()
+    login_customer(customer, "cache@example.ru")
+    customer.get("/")
+    with statements() as seen:
+        page = customer.get("/").text
+    assert "Кэш Покупатель" in page and "Визитки стандартные" in page
+    assert not [s for s in seen if "FROM product" in s or "FROM category" in s or "FROM content_page" in s], seen
+    _rename(first, "Визитки премиум")
+    assert "Визитки премиум" in customer.get("/").text
+    assert "Визитки премиум" in customer.get("/catalog/vizitki").text
+
+
+def test_a_process_trusting_its_version_for_a_while_still_sees_its_own_changes_at_once(app, shop_app_with, db_session):
+    load_catalog(db_session)
+    shop = shop_app_with(STOREFRONT_CACHE_SECONDS=600, STOREFRONT_VERSION_CHECK_SECONDS=600)
+    guest = shop.test_client()
+    guest.get("/")
+    with statements() as seen:
+        assert "Визитки стандартные" in guest.get("/").text
+    assert seen == []  # the version read a moment ago is trusted: no SQL at all
+    _rename(shop, "Визитки премиум")
+    assert "Визитки премиум" in guest.get("/").text
