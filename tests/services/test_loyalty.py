@@ -166,6 +166,14 @@ def test_a_company_order_neither_spends_nor_earns_personal_points(db_session, ca
 
 
 def test_pending_points_become_available_only_after_completion_and_the_return_window(db_session, catalog, customer):
+    from app.services.messaging import notifications
+
+    notifications.save_preferences(
+        db_session,
+        customer_id=customer.id,
+        channels={notifications.POINTS_CREDITED: ["email"]},
+        order_statuses=[],
+    )
     order = place_order(db_session, customer, catalog.cards)
     lifecycle.mark_paid(db_session, order, actor=SYSTEM)
     db_session.commit()
@@ -185,6 +193,10 @@ def test_pending_points_become_available_only_after_completion_and_the_return_wi
         db_session.commit()
     assert bal(db_session, customer) == ledger.Balance(earned, 0)
     assert [k for k, _, _ in kinds(db_session, customer)] == [EntryKind.earn_pending, EntryKind.activate]
+    credited = db_session.scalars(sa.select(Notification).where(Notification.event == "points_credited")).all()
+    assert [(n.channel.value, n.payload["points"], n.payload["balance"]) for n in credited] == [
+        ("email", earned, earned)
+    ]
     assert_ledger_consistent(db_session)
 
 
@@ -440,6 +452,8 @@ def test_the_order_status_email_names_the_points_spent_and_earned(db_session, ca
     earned = bal(db_session, customer).pending
     outbox.deliver_due(db_session)
     db_session.commit()
+    placed = next(m for m in smtp_server.messages if m["Subject"].endswith("принят"))
+    assert "Оплачено баллами: 100\u00a0баллов" in smtp_server.mailbox.body(placed)
     mail = next(m for m in smtp_server.messages if "Принят" in m["Subject"])
     text = smtp_server.mailbox.body(mail)
     assert "Оплачено баллами: 100\u00a0баллов" in text
