@@ -281,6 +281,24 @@ def scheduler_command() -> None:
     run_scheduler(current_app._get_current_object())
 
 
+dashboard_cli = AppGroup("dashboard", help="The back office's dashboard.")
+
+
+@dashboard_cli.command("reconcile")
+@click.option("--months", type=click.IntRange(min=1, max=240), default=2, show_default=True)
+def dashboard_reconcile(months: int) -> None:
+    """Reconcile the last MONTHS calendar months (this one included): accounting, journal and the dashboard's
+    rollup; the dashboard shows «сверено с бухгалтерией» per month. Exit 1 on any difference (nightly job)."""
+    from app.reports import dashboard
+
+    rows = dashboard.reconcile_recent(db.session, months=months)
+    db.session.commit()
+    for row in rows:
+        click.echo(f"{row.month:%m.%Y}: {'сверено' if row.ok else 'РАСХОЖДЕНИЕ ' + row.differences}")
+    if not all(row.ok for row in rows):
+        raise click.ClickException("the dashboard differs from the accounting")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(staff_cli)
@@ -291,5 +309,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(loyalty_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(accounting_cli)
+    app.cli.add_command(dashboard_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(documents_cli)

@@ -170,6 +170,7 @@ def place_order(
     promo_code: str = "",
     token: str | None = None,
     with_layout: bool = True,
+    company_id: int | None = None,
     contact_name: str | None = None,
     company: object | None = None,
 ) -> Order:
@@ -207,7 +208,7 @@ def place_order(
             delivery_address=address,
             promo_code=promo_code,
             checkout_token=token or uuid.uuid4().hex,
-            company_id=str(company.id) if company is not None else "",  # type: ignore[attr-defined]
+            company_id=str(company.id) if company is not None else str(company_id or ""),  # type: ignore[attr-defined]
         ),
     )
     session.commit()

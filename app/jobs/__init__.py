@@ -129,6 +129,21 @@ def loyalty_daily(app: Flask) -> str:
     return str(report)
 
 
+def reconcile_dashboard(app: Flask) -> str:
+    """The dashboard's «сверено с бухгалтерией»: this month and the last compared with every accounting reader."""
+    from app.reports import dashboard
+
+    with app.app_context():
+        try:
+            rows = dashboard.reconcile_recent(db.session, months=2)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    text = ", ".join(f"{row.month:%m.%Y} {'сверено' if row.ok else 'расхождение'}" for row in rows)
+    log.info("Dashboard reconciliation: %s", text)
+    return text
+
+
 def publish_scheduled_pages(app: Flask) -> str:
     """Publish the page drafts whose publication time has come."""
     from app.services.actors import Actor
@@ -214,6 +229,16 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids.append("loyalty_daily")
+    scheduler.add_job(
+        reconcile_dashboard,
+        "cron",
+        hour=app.config.get("DASHBOARD_RECONCILE_HOUR", 4),
+        timezone=app.config.get("SHOP_TIMEZONE", "Europe/Moscow"),
+        id="dashboard_reconcile",
+        name="Дашборд: сверка с бухгалтерией",
+        **common,
+    )
+    ids.append("dashboard_reconcile")
     scheduler.add_job(
         publish_scheduled_pages,
         "interval",

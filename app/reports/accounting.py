@@ -477,6 +477,11 @@ def profit_tables(report: ProfitReport) -> list[Table]:
         return [name] + [pick(m) for m in columns]
 
     rows = [
+        line("Продажи до скидок, с НДС", lambda m: m.sales.gross_sales),
+        line("Скидки по промокодам", lambda m: m.sales.discounts),
+        line("Оплачено баллами", lambda m: m.sales.points),
+        line("Выручка с НДС", lambda m: m.sales.revenue),
+        line("НДС", lambda m: m.sales.output_vat),
         line("Выручка без НДС", lambda m: m.sales.net_revenue),
         line("Себестоимость материалов", lambda m: m.sales.cost_of_goods),
         line("Валовая прибыль", lambda m: m.sales.gross_margin),

@@ -220,3 +220,10 @@ ROLE_GRANTS["Accountant"].update(
 for _role in ("Operator", "Support"):
     ROLE_GRANTS[_role].update({"LoyaltyEntryView": "r", "LoyaltyAccountView": "r"})
 ROLE_EXTRAS["Manager"].append(("LoyaltyAccountView", "can_adjust"))
+
+# Dashboard: Manager (and Admin) see every widget; Accountant the revenue only; Operator, Support and the
+# content editor do not see it.
+VIEW_CATEGORY["DashboardView"] = "Sales"
+ROLE_GRANTS["Manager"]["DashboardView"] = "r"
+ROLE_GRANTS["Accountant"]["DashboardView"] = "r"
+ROLE_EXTRAS["Manager"].append(("DashboardView", "can_all_widgets"))
