@@ -144,6 +144,20 @@ def test_static_files_are_fingerprinted_and_cached_for_a_year(shops):
     assert "immutable" not in plain.headers.get("Cache-Control", "")
 
 
+def test_new_loyalty_rates_drop_the_cached_product_page(shops):
+    """The product page says how many points an order earns: a change of the programme's rates is seen at once."""
+    from app.services.actors import Actor
+    from app.services.loyalty import rules
+
+    shop, _ = shops
+    guest = shop.test_client()
+    assert "+23\u00a0балла за этот заказ" in guest.get(PRODUCT).text  # 3 % of 790 ₽
+    with shop.app_context():
+        rules.save(db.session, {**rules.DEFAULTS, "start_rate": "10"}, actor=Actor.system("test"))
+        db.session.commit()
+    assert "+79\u00a0баллов за этот заказ" in guest.get(PRODUCT).text
+
+
 def test_a_customer_gets_the_catalog_parts_from_memory_and_sees_changes_at_once(shops, db_session):
     first, second = shops
     make_customer(db_session, email="cache@example.ru", full_name="Кэш Покупатель")

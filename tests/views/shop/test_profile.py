@@ -266,7 +266,7 @@ def test_settings_offer_only_working_features_and_lock_telegram_until_it_is_link
     login_customer(client, customer.email)
     page = client.get("/account/profile").get_data(as_text=True)
     assert "Ответ службы поддержки" in page and "Заказ принят" in page
-    assert "бонусных баллов" not in page
+    assert "Начисление бонусных баллов" in page and "Скорое сгорание бонусных баллов" in page  # points work now
     box = re.search(r'<input[^>]*data-testid="channel-order_status-telegram"[^>]*>', page, re.S).group(0)
     assert "disabled" in box and "checked" not in box
     email_box = re.search(r'<input[^>]*data-testid="channel-order_status-email"[^>]*>', page, re.S).group(0)
