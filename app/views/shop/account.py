@@ -10,7 +10,7 @@ from app.reports.order_timeline import customer_timeline
 from app.services.errors import NotFound
 from app.services.layouts import preflight
 from app.services.money import format_money
-from app.services.orders import lookup
+from app.services.orders import lookup, tracking
 from app.services.projects import projects
 from app.views.common import act
 from app.views.shop.helpers import current_cart
@@ -41,6 +41,7 @@ def order(number: str):
         order=found,
         statuses=customer_timeline(found.history),
         may_reorder=projects.may_reorder(db.session, found, customer=current_user),
+        tracking_link=tracking.link,
     )
 
 
