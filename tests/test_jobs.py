@@ -19,6 +19,7 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
         "deliver_notifications",
         *support,
         "invite_reviews",
+        "loyalty_daily",
         "publish_scheduled_pages",
     ]
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:x")
@@ -27,6 +28,7 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
         "deliver_notifications",
         *support,
         "invite_reviews",
+        "loyalty_daily",
         "publish_scheduled_pages",
         "poll_telegram",
     ]
@@ -35,9 +37,11 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
         "deliver_notifications",
         "poll_telegram",
         "invite_reviews",
+        "loyalty_daily",
         "publish_scheduled_pages",
         *support,
     }
+    assert str(jobs["loyalty_daily"].trigger.fields[5]) == "3"  # hour
     assert jobs["invite_reviews"].trigger.interval.total_seconds() == 60 * app.config["REVIEW_INVITE_INTERVAL_MINUTES"]
     assert jobs["deliver_notifications"].trigger.interval.total_seconds() == app.config["NOTIFICATION_SEND_INTERVAL"]
     assert jobs["support_auto_close"].trigger.interval.total_seconds() == app.config["SUPPORT_JOB_INTERVAL"] * 60

@@ -44,9 +44,11 @@ from app.models.content import (
     NewsKind,
     Page,
     PageRevision,
+    SiteVersion,
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
+from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
     Channel,
     DeliveryState,
@@ -162,6 +164,7 @@ __all__ = [
     "NewsItem",
     "NewsKind",
     "Page",
+    "SiteVersion",
     "PageRevision",
     # support
     "CannedReply",
@@ -174,6 +177,12 @@ __all__ = [
     "TicketPriority",
     "TicketState",
     "TicketTopic",
+    # bonus points
+    "EntryKind",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltySettings",
+    "Tier",
     # reviews
     "FlagRule",
     "RejectReason",

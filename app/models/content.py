@@ -246,3 +246,15 @@ class Banner(Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SiteVersion(Model):
+    """One row that changes whenever anything a storefront page shows changes (catalog, prices, VAT rates,
+    banners, news, pages, images, promo codes, reviews): database triggers rewrite it (migration
+    d5f0c7a2b8e1), so every app process sees a change by any path in one indexed read."""
+
+    __tablename__ = "site_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

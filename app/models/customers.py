@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_security import RoleMixin, UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Model, UTCDateTime, utcnow
+from app.models.base import Model, UTCDateTime, trigram_index, utcnow
 
 customer_roles = sa.Table(
     "customer_roles",
@@ -30,6 +30,11 @@ class Customer(Model, UserMixin):
     """A storefront account. `active=False` is a block: the customer cannot log in or order."""
 
     __tablename__ = "customer"
+    __table_args__ = (
+        trigram_index("ix_customer_email_trgm", "email"),
+        trigram_index("ix_customer_full_name_trgm", "full_name"),
+        trigram_index("ix_customer_phone_trgm", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)

@@ -16,12 +16,13 @@ from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.orm import Session
 
-from app.models import Banner, NewsItem, NewsKind, Page, PromoCode
+from app.models import Banner, NewsItem, NewsKind, Page, Product, PromoCode
 from app.services.actors import Actor
 from app.services.content import banners as content_banners
 from app.services.content import news as content_news
 from app.services.content import pages as content_pages
 from app.services.content.media import ImageUpload
+from app.services.orders import promises
 from app.services.shoptime import now
 
 ABOUT = """\
@@ -87,9 +88,9 @@ DELIVERY = """\
 ## Оплата
 
 - **При получении** — наличными или картой в типографии либо курьеру.
-- **Безналичный расчёт по счёту** — для организаций и ИП. Счёт придёт на почту сразу после оформления заказа, \
-заказ уходит в печать после поступления оплаты. Закрывающие документы передаём вместе с заказом или отправляем \
-почтой.
+- **Безналичный расчёт по счёту** — для организаций и ИП. Счёт пришлёт менеджер на почту, указанную в заказе, \
+после проверки заказа (обычно в течение рабочего дня); заказ уходит в печать после поступления оплаты. \
+Закрывающие документы — по запросу менеджеру.
 
 Если заказ не подошёл из-за нашей ошибки — перепечатаем бесплатно.
 """
@@ -206,16 +207,18 @@ NEWS = [
     ),
 ]
 
-# (title, alt, link, position, colours, headline, subline)
+# (title, alt, link, position, colours, headline, subline, product whose production time «{days}» stands for):
+# a banner never promises a time the product page does not.
 BANNERS = [
     (
         "Визитки от 790 ₽",
-        "Визитки от 790 ₽ за 100 штук, готовность за 2 дня — перейти в каталог визиток",
+        "Визитки от 790 ₽ за 100 штук, готовность за {days} — перейти в каталог визиток",
         "/catalog/vizitki",
         10,
         ((13, 110, 253), (102, 16, 242)),
         "Визитки от 790 ₽",
-        "100 штук за 2 рабочих дня · бесплатная проверка макета",
+        "100 штук за {days} · бесплатная проверка макета",
+        "vizitki-standart",
     ),
     (
         "Скидка 10 % на первый заказ",
@@ -225,15 +228,17 @@ BANNERS = [
         ((220, 53, 69), (253, 126, 20)),
         "−10 % на первый заказ",
         "Промокод WELCOME10 · заказы от 1 000 ₽",
+        None,
     ),
     (
-        "Баннеры за 1 день",
-        "Широкоформатные баннеры за один день, люверсы и проклейка — выбрать баннер",
+        "Баннеры за {days}",
+        "Широкоформатные баннеры за {days}, люверсы и проклейка — выбрать баннер",
         "/product/banner",
         30,
         ((25, 135, 84), (13, 202, 240)),
-        "Баннеры за 1 день",
+        "Баннеры за {days}",
         "Ткань, литой баннер, сетка · люверсы по периметру",
+        "banner",
     ),
 ]
 
@@ -320,7 +325,12 @@ def load_demo_content(session: Session) -> str:
             cover=ImageUpload(io.BytesIO(picture), f"{slug}.png"),
         )
         news += 1
-    for title, alt, link, position, colours, headline, subline in BANNERS:
+    for title, alt, link, position, colours, headline, subline, product_slug in BANNERS:
+        days = session.scalar(sa.select(Product.production_days).where(Product.slug == product_slug))
+        if product_slug is not None and days is None:
+            continue  # no product to take the time from (and to link to): no banner promising it
+        phrase = promises.working_days_phrase(days) if days is not None else ""
+        title, alt, headline, subline = (t.replace("{days}", phrase) for t in (title, alt, headline, subline))
         if session.scalar(sa.select(Banner.id).where(Banner.title == title)) is not None:
             continue
         desktop = demo_picture((1920, 480), colours, headline, subline)

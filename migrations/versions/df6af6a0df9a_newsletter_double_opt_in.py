@@ -2,7 +2,7 @@
 stored unsubscribe tokens (they survive a SECRET_KEY rotation)
 
 Revision ID: df6af6a0df9a
-Revises: 7c2e91d4a5b8
+Revises: 5b8e2f4a7c19
 Create Date: 2026-12-02 09:56:30.313655
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'df6af6a0df9a'
-down_revision = '7c2e91d4a5b8'
+down_revision = '5b8e2f4a7c19'
 branch_labels = None
 depends_on = None
 

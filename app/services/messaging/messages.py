@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from jinja2 import TemplateNotFound
+from sqlalchemy.orm import object_session
 
-from app.models import Customer, Notification, OrderStatus
+from app.models import Customer, Notification, Order, OrderStatus
+from app.services.shoptime import format_date_long
 
 
 @dataclass
@@ -50,8 +52,18 @@ def register_renderer(event: str, renderer: Renderer) -> Renderer:
     return renderer
 
 
+def _order(ctx: MessageContext) -> Order | None:
+    """The order a message is about (read at delivery, so a due date set meanwhile is the one shown)."""
+    session = object_session(ctx.notification)
+    if ctx.notification.order_id is None or session is None:
+        return None
+    return session.get(Order, ctx.notification.order_id)
+
+
 def _variables(ctx: MessageContext) -> dict:
     return {
+        "order": _order(ctx),
+        "date_long": format_date_long,
         "ctx": ctx,
         "payload": ctx.payload,
         "customer": ctx.customer,

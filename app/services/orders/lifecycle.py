@@ -19,21 +19,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import DeliveryMethod, Order, OrderStatus, PaymentStatus, PromoCode
+from app.models import DeliveryMethod, Order, OrderHistory, OrderStatus, PaymentStatus, PromoCode
 from app.services.actors import Actor
 from app.services.catalog import promo
-from app.services.errors import InvalidTransition
+from app.services.errors import InvalidTransition, ValidationError
 from app.services.messaging import notifications
-from app.services.money import format_money
+from app.services.money import format_money, to_money
 from app.services.orders import sets
 from app.services.orders.history import as_text, entry_row, record_many
-from app.services.shoptime import now
+from app.services.shoptime import from_shop_local, now, shop_today
 
 S = OrderStatus
 
@@ -297,7 +297,9 @@ def _change(row: sa.Row, new: OrderStatus) -> Change:
         customer_id=row.customer_id,
         company_id=row.company_id,
         email=row.contact_email,
-        delivery_method=DeliveryMethod(row.delivery_method),
+        delivery_method=row.delivery_method
+        if isinstance(row.delivery_method, DeliveryMethod)
+        else DeliveryMethod(row.delivery_method),
         promo_code_id=row.promo_code_id,
         old=row.status,
         new=new,
@@ -313,6 +315,65 @@ def _revert_values(done: OrderStatus, back_to: OrderStatus) -> dict[str, object]
     if done == S.refunded:
         values["payment_status"] = PaymentStatus.paid
     return values
+
+
+def _constant(value: object, column: sa.Column, *, typed: bool) -> sa.ColumnElement:
+    """A constant of a column's type in a SELECT list; `typed` casts it (PostgreSQL must know a NULL's type,
+    while SQLite's CAST would turn a datetime's text into a number)."""
+    literal = sa.literal(value, column.type)
+    return sa.cast(literal, column.type) if typed else literal
+
+
+HISTORY_COLUMNS = (
+    "order_id",
+    "created_at",
+    "actor_kind",
+    "actor_staff_id",
+    "actor_customer_id",
+    "actor_name",
+    "field",
+    "old_value",
+    "new_value",
+    "comment",
+    "batch_id",
+    "subject",
+)
+
+
+def _record_moves(
+    session: Session, changed: Sequence[Change], *, actor: Actor, comment: str, batch_id: str | None, moment: datetime
+) -> None:
+    """The history entries of the orders that moved, written by the database from the orders themselves:
+    one INSERT … SELECT per kind of move, no Python per entry (a refund also records its payment status)."""
+    groups: dict[tuple[str, str | None, str], list[int]] = defaultdict(list)
+    for change in changed:
+        groups[("status", as_text(change.old), change.new.value)].append(change.order_id)
+        if S.refunded in (change.old, change.new):
+            back = change.old == S.refunded
+            paid_then = PaymentStatus.refunded if back else PaymentStatus.paid
+            paid_now = PaymentStatus.paid if back else PaymentStatus.refunded
+            groups[("payment_status", paid_then.value, paid_now.value)].append(change.order_id)
+    table = OrderHistory.__table__
+    typed = session.get_bind().dialect.name == "postgresql"
+    for (field_name, old, new), ids in groups.items():
+        constants = {
+            "created_at": moment,
+            "actor_kind": actor.kind,
+            "actor_staff_id": actor.staff_id,
+            "actor_customer_id": actor.customer_id,
+            "actor_name": actor.name[:200],
+            "field": field_name,
+            "old_value": old,
+            "new_value": new,
+            "comment": comment,
+            "batch_id": batch_id,
+            "subject": "",
+        }
+        for chunk in sets.chunks(session, ids):
+            select = sa.select(
+                Order.id, *(_constant(constants[name], table.c[name], typed=typed) for name in HISTORY_COLUMNS[1:])
+            ).where(sets.id_filter(session, Order.id, chunk))
+            session.execute(sa.insert(OrderHistory).from_select(list(HISTORY_COLUMNS), select))
 
 
 def apply_status(
@@ -384,37 +445,7 @@ def apply_status(
             guard.release(transition, lost)
         outcome.refused.update({c.order_id: CONCURRENT for c in lost})
 
-    entries = []
-    for change in changed:
-        entries.append(
-            entry_row(
-                change.order_id,
-                actor,
-                "status",
-                as_text(change.old),
-                change.new.value,
-                comment=comment,
-                batch_id=batch_id,
-                moment=moment,
-            )
-        )
-        refund = S.refunded in (change.old, change.new)
-        if refund:
-            paid_then = PaymentStatus.refunded if change.old == S.refunded else PaymentStatus.paid
-            paid_now = PaymentStatus.paid if change.old == S.refunded else PaymentStatus.refunded
-            entries.append(
-                entry_row(
-                    change.order_id,
-                    actor,
-                    "payment_status",
-                    paid_then.value,
-                    paid_now.value,
-                    comment=comment,
-                    batch_id=batch_id,
-                    moment=moment,
-                )
-            )
-    record_many(session, entries)
+    _record_moves(session, changed, actor=actor, comment=comment, batch_id=batch_id, moment=moment)
     transition.changes = changed
     outcome.changed = changed
     if changed:
@@ -549,6 +580,25 @@ def mark_paid(
     if order.id in outcome.refused:
         raise InvalidTransition(f"Заказ {order.number}: {outcome.refused[order.id]}.")
     return order
+
+
+def paid_at_from_day(paid_on: date) -> datetime:
+    """The moment recorded for a payment entered by its day (bank statement): now when it is today in the shop,
+    else noon of that day in the shop's time zone."""
+    if paid_on == shop_today():
+        return now()
+    return from_shop_local(datetime.combine(paid_on, time(12, 0)))
+
+
+def parse_payment_amount(value: str) -> Decimal:
+    """The amount staff typed as received («1 490,00»); ValidationError in Russian when it is not a sum."""
+    try:
+        amount = to_money(Decimal((value or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")))
+    except (InvalidOperation, ValueError):
+        raise ValidationError("Укажите сумму оплаты числом, например 1490,00.", field="amount") from None
+    if amount <= 0:
+        raise ValidationError("Сумма оплаты должна быть больше нуля.", field="amount")
+    return amount
 
 
 # --- built-in effects --------------------------------------------------------------------------------

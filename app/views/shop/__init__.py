@@ -16,8 +16,10 @@ from app.models import Customer, CustomerRole, utcnow
 from app.services.customers import accounts
 from app.services.messaging import mail, subscriptions
 from app.services.orders import cart as cart_service
+from app.services.orders import promises
 from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
 from app.views.filters import register_template_filters
+from app.views.shop.caching import init_page_cache, init_static_fingerprints
 from app.views.shop.helpers import origin
 
 
@@ -99,9 +101,10 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import content as content_pages
 
     app.register_blueprint(content_pages.bp)
-    from app.views.shop import reviews
+    from app.views.shop import bonuses, reviews
 
     app.register_blueprint(reviews.bp)
+    app.register_blueprint(bonuses.bp)
     register_template_filters(app)
 
     @app.before_request
@@ -122,7 +125,14 @@ def init_shop(app: Flask) -> None:
                 customer_id=current_user.id if current_user.is_authenticated else None,
             )
             g.cart_count = len(found.items) if found else 0
-        return {"cart_count": g.cart_count, "shop_name": app.config["SHOP_NAME"]}
+        return {
+            "cart_count": g.cart_count,
+            "shop_name": app.config["SHOP_NAME"],
+            # When an order placed now would be ready (product page, cart, checkout).
+            "ready_date": promises.ready_date,
+            "ready_date_of": promises.ready_date_of,
+            "working_days": promises.working_days_phrase,
+        }
 
     def _error_page(code: int, title: str, text: str) -> str:
         return render_template("shop/error.html", code=code, title=title, text=text, back=same_site_referrer())
@@ -131,3 +141,5 @@ def init_shop(app: Flask) -> None:
     register_error_pages(app, _error_page, {413: ("Файл слишком большой", f"Максимальный размер файла — {max_mb} МБ.")})
 
     app.jinja_env.globals["request_path"] = lambda: request.path
+    init_page_cache(app)
+    init_static_fingerprints(app)

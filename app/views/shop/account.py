@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_security import auth_required, current_user
 
 from app.extensions import db
+from app.models import OrderStatus
 from app.reports.order_timeline import customer_timeline
 from app.services.errors import NotFound
 from app.services.layouts import preflight
+from app.services.loyalty import statement as order_points
 from app.services.money import format_money
 from app.services.orders import lookup, tracking
 from app.services.projects import projects
 from app.views.common import act
+from app.views.shop.forms import OrderListForm
 from app.views.shop.helpers import current_cart
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -21,12 +24,28 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 @bp.get("/orders")
 @auth_required()
 def orders_list():
-    found = lookup.customer_orders(db.session, current_user.id)
+    """The customer's orders a page at a time, filtered by status and period; bad filters are refused with a
+    message and the whole list is shown."""
+    form = OrderListForm(formdata=request.args)
+    valid = form.validate()
+    status = OrderStatus(form.status.data) if valid and form.status.data else None
+    listing = lookup.customer_orders_page(
+        db.session,
+        current_user.id,
+        status=status,
+        since=lookup.period_start(form.period.data) if valid else None,
+        page=(form.page.data or 1) if valid else 1,
+    )
+    filters = {"status": form.status.data or None, "period": form.period.data or None} if valid else {}
+    reorderable = {o.id for o in listing.items if projects.may_reorder(db.session, o, customer=current_user)}
     return render_template(
         "shop/orders.html",
-        orders=found,
-        reorderable={o.id for o in found if projects.may_reorder(db.session, o, customer=current_user)},
-    )
+        listing=listing,
+        form=form,
+        error=form.first_error,
+        filters=filters,
+        reorderable=reorderable,
+    ), (200 if valid else 400)
 
 
 @bp.get("/orders/<number>")
@@ -42,6 +61,7 @@ def order(number: str):
         statuses=customer_timeline(found.history),
         may_reorder=projects.may_reorder(db.session, found, customer=current_user),
         tracking_link=tracking.link,
+        points=order_points.for_order(db.session, found),
     )
 
 

@@ -39,6 +39,8 @@ def test_published_pages_are_linked_from_header_and_footer(client, db_session):
 
 
 def test_demo_content_has_the_required_pages_news_promotions_and_banners(app, client, db_session):
+    demo.load_vat_rates(db_session)
+    demo.load_catalog(db_session)
     demo.load_promo_codes(db_session)
     load_demo_content(db_session)
     db_session.commit()

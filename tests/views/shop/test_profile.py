@@ -4,7 +4,7 @@ import re
 
 import sqlalchemy as sa
 
-from app.models import Address, ConsentSource, Customer, NewsletterConsent, NewsletterRequest, Order
+from app.models import Address, Channel, ConsentSource, Customer, NewsletterConsent, NewsletterRequest, Order
 from app.services.customers import addresses
 from app.services.messaging import notifications, subscriptions
 from tests.factories import login_customer
@@ -258,3 +258,24 @@ def test_consent_history_records_each_change_only(db_session, customer):
     db_session.commit()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(NewsletterConsent)) == 3
     assert all(h.actor == "Тест" for h in subscriptions.history(db_session, customer.id))
+
+
+def test_settings_offer_only_working_features_and_lock_telegram_until_it_is_linked(client, db_session, customer):
+    from app.models import TelegramLink
+
+    login_customer(client, customer.email)
+    page = client.get("/account/profile").get_data(as_text=True)
+    assert "Ответ службы поддержки" in page and "Заказ принят" in page
+    assert "бонусных баллов" not in page
+    box = re.search(r'<input[^>]*data-testid="channel-order_status-telegram"[^>]*>', page, re.S).group(0)
+    assert "disabled" in box and "checked" not in box
+    email_box = re.search(r'<input[^>]*data-testid="channel-order_status-email"[^>]*>', page, re.S).group(0)
+    assert "disabled" not in email_box and "checked" in email_box
+    # Saving with Telegram locked keeps the Telegram choice for when the chat is linked.
+    client.post("/account/profile/notifications", data={"ch_order_status": ["email", "telegram"], "status": ["ready"]})
+    assert Channel.telegram in notifications.preferences(db_session, customer.id).channels["order_status"]
+    db_session.add(TelegramLink(customer_id=customer.id, chat_id=4242))
+    db_session.commit()
+    page = client.get("/account/profile").get_data(as_text=True)
+    box = re.search(r'<input[^>]*data-testid="channel-order_status-telegram"[^>]*>', page, re.S).group(0)
+    assert "disabled" not in box and "checked" in box
