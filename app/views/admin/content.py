@@ -26,6 +26,7 @@ from app.services.content import news as content_news
 from app.services.content import newsletter as content_newsletter
 from app.services.content import pages as content_pages
 from app.services.content import revisions as content_revisions
+from app.services.content import toolbar as content_toolbar
 from app.services.content.media import ImageUpload
 from app.services.errors import NotFound, ValidationError
 from app.services.markup import render_markdown, staff_view
@@ -103,7 +104,9 @@ def thumbnail(image_id: int | None, variant: str = "small", css: str = "content-
 class PageForm(FlaskForm):
     title = StringField("Заголовок")
     slug = StringField("Адрес (slug)", description="Латиница, цифры и дефис: /pages/адрес. Пусто — из заголовка.")
-    body = TextAreaField("Текст", description=MARKDOWN_HELP, render_kw={"rows": 18, "class": "monospace"})
+    body = TextAreaField(
+        "Текст", description=MARKDOWN_HELP, render_kw={"rows": 18, "class": "monospace", "data-markdown": "1"}
+    )
     seo_title = StringField("SEO-заголовок", description="Заголовок окна браузера и поисковиков; пусто — заголовок.")
     seo_description = TextAreaField("SEO-описание", description="До 300 символов.", render_kw={"rows": 2})
     is_published = BooleanField("Опубликована")
@@ -181,6 +184,7 @@ class PageView(ContentView):
             page=page,
             preview=_staff_html(preview) if preview is not None else None,
             title=self.edit_title if page else self.add_title,
+            markdown_toolbar=content_toolbar.toolbar_json(db.session),
         )
 
     def _save(self, form: PageForm, page: Page | None):  # noqa: ANN202
@@ -338,7 +342,9 @@ class NewsForm(FlaskForm):
     title = StringField("Заголовок")
     slug = StringField("Адрес (slug)", description="Латиница, цифры и дефис: /news/адрес. Пусто — из заголовка.")
     teaser = TextAreaField("Анонс", description="Пара предложений для списка новостей и письма.", render_kw={"rows": 3})
-    body = TextAreaField("Текст", description=MARKDOWN_HELP, render_kw={"rows": 14, "class": "monospace"})
+    body = TextAreaField(
+        "Текст", description=MARKDOWN_HELP, render_kw={"rows": 14, "class": "monospace", "data-markdown": "1"}
+    )
     cover = FileField("Обложка", description="PNG или JPEG, лучше 1200×675 px и больше; уменьшим сами.")
     remove_cover = BooleanField("Убрать обложку")
     publish_at = DateTimeLocalField("Опубликовать с", format=DATETIME_FORMATS, description="Время магазина (МСК).")
@@ -411,6 +417,7 @@ class NewsItemView(ContentView):
             item=item,
             preview=preview,
             title=self.edit_title if item else self.add_title,
+            markdown_toolbar=content_toolbar.toolbar_json(db.session),
         )
 
     def _save(self, form: NewsForm, item: NewsItem | None):  # noqa: ANN202
