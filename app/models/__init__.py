@@ -39,6 +39,7 @@ from app.models.content import (
     Banner,
     ContentImage,
     ContentImageVariant,
+    ContentRevision,
     ImageVariant,
     NewsItem,
     NewsKind,
@@ -159,6 +160,7 @@ __all__ = [
     # site content
     "Banner",
     "ContentImage",
+    "ContentRevision",
     "ContentImageVariant",
     "ImageVariant",
     "NewsItem",
