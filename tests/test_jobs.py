@@ -15,10 +15,12 @@ from tests.support_helpers import open_ticket, outbox, staff_actor
 def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
     scheduler = BackgroundScheduler(timezone="UTC")
     support = ["support_sla_alerts", "support_auto_close"]
+    monthly = "closing_documents_monthly"
     assert register_jobs(scheduler, app) == [
         "deliver_notifications",
         *support,
         "invite_reviews",
+        monthly,
         "loyalty_daily",
         "publish_scheduled_pages",
     ]
@@ -28,6 +30,7 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
         "deliver_notifications",
         *support,
         "invite_reviews",
+        monthly,
         "loyalty_daily",
         "publish_scheduled_pages",
         "poll_telegram",
@@ -37,10 +40,13 @@ def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
         "deliver_notifications",
         "poll_telegram",
         "invite_reviews",
+        monthly,
         "loyalty_daily",
         "publish_scheduled_pages",
         *support,
     }
+    assert str(jobs[monthly].trigger) == "cron[day='1', hour='6']"
+    assert str(jobs[monthly].trigger.timezone) == "Europe/Moscow"
     assert str(jobs["loyalty_daily"].trigger.fields[5]) == "3"  # hour
     assert jobs["invite_reviews"].trigger.interval.total_seconds() == 60 * app.config["REVIEW_INVITE_INTERVAL_MINUTES"]
     assert jobs["deliver_notifications"].trigger.interval.total_seconds() == app.config["NOTIFICATION_SEND_INTERVAL"]

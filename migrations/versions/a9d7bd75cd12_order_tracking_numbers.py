@@ -1,7 +1,7 @@
 """order tracking numbers: per order or package, with the carrier
 
 Revision ID: a9d7bd75cd12
-Revises: b35392aab55b
+Revises: 3952cfca77a9
 Create Date: 2026-12-02 10:28:59.532882
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a9d7bd75cd12'
-down_revision = 'b35392aab55b'
+down_revision = '3952cfca77a9'
 branch_labels = None
 depends_on = None
 
