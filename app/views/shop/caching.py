@@ -13,6 +13,7 @@ page — the CSRF token of a form, the CSP nonce — are kept as placeholders an
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import threading
 import time
@@ -25,7 +26,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
-from werkzeug.http import http_date, parse_etags, quote_etag
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.http import dump_cookie, http_date, parse_etags, quote_etag
 
 from app.extensions import db
 from app.services import site_version
@@ -203,10 +205,12 @@ def _etag(body: bytes) -> str:
 class GuestPages:
     """In front of the storefront's WSGI app: a cached page for a visitor without any of the shop's cookies
     (a first visit, a campaign's traffic) is answered without the framework — the same body, headers and
-    validators the app gave it, a fresh CSP nonce. Pages with a form token, visitors with a session or a
-    login, and a site version this process has not checked lately all go through the app as before."""
+    validators the app gave it, a fresh CSP nonce, and for a page with a form a new session holding the
+    token's secret. Visitors with a session or a login, and a site version this process has not checked
+    lately, go through the app as before."""
 
     def __init__(self, app: Flask, cache: PageCache, wsgi: Callable) -> None:
+        self.app = app
         self.cache = cache
         self.wsgi = wsgi
         self.max_age = float(app.config["STOREFRONT_VERSION_CHECK_SECONDS"])
@@ -226,7 +230,7 @@ class GuestPages:
             version = site_version.trusted(self.max_age)
             if version is not None:
                 entry = self.cache.get((page_key(environ), version.token))
-                if entry is not None and entry.headers is not None and CSRF_MARK not in entry.body:
+                if entry is not None and entry.headers is not None:
                     return self._serve(entry, environ, start_response)
         seen: dict[str, Any] = {}
 
@@ -248,17 +252,40 @@ class GuestPages:
             )
         return result
 
+    def _new_session(self) -> tuple[str, str]:
+        """A form token for a new visitor and the session cookie holding its secret, as Flask-WTF and Flask's
+        session would make them (the next request of this visitor goes through the app and checks them)."""
+        app = self.app
+        raw = hashlib.sha1(os.urandom(64)).hexdigest()
+        secret: str | bytes = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key or ""
+        token = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+        interface = app.session_interface
+        signer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        cookie = dump_cookie(
+            interface.get_cookie_name(app),
+            signer.dumps({"csrf_token": raw}),
+            path=interface.get_cookie_path(app),
+            domain=interface.get_cookie_domain(app),
+            secure=interface.get_cookie_secure(app),
+            httponly=interface.get_cookie_httponly(app),
+            samesite=interface.get_cookie_samesite(app),
+        )
+        return token, cookie
+
     def _serve(self, entry: Entry, environ: dict, start_response: Callable) -> list[bytes]:
         nonce = secrets.token_urlsafe(16)
-        body = entry.body.replace(NONCE_MARK, nonce).encode()
-        etag = _etag(body)
+        text = entry.body.replace(NONCE_MARK, nonce)
         headers = [(name, value.replace(NONCE_MARK, nonce)) for name, value in entry.headers or ()]
-        headers += [
-            ("ETag", quote_etag(etag)),
-            ("Last-Modified", http_date(entry.changed_at)),
-            ("Cache-Control", "no-cache"),
-            ("Vary", "Cookie"),
-        ]
+        per_visitor = CSRF_MARK in text
+        if per_visitor:
+            token, cookie = self._new_session()
+            text = text.replace(CSRF_MARK, token)
+            headers.append(("Set-Cookie", cookie))
+        body = text.encode()
+        etag = _etag(body)
+        headers += [("ETag", quote_etag(etag)), ("Cache-Control", "no-cache"), ("Vary", "Cookie")]
+        if not per_visitor:
+            headers.append(("Last-Modified", http_date(entry.changed_at)))
         asked = environ.get("HTTP_IF_NONE_MATCH")
         if asked and parse_etags(asked).contains(etag):
             start_response("304 Not Modified", headers)

@@ -204,3 +204,29 @@ def test_a_first_visit_is_answered_without_the_framework_with_the_same_page_and_
         assert "Визитки премиум" in shop.test_client().get("/").text
     finally:
         request_started.disconnect(count, shop)
+
+
+def test_first_visitors_of_a_product_page_get_their_own_form_token_and_session_and_can_order(
+    app, shop_app_with, db_session
+):
+    from flask import request_started
+
+    load_catalog(db_session)
+    shop = shop_app_with(STOREFRONT_CACHE_SECONDS=600, STOREFRONT_VERSION_CHECK_SECONDS=600, WTF_CSRF_ENABLED=True)
+    shop.test_client().get(PRODUCT)
+    handled: list[str] = []
+    request_started.connect(lambda sender, **extra: handled.append("flask"), shop, weak=False)
+    tokens = []
+    for _ in range(2):
+        guest = shop.test_client()
+        handled.clear()
+        page = guest.get(PRODUCT)
+        assert handled == [] and "shop_session=" in page.headers["Set-Cookie"]
+        assert "Last-Modified" not in page.headers
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        tokens.append(token)
+        response = guest.post(PRODUCT, data={"csrf_token": token, "quantity": "100"})
+        assert response.status_code in (302, 400) and "Форма устарела" not in response.text
+        forged = guest.post(PRODUCT, data={"csrf_token": tokens[0] + "x", "quantity": "100"})
+        assert forged.status_code == 400 and "Форма устарела" in forged.text
+    assert tokens[0] != tokens[1]
