@@ -115,6 +115,13 @@ class Config:
     )
     SECURITY_MSG_GENERIC_RECOVERY = SECURITY_MSG_PASSWORD_RESET_REQUEST
     SECURITY_I18N_DIRNAME = ["builtin"]
+    # Account emails: Russian subjects and templates (app/templates/security/email/, HTML and text).
+    SECURITY_EMAIL_SUBJECT_REGISTER = f"Добро пожаловать в «{SHOP_NAME}»"
+    SECURITY_EMAIL_SUBJECT_CONFIRM = "Подтвердите адрес электронной почты"
+    SECURITY_EMAIL_SUBJECT_PASSWORD_RESET = "Восстановление пароля"
+    SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE = "Пароль изменён"
+    SECURITY_EMAIL_SUBJECT_PASSWORD_CHANGE_NOTICE = "Пароль изменён"
+    SECURITY_CHANGE_EMAIL_SUBJECT = "Подтвердите новый адрес электронной почты"
     SECURITY_MSG_LOGIN = ("Войдите, чтобы открыть эту страницу.", "info")
 
     # Shop cookies (the back office has its own, see AdminConfig).
@@ -189,6 +196,7 @@ class Config:
     REVIEW_DAILY_LIMIT = env_int("REVIEW_DAILY_LIMIT", 10)  # reviews written or edited per customer in 24 hours
     REVIEW_PHOTO_MAX_BYTES = env_int("REVIEW_PHOTO_MAX_BYTES", 10 * 1024 * 1024)  # per photo, up to 5 photos
     REVIEW_INVITE_INTERVAL_MINUTES = env_int("REVIEW_INVITE_INTERVAL_MINUTES", 60)  # how often the scheduler invites
+    LOYALTY_JOB_HOUR = env_int("LOYALTY_JOB_HOUR", 3)  # the hour (shop time) of the nightly bonus points job
 
     # Guests' storefront pages (catalog, product, content) served from memory: dropped at once when what they
     # show changes (the site_version row), and after this many seconds at most (schedule-driven changes such

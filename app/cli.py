@@ -178,6 +178,69 @@ def reviews_invite() -> None:
     click.echo(invite_reviews(current_app._get_current_object()))
 
 
+loyalty_cli = AppGroup("loyalty", help="Bonus points.")
+
+
+@loyalty_cli.command("daily")
+def loyalty_daily_command() -> None:
+    """Activate pending points past the return window, expire old points, warn, recompute tiers (nightly job)."""
+    from app.jobs import loyalty_daily
+
+    click.echo(loyalty_daily(current_app._get_current_object()))
+
+
+@loyalty_cli.command("check")
+def loyalty_check() -> None:
+    """Compare every cached balance with the sum of its ledger entries; fails on any difference."""
+    from app.services.loyalty import ledger
+
+    wrong = ledger.check_balances(db.session)
+    for customer_id, (cached, sums) in sorted(wrong.items()):
+        click.echo(f"customer {customer_id}: cached {cached}, ledger {sums}")
+    if wrong:
+        raise click.ClickException(f"{len(wrong)} balances differ from the ledger")
+    click.echo("balances equal the ledger sums")
+
+
+accounting_cli = AppGroup("accounting", help="The sales journal: backfill and reconciliation.")
+
+
+@accounting_cli.command("backfill")
+def accounting_backfill() -> None:
+    """Post the orders the journal has not seen (older orders, bulk data) from their own dates."""
+    from app.services.accounting import journal
+
+    report = journal.backfill(db.session)
+    db.session.commit()
+    click.echo(report.summary())
+
+
+@accounting_cli.command("reconcile")
+@click.option("--from", "start", required=True, help="Первый день периода, ГГГГ-ММ-ДД.")
+@click.option("--to", "end", required=True, help="Последний день периода, ГГГГ-ММ-ДД.")
+def accounting_reconcile(start: str, end: str) -> None:
+    """Revenue and VAT by every reader (metrics, VAT report, profit report, journal in SQL); exit 1 if any
+    differ by a kopeck."""
+    from app.reports import accounting
+    from app.reports.metrics import Period
+    from app.services.errors import DomainError
+    from app.services.money import format_money
+
+    try:
+        period = Period.parse(start, end)
+    except DomainError as exc:
+        raise click.UsageError(exc.message) from None
+    result = accounting.reconcile(db.session, period)
+    click.echo(f"Сверка за {period.label}")
+    for figure, values in result.figures.items():
+        mark = "✓" if figure not in result.differences else "РАСХОЖДЕНИЕ"
+        click.echo(f"{figure}: {mark}")
+        for reader, value in values.items():
+            click.echo(f"  {reader}: {format_money(value)}")
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
 @click.command("scheduler")
 def scheduler_command() -> None:
     """Run the scheduled jobs (outbox delivery, review invitations, Telegram polling) until stopped; one at a time."""
@@ -195,4 +258,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(telegram_cli)
     app.cli.add_command(support_cli)
     app.cli.add_command(reviews_cli)
+    app.cli.add_command(loyalty_cli)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(accounting_cli)

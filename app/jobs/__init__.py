@@ -97,6 +97,20 @@ def invite_reviews(app: Flask) -> str:
     return str(report)
 
 
+def loyalty_daily(app: Flask) -> str:
+    """Bonus points: make pending points available, expire old ones, warn before expiry, recompute tiers."""
+    from app.services.loyalty import maturity
+
+    with app.app_context():
+        try:
+            report = maturity.run_daily(db.session)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    log.info("Bonus points: %s", report)
+    return str(report)
+
+
 def telegram_polling_enabled(app: Flask) -> bool:
     return app.config.get("TELEGRAM_MODE") == "polling" and bool(app.config.get("TELEGRAM_BOT_TOKEN"))
 
@@ -141,6 +155,17 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids.append("invite_reviews")
+    # Nightly in the shop's time zone (and once at start, so a missed night is caught up).
+    scheduler.add_job(
+        loyalty_daily,
+        "cron",
+        hour=app.config.get("LOYALTY_JOB_HOUR", 3),
+        timezone=app.config.get("SHOP_TIMEZONE", "Europe/Moscow"),
+        id="loyalty_daily",
+        name="Бонусные баллы: активация, сгорание, уровни",
+        **common,
+    )
+    ids.append("loyalty_daily")
     if telegram_polling_enabled(app):
         scheduler.add_job(
             poll_telegram,

@@ -2,6 +2,16 @@
 
 from flask_appbuilder.security.sqla import models as fab_models  # noqa: F401  (ab_* tables)
 
+from app.models.accounting import (
+    Expense,
+    ExpenseCategory,
+    ExpenseHistory,
+    JournalEntry,
+    JournalKind,
+    JournalReason,
+    SellerRequisites,
+    VatRegime,
+)
 from app.models.base import ActorKind, Model, utcnow
 from app.models.cart import Cart, CartItem
 from app.models.catalog import (
@@ -38,6 +48,7 @@ from app.models.content import (
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
+from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
     Channel,
     DeliveryState,
@@ -163,6 +174,12 @@ __all__ = [
     "TicketPriority",
     "TicketState",
     "TicketTopic",
+    # bonus points
+    "EntryKind",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltySettings",
+    "Tier",
     # reviews
     "FlagRule",
     "RejectReason",
@@ -174,4 +191,13 @@ __all__ = [
     "ReviewSettings",
     "ReviewState",
     "ReviewVote",
+    # accounting
+    "JournalEntry",
+    "JournalKind",
+    "JournalReason",
+    "Expense",
+    "ExpenseCategory",
+    "ExpenseHistory",
+    "SellerRequisites",
+    "VatRegime",
 ]

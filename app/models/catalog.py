@@ -104,6 +104,7 @@ class Product(Model, TimestampMixin):
         sa.CheckConstraint("bleed_mm >= 0", name="bleed_non_negative"),
         sa.CheckConstraint("max_sides IN (1, 2)", name="max_sides_valid"),
         sa.CheckConstraint("production_days >= 0", name="production_days_non_negative"),
+        sa.CheckConstraint("cost_price >= 0", name="cost_price_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +125,10 @@ class Product(Model, TimestampMixin):
     max_sides: Mapped[int] = mapped_column(default=2, nullable=False)
     production_days: Mapped[int] = mapped_column(default=2, nullable=False)
     requires_layout: Mapped[bool] = mapped_column(default=True, nullable=False)
+    # Material cost of one unit (one card, one sheet), VAT excluded: the cost of goods in the profit report.
+    cost_price: Mapped[Decimal] = mapped_column(
+        sa.Numeric(12, 4), default=Decimal("0"), server_default="0", nullable=False
+    )
 
     category: Mapped[Category] = relationship(back_populates="products")
     option_groups: Mapped[list[OptionGroup]] = relationship(
@@ -167,6 +172,7 @@ class OptionValue(Model):
     __table_args__ = (
         sa.CheckConstraint("price_value >= 0", name="price_value_non_negative"),
         sa.CheckConstraint("sides IS NULL OR sides IN (1, 2)", name="sides_valid"),
+        sa.CheckConstraint("cost_price >= 0", name="cost_price_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,6 +189,10 @@ class OptionValue(Model):
     width_mm: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 1))
     height_mm: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 1))
     sides: Mapped[int | None] = mapped_column()
+    # Extra material cost per unit when this value is chosen (e.g. a heavier paper), VAT excluded.
+    cost_price: Mapped[Decimal] = mapped_column(
+        sa.Numeric(12, 4), default=Decimal("0"), server_default="0", nullable=False
+    )
 
     group: Mapped[OptionGroup] = relationship(back_populates="values")
 

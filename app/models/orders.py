@@ -254,6 +254,7 @@ class BatchKind(LabelledEnum):
     undo = "undo"
     assign = "assign"
     labels = "labels"
+    payment = "payment"
 
     @classmethod
     def _labels(cls) -> dict[str, str]:
@@ -262,6 +263,7 @@ class BatchKind(LabelledEnum):
             "undo": "Отмена массовой операции",
             "assign": "Назначение ответственного",
             "labels": "Печать этикеток",
+            "payment": "Отметка об оплате",
         }
 
 

@@ -41,14 +41,6 @@ class Address(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
-    @property
-    def one_line(self) -> str:
-        """The address as a courier reads it: postcode, city, street, house, flat."""
-        parts = [self.postcode, self.city, self.street, f"д. {self.house}"]
-        if self.flat:
-            parts.append(f"кв./офис {self.flat}" if self.flat[0].isdigit() else self.flat)
-        return ", ".join(p for p in parts if p)
-
     def snapshot(self) -> dict:
         """What an order keeps of the address, so later edits of the address book never change it."""
         return {

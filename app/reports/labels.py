@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import DeliveryMethod, LineKind, Order
+from app.services.customers.addresses import delivery_text
 from app.services.errors import ValidationError
+from app.services.phones import format_phone
 
 PT = 25.4 / 72  # mm per point
 QUIET_ZONE = 4  # modules of white around a QR code, as the standard asks; decoders miss codes with less
@@ -87,14 +89,6 @@ def number_from_scan(text: str) -> str | None:
     return f"{match.group(1)}-{match.group(2)}" if match else None
 
 
-def format_phone(phone: str) -> str:
-    """+7 999 000-11-22 from +79990001122."""
-    digits = phone[2:] if phone.startswith("+7") else phone
-    if len(digits) == 10 and digits.isdigit():
-        return f"+7 {digits[:3]} {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
-    return phone
-
-
 def label_data(session: Session, order_ids: Sequence[int]) -> list[LabelData]:
     """The labels of these orders, by order number (orders that do not exist are left out)."""
     found: list[Order] = []
@@ -111,7 +105,7 @@ def label_data(session: Session, order_ids: Sequence[int]) -> list[LabelData]:
         items = "; ".join(f"{line.product_name} — {line.quantity} шт." for line in products)
         delivery = order.delivery_method.label
         if order.delivery_method != DeliveryMethod.pickup and order.delivery_address:
-            delivery = f"{delivery}: {order.delivery_address}"
+            delivery = f"{delivery}: {delivery_text(order.delivery_address)}"
         labels.append(
             LabelData(
                 order_id=order.id,

@@ -18,8 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import LineKind, Order
-from app.reports.labels import format_phone
 from app.services.actors import staff_name
+from app.services.customers.addresses import delivery_text
+from app.services.phones import format_phone
 from app.services.shoptime import format_datetime
 
 COLUMNS = (
@@ -84,7 +85,7 @@ def export_rows(session: Session, order_ids: Sequence[int]) -> list[list[str]]:
                 order.payment_status.label,
                 order.payment_method.label,
                 order.delivery_method.label,
-                _text(order.delivery_address),
+                _text(delivery_text(order.delivery_address)),
                 _text(order.contact_name),
                 _phone(order.contact_phone),
                 _text(order.contact_email),

@@ -1181,8 +1181,13 @@ def generate(
         if reader is not session:
             reader.close()
 
+    # The sales journal of the generated orders, from their own dates (sales, returns, payments, refunds).
+    from app.services.accounting import journal
+
+    posted = journal.backfill(session, actor=ACTOR)
+    session.commit()
     if dialect == "postgresql":
-        for table in ("customer", "orders", "order_line", "order_history"):
+        for table in ("customer", "orders", "order_line", "order_history", "journal_entry"):
             session.execute(sa.text(f'ANALYZE "{table}"'))
         session.commit()
     stats = loader.stats
@@ -1190,5 +1195,6 @@ def generate(
     return (
         f"Создано покупателей: {stats.customers}, заказов: {stats.orders} "
         f"(строк: {stats.lines}, записей истории: {stats.history}, с промокодом: {promo_orders}) "
-        f"за {days} дн., seed {seed}, {'COPY' if use_copy else 'INSERT'}: {elapsed:.1f} с."
+        f"за {days} дн., seed {seed}, {'COPY' if use_copy else 'INSERT'}: {elapsed:.1f} с. "
+        f"{posted.summary()}"
     )

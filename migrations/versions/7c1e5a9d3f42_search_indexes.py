@@ -1,7 +1,7 @@
 """search indexes: pg_trgm GIN on order contacts and customers, a prefix btree on order numbers (PostgreSQL only)
 
 Revision ID: 7c1e5a9d3f42
-Revises: 0331f2c903a6
+Revises: 8125a17f535d
 Create Date: 2026-12-02 09:50:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7c1e5a9d3f42'
-down_revision = '0331f2c903a6'
+down_revision = '8125a17f535d'
 branch_labels = None
 depends_on = None
 

@@ -164,3 +164,63 @@ def test_concurrent_first_addresses_make_one_primary(app, backend, db_session):
     db_session.expire_all()
     assert len(addresses.addresses_of(db_session, owner)) == 6
     assert len(primaries(db_session, owner)) == 1
+
+
+@pytest.mark.parametrize("typed", ["57", "д. 57", "д.57", "Д 57", "дом 57"])
+def test_a_house_typed_with_its_prefix_is_shown_with_one(db_session, customer, typed):
+    address = addresses.add_address(db_session, customer_id=customer.id, data=data(house=typed, flat="кв. 3"))
+    db_session.commit()
+    assert address.house == "57"
+    line = addresses.address_one_line(address)
+    assert line == "125009, Москва, ул. Тверская, д. 57, кв. 3"
+    chosen = addresses.checkout_address(db_session, customer_id=customer.id, address_id=str(address.id))
+    assert chosen.text == "125009, Москва, ул. Тверская, д. 57, кв. 3; получатель: Иван Петров, +7 916 555-44-33"
+
+
+def test_a_house_of_only_a_prefix_is_refused(db_session, customer):
+    with pytest.raises(ValidationError) as refused:
+        addresses.add_address(db_session, customer_id=customer.id, data=data(house="д. "))
+    assert refused.value.field == "house"
+
+
+def test_stored_delivery_text_is_shown_without_a_doubled_prefix_and_with_a_readable_phone():
+    stored = "Москва, ул. Тверская, д. д. 57, кв./офис 12; получатель: Анна, +79165554433"
+    shown = "Москва, ул. Тверская, д. 57, кв./офис 12; получатель: Анна, +7 916 555-44-33"
+    assert addresses.delivery_text(stored) == shown
+    assert addresses.delivery_text("") == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("+79165554433", "+7 916 555-44-33"),
+        ("89165554433", "+7 916 555-44-33"),
+        ("8 (916) 555 44 33", "+7 916 555-44-33"),
+        ("", ""),
+        (None, ""),
+        ("доб. 123", "доб. 123"),
+    ],
+)
+def test_one_phone_format_everywhere(raw, shown):
+    from app.services.phones import format_phone
+
+    assert format_phone(raw) == shown
+
+
+def test_order_page_label_and_export_show_the_address_and_phone_the_same_way(
+    app, client, db_session, catalog, customer
+):
+    from app.reports.labels import label_data
+    from app.reports.order_export import export_rows
+    from tests.factories import login_customer, place_order
+
+    stored = "125009, Москва, ул. Тверская, д. д. 57; получатель: Анна Кузнецова, +79165554433"
+    order = place_order(db_session, customer, catalog.cards, delivery="courier", address=stored)
+    shown = "125009, Москва, ул. Тверская, д. 57; получатель: Анна Кузнецова, +7 916 555-44-33"
+    login_customer(client, customer.email)
+    page = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
+    assert shown in page and "+7 999 000-11-22" in page and "+79990001122" not in page
+    (label,) = label_data(db_session, [order.id])
+    assert label.delivery == f"Курьер: {shown}" and label.phone == "+7 999 000-11-22"
+    row = export_rows(db_session, [order.id])[-1]
+    assert shown in row

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Address, Customer
 from app.services.errors import NotFound, ValidationError
-from app.services.phones import normalize_phone
+from app.services.phones import format_phone, normalize_phone
 
 POSTCODE = re.compile(r"^\d{6}$")
+# «д. 57», «д.57», «дом 57» typed into the house field: the prefix is ours to add, once.
+HOUSE_PREFIX = re.compile(r"^(?:д|дом)\.?\s*(?=\d|$)", re.IGNORECASE)
 
 
 @dataclass
@@ -68,6 +70,7 @@ def validate(data: AddressData) -> AddressData:
     """Cleaned data (phone as +7…, postcode of 6 digits); ValidationError naming the field otherwise."""
     clean = AddressData(**{f.name: " ".join((getattr(data, f.name) or "").split()) for f in fields(AddressData)})
     clean.comment = (data.comment or "").strip()
+    clean.house = HOUSE_PREFIX.sub("", clean.house).strip()  # stored bare: «д. » is added when shown
     for name, message in REQUIRED.items():
         if not getattr(clean, name):
             raise ValidationError(message, field=name)
@@ -186,13 +189,48 @@ class ChosenAddress:
     snapshot: dict | None
 
 
+def house_text(house: str | None) -> str:
+    """«д. 57» for the house whether it was typed as «57», «д. 57», «д.57» or «дом 57»."""
+    bare = HOUSE_PREFIX.sub("", (house or "").strip()).strip()
+    return f"д. {bare}" if bare else ""
+
+
+def flat_text(flat: str | None) -> str:
+    """A bare number becomes «кв./офис 12»; «кв. 12», «офис 5», «пом. 3» stay as typed."""
+    flat = (flat or "").strip()
+    return f"кв./офис {flat}" if flat[:1].isdigit() else flat
+
+
+def address_line(
+    *, postcode: str | None = "", city: str | None = "", street: str | None = "", house: str | None = "",
+    flat: str | None = ""
+) -> str:  # fmt: skip
+    """The address as a courier reads it: postcode, city, street, house, flat — one way everywhere."""
+    parts = [postcode, city, street, house_text(house), flat_text(flat)]
+    return ", ".join(p.strip() for p in parts if p and p.strip())
+
+
+DOUBLED_HOUSE = re.compile(r"\bд\.\s*(?:д|дом)\.?\s*(?=\d)", re.IGNORECASE)
+RAW_PHONE = re.compile(r"\+7\d{10}\b")
+
+
+def delivery_text(text: str | None) -> str:
+    """An order's delivery address as stored (free text, staff may edit it) shown the same way as a new one:
+    no «д. д. 57» from addresses saved before the house prefix was cleaned, phones as +7 916 555-44-33."""
+    text = DOUBLED_HOUSE.sub("д. ", text or "")
+    return RAW_PHONE.sub(lambda m: format_phone(m.group(0)), text)
+
+
+def address_one_line(address: Address) -> str:
+    return address_line(
+        postcode=address.postcode, city=address.city, street=address.street, house=address.house, flat=address.flat
+    )
+
+
 def format_snapshot(snapshot: dict) -> str:
-    parts = [snapshot.get("postcode"), snapshot.get("city"), snapshot.get("street"), f"д. {snapshot.get('house')}"]
-    flat = snapshot.get("flat") or ""
-    if flat:
-        parts.append(f"кв./офис {flat}" if flat[0].isdigit() else flat)
-    text = ", ".join(p for p in parts if p)
-    text += f"; получатель: {snapshot.get('recipient_name')}, {snapshot.get('phone')}"
+    """The order's delivery address text: the address, the recipient and the phone."""
+    text = address_line(**{k: snapshot.get(k) for k in ("postcode", "city", "street", "house", "flat")})
+    text += f"; получатель: {snapshot.get('recipient_name')}, {format_phone(snapshot.get('phone'))}"
     if snapshot.get("comment"):
         text += f"; {snapshot['comment']}"
     return text

@@ -494,6 +494,7 @@ def apply_payment(
     paid_at: datetime | None = None,
     amounts: Mapping[int, Decimal] | None = None,
     comment: str = "",
+    batch_id: str | None = None,
 ) -> PaymentOutcome:
     """Mark orders paid in full (the amount due), set-based like `apply_status`; `amounts`, when given, must
     equal each order's amount due (a typo in a bank statement is refused, not recorded)."""
@@ -543,6 +544,7 @@ def apply_payment(
                 PaymentStatus.unpaid.value,
                 PaymentStatus.paid.value,
                 comment=comment.strip(),
+                batch_id=batch_id,
                 moment=moment,
             )
             for c in changed

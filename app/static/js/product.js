@@ -5,9 +5,16 @@
   if (!form) return;
   document.documentElement.classList.add("js");
   const total = document.getElementById("price-total");
+  const earn = document.getElementById("price-earn");
   const unit = document.getElementById("price-unit");
   const error = document.getElementById("price-error");
+  const mirrors = document.querySelectorAll("[data-price-mirror]");
   let seq = 0;
+
+  function show(text) {
+    total.textContent = text;
+    mirrors.forEach((el) => { el.textContent = text; });
+  }
 
   function query() {
     const params = new URLSearchParams();
@@ -27,15 +34,17 @@
       const data = await response.json();
       if (mine !== seq) return;
       if (data.ok) {
-        total.textContent = data.total_label;
+        show(data.total_label);
         unit.textContent = data.unit_price_label + " за штуку";
         error.textContent = "";
         total.dataset.amount = data.total;
+        if (earn) earn.textContent = data.earn_label;
       } else {
-        total.textContent = "—";
+        show("—");
         unit.textContent = "";
         error.textContent = data.error;
         total.dataset.amount = "";
+        if (earn) earn.textContent = "";
       }
     } catch (e) {
       if (mine === seq) error.textContent = "Не удалось пересчитать цену. Проверьте соединение.";

@@ -18,7 +18,8 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "static" / "admin"
 
 
 class AdminIndexView(IndexView):
-    """The back office's start page: orders waiting for staff, by status."""
+    """The back office's start page: each role sees only what it may open — orders waiting for staff by
+    status and the order search for those who work orders, and the sections of its menu."""
 
     index_template = "admin/index.html"
 
@@ -26,8 +27,18 @@ class AdminIndexView(IndexView):
     def index(self):  # noqa: ANN201
         from app.reports import office
 
-        summary = office.order_summary(db.session) if g.user and g.user.is_authenticated else None
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, summary=summary)
+        signed_in = bool(g.user and g.user.is_authenticated)
+        sm = self.appbuilder.sm
+        # The order search is part of the order list («find» is mapped to «can_list» in OrderView).
+        can_list = signed_in and sm.has_access("can_list", "OrderView")
+        return self.render_template(
+            self.index_template,
+            appbuilder=self.appbuilder,
+            signed_in=signed_in,
+            summary=office.order_summary(db.session) if can_list else None,
+            can_find=can_list,
+            sections=[s for s in self.appbuilder.menu.get_data() if isinstance(s, dict)] if signed_in else [],
+        )
 
 
 def admin_settings(app: Flask) -> dict:
@@ -200,6 +211,64 @@ def init_admin(app: Flask) -> None:
         )
         add(ReviewFiguresView, "ReviewFiguresView", label="Показатели", icon="fa-bar-chart", category="Reviews")
         add(ReviewSettingsView, "ReviewSettingsView", label="Настройки отзывов", icon="fa-cog", category="Reviews")
+        from app.views.admin.accounting import (
+            AccountingReportsView,
+            ExpenseCategoryView,
+            ExpenseView,
+            JournalEntryView,
+            SellerRequisitesView,
+        )
+
+        add(
+            AccountingReportsView,
+            "AccountingReportsView",
+            label="Отчёты: НДС, прибыль, расходы, дебиторка",
+            icon="fa-calculator",
+            category="Accounting",
+            category_label="Бухгалтерия",
+            category_icon="fa-calculator",
+        )
+        add(ExpenseView, "ExpenseView", label="Расходы", icon="fa-credit-card", category="Accounting")
+        add(
+            ExpenseCategoryView,
+            "ExpenseCategoryView",
+            label="Категории расходов",
+            icon="fa-tags",
+            category="Accounting",
+        )
+        add(JournalEntryView, "JournalEntryView", label="Журнал реализации", icon="fa-book", category="Accounting")
+        add(
+            SellerRequisitesView,
+            "SellerRequisitesView",
+            label="Реквизиты магазина",
+            icon="fa-id-card-o",
+            category="Accounting",
+        )
+        from app.views.admin.loyalty import (
+            LoyaltyAccountView,
+            LoyaltyEntryView,
+            LoyaltySettingsView,
+            PointsLiabilityView,
+        )
+
+        add(
+            LoyaltyAccountView,
+            "LoyaltyAccountView",
+            label="Балансы",
+            icon="fa-users",
+            category="Loyalty",
+            category_label="Бонусы",
+            category_icon="fa-gift",
+        )
+        add(LoyaltyEntryView, "LoyaltyEntryView", label="Журнал баллов", icon="fa-list", category="Loyalty")
+        add(
+            PointsLiabilityView,
+            "PointsLiabilityView",
+            label="Обязательства по баллам",
+            icon="fa-balance-scale",
+            category="Loyalty",
+        )
+        add(LoyaltySettingsView, "LoyaltySettingsView", label="Настройки программы", icon="fa-cog", category="Loyalty")
 
 
 def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.interfaces import ORMOption
-from wtforms import SelectField
+from wtforms import DecimalField, SelectField
 from wtforms.validators import NumberRange
 
 from app.services import paging
@@ -155,6 +156,23 @@ def enum_select(enum_cls: type[enum.Enum], label: str, **kwargs) -> SelectField:
         coerce=lambda v: v if isinstance(v, enum_cls) else enum_cls(v),
         **kwargs,
     )
+
+
+class AmountField(DecimalField):
+    """A decimal typed the Russian way («0,85», «12 200,00»); empty is zero."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        text = str(valuelist[0] if valuelist else "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+        if not text:
+            self.data = Decimal("0")
+            return
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(self.gettext("Not a valid decimal value.")) from None
+        if not value.is_finite():
+            raise ValueError(self.gettext("Not a valid decimal value."))
+        self.data = value
 
 
 def label_of(enum_cls: type[enum.Enum]):  # noqa: ANN201

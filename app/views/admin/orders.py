@@ -8,18 +8,20 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from flask_appbuilder.security.decorators import has_access
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
-from wtforms import StringField
+from wtforms import SelectField, StringField
 
 from app.extensions import db
 from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
 from app.reports.labels import number_from_scan
 from app.services.actors import Actor, staff_name
 from app.services.errors import NotFound
+from app.services.loyalty import statement as order_points
 from app.services.orders import lifecycle, lookup, search
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
 from app.views.admin.forms import CommentForm, StatusForm
-from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin
+from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin, filter_args
 from app.views.common import act, form_error
 from app.views.shop.files import send_stored
 
@@ -48,6 +50,27 @@ class FilterCustomer(BaseFilter):
         return query.filter(Order.customer_id.in_(sa.select(Customer.id).where(condition)))
 
 
+class FilterBuyerKind(BaseFilter):
+    """Ordered for a company, or by a private person."""
+
+    name = "заказчик"
+    arg_name = "buyer_kind"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201
+        value = value[0] if isinstance(value, list) and value else value
+        if value == "company":
+            return query.filter(Order.company_id.is_not(None))
+        if value == "private":
+            return query.filter(Order.company_id.is_(None))
+        return query
+
+
+def company_cell(company) -> Markup:  # noqa: ANN001
+    if company is None:
+        return Markup('<span class="text-muted">частное лицо</span>')
+    return Markup('<span class="label label-info" title="Заказ компании">%s</span>') % company.short_name
+
+
 class OrderView(OrderManagementMixin, ShopModelView):
     datamodel = ShopInterface(
         Order,
@@ -55,8 +78,9 @@ class OrderView(OrderManagementMixin, ShopModelView):
             "number": [FilterOrderSearch, FilterEqual],
             "status": [FilterEqual, FilterNotEqual],
             "customer": [FilterCustomer],
+            "company": [FilterBuyerKind],
         },
-        list_loads=[selectinload(Order.customer), selectinload(Order.assignee)],
+        list_loads=[selectinload(Order.customer), selectinload(Order.company), selectinload(Order.assignee)],
     )
     list_title = "Заказы"
     show_title = "Заказ"
@@ -66,6 +90,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
         "number",
         "created_at",
         "customer",
+        "company",
         "contact_name",
         "status",
         "payment_status",
@@ -82,6 +107,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
         "payment_method",
         "created_at",
         "customer",
+        "company",
         "contact_email",
         "contact_phone",
         "due_date",
@@ -92,6 +118,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
         "number": "Номер",
         "created_at": "Создан",
         "customer": "Покупатель",
+        "company": "Компания / частное лицо",
         "contact_name": "Получатель",
         "contact_email": "Email",
         "contact_phone": "Телефон",
@@ -105,6 +132,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
     }
     search_form_extra_fields = {
         "customer": StringField("Покупатель"),
+        "company": SelectField("Заказчик", choices=[("company", "Компания"), ("private", "Частное лицо")]),
         "status": enum_select(OrderStatus, "Статус"),
         "payment_status": enum_select(PaymentStatus, "Оплата"),
         "delivery_method": enum_select(DeliveryMethod, "Получение"),
@@ -112,6 +140,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
     }
     formatters_columns = {
         "created_at": dt_cell,
+        "company": company_cell,
         "status": label_of(OrderStatus),
         "payment_status": label_of(PaymentStatus),
         "delivery_method": label_of(DeliveryMethod),
@@ -135,6 +164,21 @@ class OrderView(OrderManagementMixin, ShopModelView):
             abort(404)
         return order
 
+    @expose("/list/")
+    @has_access
+    def list(self):  # noqa: ANN201
+        """FAB's list, and when a filter is set, «Выбрать все N заказов по фильтру» with the mass actions."""
+        widgets = self._list()
+        query = self.filter_query()
+        return self.render_template(
+            self.list_template,
+            title=self.list_title,
+            widgets=widgets,
+            filter_count=self.filter_count(query) if query is not None else 0,
+            filter_args=filter_args(),
+            can=self._can,
+        )
+
     @expose("/show/<pk>")
     @has_access
     def show(self, pk):  # noqa: ANN001, ANN201
@@ -146,6 +190,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             can_change_status=self._can("can_change_status"),
             can_mark_paid=self._can("can_mark_paid") and lifecycle.can_mark_paid(order),
             can_download=self._can("can_download"),
+            points=order_points.for_order(db.session, order),
             title=f"Заказ {order.number}",
             **self.management_context(order),
         )

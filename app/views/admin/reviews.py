@@ -20,10 +20,11 @@ from app.models.reviews import FlagRule, RejectReason, Review, ReviewFlag, Revie
 from app.reports import reviews as review_report
 from app.services import storage
 from app.services.actors import Actor
-from app.services.errors import DomainError, NotFound
+from app.services.errors import NotFound
 from app.services.reviews import moderation, photos, settings
 from app.services.shoptime import shop_today
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select
+from app.views.common import act
 
 EXCERPT_CHARS = 140
 
@@ -167,16 +168,14 @@ class ReviewView(ShopModelView):
     @action("approve_action", "Опубликовать", "Опубликовать выбранные отзывы?", "fa-check", multiple=True)
     def approve_action(self, items):  # noqa: ANN001, ANN201
         items = items if isinstance(items, list) else [items]
-        try:
-            report = moderation.approve(
+        outcome = act(
+            lambda: moderation.approve(
                 db.session, review_ids=[item.id for item in items if item is not None], actor=self._actor()
             )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        )
+        if outcome.result is None:
             return redirect(url_for(".list"))
-        return self._result_page(report)
+        return self._result_page(outcome.result)
 
     @action("reject_action", "Отклонить…", None, "fa-ban", multiple=True)
     def reject_action(self, items):  # noqa: ANN001, ANN201
@@ -194,19 +193,19 @@ class ReviewView(ShopModelView):
             return redirect(url_for(".list"))
         error = None
         if request.method == "POST":
-            try:
-                report = moderation.reject(
+            outcome = act(
+                lambda: moderation.reject(
                     db.session,
                     review_ids=ids,
                     actor=self._actor(),
                     reason=request.form.get("reason", ""),
                     comment=request.form.get("comment", ""),
-                )
-                db.session.commit()
-                return self._result_page(report)
-            except DomainError as exc:
-                db.session.rollback()
-                error = exc.message
+                ),
+                flash_error=False,
+            )
+            if outcome.result is not None:
+                return self._result_page(outcome.result)
+            error = outcome.error.message if outcome.error else None
         return self.render_template(
             "admin/reviews/reject.html",
             reviews=found,
@@ -268,40 +267,28 @@ class ReviewView(ShopModelView):
     def decide(self, pk: int):  # noqa: ANN201
         self._review(pk)
         decision = request.form.get("decision", "")
-        try:
-            if decision == "approve":
-                report = moderation.approve(db.session, review_ids=[pk], actor=self._actor())
-            elif decision == "reject":
-                report = moderation.reject(
-                    db.session,
-                    review_ids=[pk],
-                    actor=self._actor(),
-                    reason=request.form.get("reason", ""),
-                    comment=request.form.get("comment", ""),
-                )
-            else:
-                abort(400)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        if decision == "approve":
+            run = lambda: moderation.approve(db.session, review_ids=[pk], actor=self._actor())  # noqa: E731
+        elif decision == "reject":
+            run = lambda: moderation.reject(  # noqa: E731
+                db.session,
+                review_ids=[pk],
+                actor=self._actor(),
+                reason=request.form.get("reason", ""),
+                comment=request.form.get("comment", ""),
+            )
+        else:
+            abort(400)
+        done = act(run)
+        if done.result is None:
             return redirect(url_for(".show", pk=pk))
-        outcome = report.outcomes[0]
+        outcome = done.result.outcomes[0]
         flash(f"Отзыв {outcome.title}: {outcome.message}.", "success" if outcome.changed else "warning")
         return redirect(url_for(".show", pk=pk))
 
     def _simple(self, pk: int, run, done: str):  # noqa: ANN001, ANN202
         self._review(pk)
-        try:
-            run()
-            db.session.commit()
-            flash(done, "success")
-        except NotFound:
-            db.session.rollback()
-            abort(404)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        act(run, success=done, missing_is_404=True)
         return redirect(url_for(".show", pk=pk))
 
     @expose("/reply/<int:pk>", methods=["POST"])
@@ -359,18 +346,15 @@ class ReviewSettingsView(BaseView):
     @expose("/save", methods=["POST"])
     @has_access
     def save(self):  # noqa: ANN201
-        try:
-            settings.save(
+        act(
+            lambda: settings.save(
                 db.session,
                 auto_publish=request.form.get("auto_publish") == "1",
                 invite_after_days=request.form.get("invite_after_days", ""),
                 actor=Actor.staff(g.user),
-            )
-            db.session.commit()
-            flash("Настройки отзывов сохранены.", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+            ),
+            success="Настройки отзывов сохранены.",
+        )
         return redirect(url_for(".index"))
 
 

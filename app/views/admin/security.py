@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from werkzeug.security import check_password_hash
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,14 @@ class StaffUserDBModelView(UserDBModelView):
         item.password = hash_password(item.password)
 
 
+class StaffAuthDBView(AuthDBView):
+    # Flask-AppBuilder's Russian catalogue has a typo here («аторизации»).
+    invalid_login_message = "Неверный email или пароль."
+
+
 class StaffSecurityManager(SecurityManager):
     userdbmodelview = StaffUserDBModelView
+    authdbview = StaffAuthDBView
 
     def add_user(
         self,

@@ -40,6 +40,7 @@ from app.services.shoptime import format_datetime, now
 from app.services.support import attachments, canned, reprint, sla, stats, tickets
 from app.services.support.attachments import Upload
 from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, dt_cell, enum_select, label_of, link
+from app.views.common import act
 from app.views.shop.files import send_stored
 
 STATE_STYLES = {
@@ -303,13 +304,7 @@ class TicketView(ShopModelView):
 
     def _run(self, pk: int, work, done: str):  # noqa: ANN001, ANN202
         """Call one service in its own transaction, flash the outcome, back to the ticket."""
-        try:
-            work()
-            db.session.commit()
-            flash(done, "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        act(work, success=done)
         return redirect(url_for(".show", pk=pk))
 
     # --- the ticket page -----------------------------------------------------------------------------------
@@ -434,16 +429,12 @@ class TicketView(ShopModelView):
     @has_access
     def create_reprint(self, pk: int):  # noqa: ANN201
         ticket = self._ticket(pk)
-        try:
-            order = reprint.create_reprint(
+        act(
+            lambda: reprint.create_reprint(
                 db.session, ticket, actor=self._actor(), reason=request.form.get("reason", "")
-            )
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            return redirect(url_for(".show", pk=pk))
-        flash(f"Оформлена бесплатная перепечатка: заказ {order.number}.", "success")
+            ),
+            success=lambda order: f"Оформлена бесплатная перепечатка: заказ {order.number}.",
+        )
         return redirect(url_for(".show", pk=pk))
 
     @expose("/file/<int:attachment_id>")
@@ -471,20 +462,17 @@ class TicketView(ShopModelView):
             flash("Не выбрано ни одного обращения.", "danger")
             return redirect(url_for(".list"))
         if request.method == "POST":
-            try:
-                changed, unchanged = tickets.assign_many(
+            outcome = act(
+                lambda: tickets.assign_many(
                     db.session,
                     [t.id for t in found],
                     tickets.parse_assignee(request.form.get("assignee_id")),
                     actor=self._actor(),
                     comment=request.form.get("comment", ""),
-                )
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            else:
-                flash(f"Назначено: {changed}; без изменений (закрытые или уже у него): {unchanged}.", "success")
+                ),
+                success=lambda counts: f"Назначено: {counts[0]}; без изменений (закрытые или уже у него): {counts[1]}.",
+            )
+            if outcome.ok:
                 return redirect(url_for(".list"))
         return self.render_template(
             "admin/support/mass_assign.html",

@@ -99,9 +99,10 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import content as content_pages
 
     app.register_blueprint(content_pages.bp)
-    from app.views.shop import reviews
+    from app.views.shop import bonuses, reviews
 
     app.register_blueprint(reviews.bp)
+    app.register_blueprint(bonuses.bp)
     register_template_filters(app)
 
     @app.before_request

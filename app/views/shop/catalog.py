@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_security import current_user
 from markupsafe import Markup
 
 from app.extensions import db
@@ -13,6 +16,7 @@ from app.services.catalog.products import Quote
 from app.services.content import banners as content_banners
 from app.services.content import news
 from app.services.errors import DomainError, NotFound
+from app.services.loyalty import checkout as loyalty_checkout
 from app.services.money import format_money
 from app.services.orders import cart as cart_service
 from app.views.common import act
@@ -72,9 +76,19 @@ def _choice(formdata) -> ProductChoiceForm:  # noqa: ANN001 - request.args or re
     return ProductChoiceForm(formdata=formdata, meta={"csrf": False})
 
 
+def _earn(amount: Decimal) -> str:
+    """«+74 балла за этот заказ» at the visitor's tier (the start tier when not logged in)."""
+    customer_id = current_user.id if current_user.is_authenticated else None
+    points = loyalty_checkout.earn_estimate(
+        db.session, customer_id=customer_id, products_paid=amount, for_company=False
+    )
+    return f"+{loyalty_checkout.format_points(points)} за этот заказ" if points else ""
+
+
 def _quote_json(q: Quote) -> dict:
     return {
         "ok": True,
+        "earn_label": _earn(q.total),
         "total": str(q.total),
         "unit_price": str(q.unit_price),
         "total_label": format_money(q.total),
@@ -141,6 +155,7 @@ def product(slug: str):
         "shop/product.html",
         product=found,
         quote=q,
+        earn_label=_earn(q.total) if q else "",
         error=error,
         error_field=error_field,
         quantity=quantity,

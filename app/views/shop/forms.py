@@ -117,6 +117,7 @@ class CheckoutForm(FlaskForm):
     delivery_address = text_field("Адрес доставки", max_length=1000)
     comment = text_field("Комментарий", max_length=2000)
     promo_code = text_field("Промокод", max_length=40)
+    points = text_field("Оплатить баллами", max_length=12)
     checkout_token = text_field("Форма", required="Форма устарела — обновите страницу.", max_length=64)
     company_id = IdField("Заказчик", message="Выберите заказчика из списка.")
     address_id = HiddenField("Адрес доставки", validators=[_address_choice])

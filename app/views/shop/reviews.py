@@ -13,6 +13,7 @@ from app.services.errors import DomainError, NotFound
 from app.services.reviews import photos, public, submission
 from app.services.reviews.photos import PhotoUpload
 from app.services.reviews.submission import ReviewInput
+from app.views.common import act
 from app.views.shop.helpers import customer_id
 
 bp = Blueprint("reviews", __name__)
@@ -107,19 +108,19 @@ def new(line_id: int):
         return redirect(url_for(".mine"))
     if request.method == "GET":
         return _form(line=line)
-    try:
-        review = submission.submit_review(
+    outcome = act(
+        lambda: submission.submit_review(
             db.session,
             customer=current_user._get_current_object(),
             line_id=line_id,
             data=_input(),
             photo_uploads=_uploads(),
-        )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _form(line=line, error=exc.message, error_field=exc.field, form=request.form, status=400)
-    flash(_submitted_message(review.state.value), "success")
+        ),
+        success=lambda review: _submitted_message(review.state.value),
+        flash_error=False,
+    )
+    if (err := outcome.error) is not None:
+        return _form(line=line, error=err.message, error_field=err.field, form=request.form, status=400)
     return redirect(url_for(".mine"))
 
 
@@ -143,19 +144,21 @@ def edit(review_id: int):
     if request.method == "GET":
         return _form(review=review)
     remove = [int(v) for v in request.form.getlist("remove_photo") if v.isdigit()]
-    try:
-        review, changed = submission.edit_review(
+    outcome = act(
+        lambda: submission.edit_review(
             db.session,
             customer=current_user._get_current_object(),
             review_id=review_id,
             data=_input(),
             remove_photo_ids=remove,
             photo_uploads=_uploads(),
-        )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _form(review=_own(review_id), error=exc.message, error_field=exc.field, form=request.form, status=400)
+        ),
+        flash_error=False,
+    )
+    if (err := outcome.error) is not None or outcome.result is None:
+        message, field = (err.message, err.field) if err else ("", None)
+        return _form(review=_own(review_id), error=message, error_field=field, form=request.form, status=400)
+    review, changed = outcome.result
     if not changed:
         flash("Изменений нет.", "info")
     else:
@@ -169,15 +172,10 @@ def helpful(review_id: int):
     back = request.form.get("next", "")
     if not back.startswith("/") or back.startswith("//") or "\\" in back:
         back = url_for("catalog.home")
-    try:
-        public.vote_helpful(db.session, customer=current_user._get_current_object(), review_id=review_id)
-        db.session.commit()
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
+    act(
+        lambda: public.vote_helpful(db.session, customer=current_user._get_current_object(), review_id=review_id),
+        missing_is_404=True,
+    )
     return redirect(f"{back}#review-{review_id}")
 
 

@@ -16,6 +16,7 @@ from app.services.errors import DomainError, NotFound, PermissionDenied
 from app.services.projects import projects
 from app.services.support import attachments, reprint, tickets
 from app.services.support.attachments import Upload
+from app.views.common import act
 from app.views.shop.files import send_stored
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -99,8 +100,8 @@ def new():
             form["topic"] = TicketTopic.order.value
         return _render_new(form)
     form = {k: request.form.get(k, "") for k in ("topic", "order", "project_id", "subject", "body")}
-    try:
-        ticket = tickets.open_ticket(
+    outcome = act(
+        lambda: tickets.open_ticket(
             db.session,
             customer=current_user,
             topic=form["topic"],
@@ -109,14 +110,11 @@ def new():
             order_number=form["order"],
             project_id=form["project_id"] or None,
             uploads=_uploads(),
-        )
-        db.session.commit()
-    except PermissionDenied as exc:
-        db.session.rollback()
-        return _render_new(form, error=exc, status=403)
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_new(form, error=exc, status=400)
+        ),
+        flash_error=False,
+    )
+    if (exc := outcome.error) is not None or (ticket := outcome.result) is None:
+        return _render_new(form, error=exc, status=403 if isinstance(exc, PermissionDenied) else 400)
     flash(f"Обращение № {ticket.id} отправлено. Мы ответим в рабочее время — сообщим об ответе.", "success")
     return redirect(url_for(".show", ticket_id=ticket.id))
 
@@ -145,15 +143,14 @@ def show(ticket_id: int):
 def reply(ticket_id: int):
     ticket = _ticket(ticket_id)
     body = request.form.get("body", "")
-    try:
-        written, _ = tickets.customer_reply(db.session, ticket, customer=current_user, body=body, uploads=_uploads())
-        db.session.commit()
-    except PermissionDenied as exc:
-        db.session.rollback()
-        return _render_ticket(_ticket(ticket_id), error=exc, body=body, status=403)
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_ticket(_ticket(ticket_id), error=exc, body=body, status=400)
+    outcome = act(
+        lambda: tickets.customer_reply(db.session, ticket, customer=current_user, body=body, uploads=_uploads()),
+        flash_error=False,
+    )
+    if (exc := outcome.error) is not None or outcome.result is None:
+        status = 403 if isinstance(exc, PermissionDenied) else 400
+        return _render_ticket(_ticket(ticket_id), error=exc, body=body, status=status)
+    written, _ = outcome.result
     if written.id != ticket_id:
         flash(
             f"Обращение № {ticket_id} закрыто давно, поэтому мы открыли новое — № {written.id}. Ваше сообщение в нём.",
@@ -168,13 +165,10 @@ def reply(ticket_id: int):
 @customers_only
 def close(ticket_id: int):
     ticket = _ticket(ticket_id)
-    try:
-        tickets.close_by_customer(db.session, ticket, customer=current_user)
-        db.session.commit()
-        flash("Обращение закрыто. Оцените, пожалуйста, как мы помогли.", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    act(
+        lambda: tickets.close_by_customer(db.session, ticket, customer=current_user),
+        success="Обращение закрыто. Оцените, пожалуйста, как мы помогли.",
+    )
     return redirect(url_for(".show", ticket_id=ticket_id))
 
 
@@ -182,19 +176,16 @@ def close(ticket_id: int):
 @customers_only
 def rate(ticket_id: int):
     ticket = _ticket(ticket_id)
-    try:
-        tickets.rate(
+    act(
+        lambda: tickets.rate(
             db.session,
             ticket,
             customer=current_user,
             rating=request.form.get("rating", ""),
             comment=request.form.get("rating_comment", ""),
-        )
-        db.session.commit()
-        flash("Спасибо за оценку!", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        ),
+        success="Спасибо за оценку!",
+    )
     return redirect(url_for(".show", ticket_id=ticket_id))
 
 

@@ -108,3 +108,29 @@ def test_staff_and_customer_sessions_are_separate(app, client, customer):
     assert client.get("/admin/orderview/list/").status_code == 200
     cookies = {c.key: c.path for c in client._cookies.values()}
     assert cookies["shop_session"] == "/" and cookies["admin_session"] == "/admin"
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_start_page_offers_each_role_only_what_it_may_open(app, role):
+    client = app.test_client()
+    login_staff(client, make_staff(app, role))
+    page = client.get("/admin/").get_data(as_text=True)
+    works_orders = "OrderView" in CAN_LIST[role]
+    assert ("Заказы в работе" in page) is works_orders
+    assert ("Найти заказ" in page) is works_orders
+    assert ('href="/admin/orderview/list/' in page) is works_orders
+    assert 'data-testid="start-sections"' in page
+    for view, url in LIST_URLS.items():
+        if view not in CAN_LIST[role]:
+            assert f'href="{url}"' not in page, (role, view)
+    if role == "ContentEditor":
+        assert 'href="/admin/pageview/list/"' in page
+
+
+def test_failed_back_office_login_says_so_in_correct_russian(app):
+    client = app.test_client()
+    email = make_staff(app, "Operator")
+    response = client.post("/admin/login/", data={"username": email, "password": "неверный"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Неверный email или пароль." in page
+    assert "аторизации" not in page

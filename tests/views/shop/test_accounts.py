@@ -149,3 +149,35 @@ def test_bad_environment_values_are_refused(monkeypatch):
         env_bool("MAIL_USE_TLS", False)
     with pytest.raises(ConfigError, match="PRINTSHOP_ENV must be one of"):
         load_config("staging")
+
+
+def _latin_words(text: str) -> list[str]:
+    """Latin words of a message once links and addresses are taken out: none in a Russian email."""
+    text = re.sub(r"https?://\S+|[\w.+-]+@[\w.-]+", " ", text)
+    return re.findall(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", " ", text))
+
+
+def test_every_account_email_is_russian_in_text_and_html(client, smtp_server, shop_app_with, customer):
+    client.post("/account/reset", data={"email": customer.email})
+    reset = smtp_server.messages[-1]
+    link = re.search(r"http://\S+/account/reset/\S+", smtp_server.mailbox.body(reset)).group(0)
+    new_password = {"password": "brand-new-pass-9", "password_confirm": "brand-new-pass-9"}
+    client.post("/" + link.split("/", 3)[3], data=new_password)
+    client = shop_app_with(SECURITY_CONFIRMABLE=True, SECURITY_SEND_REGISTER_EMAIL=True).test_client()
+    client.post(
+        "/account/register",
+        data={"email": "novyj@example.ru", "password": "long-password-1", "password_confirm": "long-password-1"},
+    )
+    client.post("/account/confirm", data={"email": "novyj@example.ru"})
+    subjects = [m["Subject"] for m in smtp_server.messages]
+    assert subjects == [
+        "Восстановление пароля",
+        "Пароль изменён",
+        "Добро пожаловать в «Печатный двор»",
+        "Подтвердите адрес электронной почты",
+    ]
+    for message in smtp_server.messages:
+        for part in ("plain", "html"):
+            body = smtp_server.mailbox.body(message, part)
+            assert "Здравствуйте" in body, (message["Subject"], part)
+            assert _latin_words(body) == [], (message["Subject"], part, body)
