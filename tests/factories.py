@@ -170,6 +170,9 @@ def place_order(
     promo_code: str = "",
     token: str | None = None,
     with_layout: bool = True,
+    company_id: int | None = None,
+    contact_name: str | None = None,
+    company: object | None = None,
 ) -> Order:
     """An order placed through the cart and checkout services, as a customer would."""
     cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
@@ -197,7 +200,7 @@ def place_order(
         customer=customer,
         cart=cart,
         data=placing.CheckoutData(
-            contact_name=customer.full_name or "Покупатель",
+            contact_name=contact_name or customer.full_name or "Покупатель",
             contact_email=customer.email,
             contact_phone="+7 999 000-11-22",
             delivery_method=delivery,
@@ -205,6 +208,7 @@ def place_order(
             delivery_address=address,
             promo_code=promo_code,
             checkout_token=token or uuid.uuid4().hex,
+            company_id=str(company.id) if company is not None else str(company_id or ""),  # type: ignore[attr-defined]
         ),
     )
     session.commit()
@@ -238,6 +242,15 @@ def place_cards_and_flyers(session: Session, customer: Customer, catalog: Catalo
     )
     session.commit()
     return order
+
+
+def drop_order_placed_messages(session: Session) -> None:
+    """Take out the «Заказ принят» messages queued by placing orders (tests about status messages only)."""
+    from app.models import Notification
+    from app.services.messaging.notifications import ORDER_PLACED
+
+    session.execute(sa.delete(Notification).where(Notification.event == ORDER_PLACED))
+    session.commit()
 
 
 def advance(session: Session, order: Order, *statuses: OrderStatus) -> Order:

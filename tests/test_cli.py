@@ -3,14 +3,14 @@
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Category, Customer, LoyaltyEntry, Order, Product, PromoCode
+from app.models import Category, Customer, Document, LoyaltyEntry, Order, Product, PromoCode
 
 
 def _counts(app) -> tuple[int, ...]:
     with app.app_context():
         return tuple(
             db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (Category, Product, Customer, Order, PromoCode, LoyaltyEntry)
+            for model in (Category, Product, Customer, Order, PromoCode, LoyaltyEntry, Document)
         )
 
 
@@ -20,7 +20,8 @@ def test_seed_demo_twice_does_not_duplicate(app):
     assert first.exit_code == 0, first.output
     assert "admin@pechatnydvor.ru" in first.output and "demo12345" in first.output
     counts = _counts(app)
-    assert counts == (4, 4, 3, 5, 2, 8)  # one demo order partly paid with points; a points history
+    # One demo order partly paid with points; a points history; two orders of ООО «Ромашка» with 2 счета and a УПД.
+    assert counts == (4, 4, 3, 7, 2, 8, 3)
     second = runner.invoke(args=["seed", "demo"])
     assert second.exit_code == 0, second.output
     assert _counts(app) == counts
@@ -82,3 +83,34 @@ def test_loyalty_commands_run_the_nightly_pass_and_check_balances(app):
         db.session.commit()
     wrong = runner.invoke(args=["loyalty", "check"])
     assert wrong.exit_code != 0 and "differ from the ledger" in wrong.output
+
+
+def test_demo_banners_promise_what_the_products_say(app, client):
+    from app.models import Banner
+
+    assert app.test_cli_runner().invoke(args=["seed", "demo"]).exit_code == 0
+    with app.app_context():
+        days = dict(db.session.execute(sa.select(Product.slug, Product.production_days)).all())
+        banners = db.session.scalars(sa.select(Banner)).all()
+        texts = " ".join(f"{b.title} {b.alt_text}" for b in banners)
+    assert days["banner"] == 2 and "Баннеры за 2 рабочих дня" in texts and "один день" not in texts
+    assert "за 1 день" not in texts
+    product = client.get("/product/banner").get_data(as_text=True)
+    assert 'Срок изготовления — <span data-testid="product-days">2 рабочих дня</span>' in product
+    delivery = client.get("/pages/delivery-and-payment").get_data(as_text=True)
+    assert "сразу после оформления" not in delivery and "Счёт выставляется при оформлении заказа" in delivery
+    assert "За МКАД" not in delivery and "700 ₽" not in delivery
+
+
+def test_working_days_are_written_as_russian_says_them():
+    from app.services.orders.promises import working_days_phrase
+
+    assert [working_days_phrase(n) for n in (0, 1, 2, 5, 11, 21, 22)] == [
+        "0 рабочих дней",
+        "1 рабочий день",
+        "2 рабочих дня",
+        "5 рабочих дней",
+        "11 рабочих дней",
+        "21 рабочий день",
+        "22 рабочих дня",
+    ]

@@ -47,6 +47,8 @@ from app.models.content import (
     SiteVersion,
 )
 from app.models.customers import Customer, CustomerRole
+from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, ReconciledMonth, SalesDay
+from app.models.documents import SERIES, Document, DocumentCancellation, DocumentCounter, DocumentKind
 from app.models.files import StoredFile
 from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
@@ -74,7 +76,7 @@ from app.models.orders import (
     PromoKind,
     PromoRedemption,
 )
-from app.models.profile import Address, ConsentSource, NewsletterConsent
+from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest
 from app.models.projects import Project, ProjectVersion
 from app.models.reviews import (
     FlagRule,
@@ -102,11 +104,17 @@ from app.models.support import (
 )
 
 __all__ = [
+    "BuyerDay",
+    "BuyerFirstSale",
+    "OrdersPlacedDay",
+    "ReconciledMonth",
+    "SalesDay",
     "ActorKind",
     "BatchKind",
     "Address",
     "ConsentSource",
     "NewsletterConsent",
+    "NewsletterRequest",
     "NotificationPreferences",
     "TelegramLink",
     "TelegramLinkToken",
@@ -119,6 +127,11 @@ __all__ = [
     "CustomerRole",
     "DeliveryMethod",
     "DeliveryState",
+    "Document",
+    "DocumentCancellation",
+    "DocumentCounter",
+    "DocumentKind",
+    "SERIES",
     "LineKind",
     "Model",
     "Notification",

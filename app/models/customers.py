@@ -47,6 +47,9 @@ class Customer(Model, UserMixin):
     blocked_reason: Mapped[str] = mapped_column(sa.String(500), default="", nullable=False)
     # Marketing consent (news and promotions); service messages about orders do not depend on it.
     newsletter_subscribed: Mapped[bool] = mapped_column(default=False, nullable=False, index=True)
+    # The random token of the customer's unsubscribe links: kept in the database, so links already sent keep
+    # working when SECRET_KEY is rotated.
+    newsletter_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     current_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -156,9 +156,17 @@ class Order(Model):
     delivery_address_snapshot: Mapped[dict | None] = mapped_column(JSONType)
     comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
     due_date: Mapped[date | None] = mapped_column(sa.Date)
+    # The ready date promised at checkout (products' production days on the shop's working calendar); the
+    # customer is shown `due_date` once staff set it, this one before.
+    expected_date: Mapped[date | None] = mapped_column(sa.Date)
     # The staff member in charge of the order (Flask-AppBuilder user), and how many parcels it ships in.
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
     packages: Mapped[int] = mapped_column(default=1, server_default="1", nullable=False)
+
+    @property
+    def promised_date(self) -> date | None:
+        """The ready date the customer is told: staff's due date when set, else the one promised at checkout."""
+        return self.due_date or self.expected_date
 
     promo_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("promo_code.id", ondelete="RESTRICT"), index=True)
     promo_code_text: Mapped[str] = mapped_column(sa.String(40), default="", nullable=False)

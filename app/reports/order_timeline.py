@@ -1,8 +1,9 @@
 """An order's history as readable Russian: the staff timeline and the customer's list of statuses.
 
 «Иванова М. изменила статус: Принят → В печати». The verb agrees with the actor: the system is
-«она» (система); for people the gender is guessed from the name (surname or first-name endings),
-masculine when nothing tells.
+«она» (система); for staff the gender is guessed from the name (surname or first-name endings).
+Customers, and staff whose name tells nothing, get sentences without a gendered verb:
+«Заказ оформлен покупателем: Анна Кузнецова», «Изменение — статус: Новый → Отменён (Анна Кузнецова)».
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ VERBS = {
     "removed": ("удалил", "удалила"),
     "replaced": ("заменил", "заменила"),
     "printed": ("напечатал", "напечатала"),
+    "issued": ("выставил", "выставила"),
+    "cancelled": ("аннулировал", "аннулировала"),
     "assigned": ("назначил", "назначила"),
     "unassigned": ("снял", "сняла"),
 }
@@ -65,17 +68,37 @@ MALE_SURNAME_ENDINGS = ("ов", "ев", "ёв", "ин", "ын", "ский", "ц�
 MALE_NAMES_IN_A = frozenset({"илья", "никита", "фома", "кузьма", "лука", "савва", "данила", "гаврила", "миша"})
 
 
-def is_feminine(kind: ActorKind, name: str) -> bool:
-    """Whether the past-tense verb takes the feminine form for this actor."""
+def is_feminine(kind: ActorKind, name: str) -> bool | None:
+    """Whether the past-tense verb takes the feminine form for this actor; None when that is not known
+    (customers — their names are not checked; staff whose name gives no clue)."""
     if kind == ActorKind.system:
         return True  # «система»
+    if kind == ActorKind.customer:
+        return None
     words = [w.strip(".,()").lower() for w in name.split()]
     for word in words:
         if word.endswith(FEMALE_SURNAME_ENDINGS) and len(word) > 4:
             return True
         if word.endswith(MALE_SURNAME_ENDINGS) and len(word) > 3:
             return False
-    return any(w.endswith(("а", "я")) and w not in MALE_NAMES_IN_A and len(w) > 2 for w in words)
+    if any(w.endswith(("а", "я")) and w not in MALE_NAMES_IN_A and len(w) > 2 for w in words):
+        return True
+    if any(w in MALE_NAMES_IN_A or (w[-1:] in "бвгджзйклмнпрстфхцчшщ" and len(w) > 2) for w in words if w.isalpha()):
+        return False
+    return None
+
+
+# Sentences without a gendered verb: (what happened, the rest), the actor named at the end.
+NEUTRAL = {
+    "created": "Оформлено",
+    "changed": "Изменение —",
+    "added": "Добавлена",
+    "removed": "Удалена",
+    "replaced": "Замена —",
+    "printed": "Напечатана",
+    "assigned": "Назначен",
+    "unassigned": "Снят",
+}
 
 
 def short_name(kind: ActorKind, name: str) -> str:
@@ -135,9 +158,11 @@ class TimelineItem:
 
 
 def sentence(entry: OrderHistory) -> str:
-    """One entry as a Russian sentence, actor first."""
+    """One entry as a Russian sentence: actor first when the verb can agree with them, else actor last."""
     who = short_name(entry.actor_kind, entry.actor_name)
     female = is_feminine(entry.actor_kind, entry.actor_name)
+    if female is None:
+        return _neutral_sentence(entry, who)
 
     def verb(key: str) -> str:
         return VERBS[key][1 if female else 0]
@@ -159,16 +184,51 @@ def sentence(entry: OrderHistory) -> str:
     if field == "reprint_of":
         return f"{who} {verb('created')} этот заказ как бесплатную перепечатку заказа {new}"
     if field == "label_printed":
-        fmt = f" ({entry.subject})" if entry.subject else ""
-        try:
-            times = int(new or "1")
-        except ValueError:
-            times = 1
+        fmt, times = _label_print(entry)
         if times > 1:
             return f"{who} повторно {verb('printed')} этикетку{fmt}, {times}-й раз"
         return f"{who} {verb('printed')} этикетку{fmt}"
+    if field == "document":
+        return f"{who} {verb('issued')} документ: {new}"
+    if field == "document_cancelled":
+        return f"{who} {verb('cancelled')} документ: {new}"
     verb_key, what = FIELD_PHRASES.get(field, ("changed", f"поле «{field}»"))
     return f"{who} {verb(verb_key)} {what}{where}: {value_text(field, old)} → {value_text(field, new)}"
+
+
+def _label_print(entry: OrderHistory) -> tuple[str, int]:
+    try:
+        times = int(entry.new_value or "1")
+    except ValueError:
+        times = 1
+    return (f" ({entry.subject})" if entry.subject else ""), times
+
+
+def _neutral_sentence(entry: OrderHistory, who: str) -> str:
+    """The same events without a verb that would have to agree with the actor's gender."""
+    field, old, new = entry.field, entry.old_value, entry.new_value
+    where = f" ({entry.subject})" if entry.subject and field.startswith(("line_", "layout")) else ""
+    by = f"покупателем: {who}" if entry.actor_kind == ActorKind.customer else f"сотрудником: {who}"
+    if field == "created":
+        return f"Заказ оформлен {by}"
+    if field == "reprint_of":
+        return f"Заказ оформлен как бесплатная перепечатка заказа {new} ({who})"
+    if field == "reprint":
+        return f"Оформлена бесплатная перепечатка — заказ {new} ({who})"
+    if field == "line_added":
+        return f"Добавлена позиция: {_line_text(new)} ({who})"
+    if field == "line_removed":
+        return f"Удалена позиция: {_line_text(old)} ({who})"
+    if field == "assignee":
+        if new:
+            return f"Назначен ответственный: {value_text(field, old)} → {new} ({who})"
+        return f"Снят ответственный: {old or '—'} ({who})"
+    if field == "label_printed":
+        fmt, times = _label_print(entry)
+        again = f", {times}-й раз" if times > 1 else ""
+        return f"Напечатана этикетка{fmt}{again} ({who})"
+    verb_key, what = FIELD_PHRASES.get(field, ("changed", f"поле «{field}»"))
+    return f"{NEUTRAL[verb_key]} {what}{where}: {value_text(field, old)} → {value_text(field, new)} ({who})"
 
 
 def staff_timeline(entries: Iterable[OrderHistory]) -> list[TimelineItem]:

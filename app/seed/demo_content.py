@@ -1,4 +1,6 @@
-"""Demo site content: the pages «О компании», «Контакты», «Доставка и оплата», news, promotions and banners.
+"""Demo site content: the required pages («О компании», «Контакты», «Доставка и оплата», the personal-data
+policy), news, promotions and banners. The texts promise only what the shop does; delivery prices come from the
+settings (the marker in «Доставка и оплата»).
 
 Loaded through the same services the back office uses (so the texts are sanitised and revisioned);
 pictures are drawn with Pillow. Idempotent: what exists (by address or title) is left alone.
@@ -14,12 +16,13 @@ from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.orm import Session
 
-from app.models import Banner, NewsItem, NewsKind, Page, PromoCode
+from app.models import Banner, NewsItem, NewsKind, Page, Product, PromoCode
 from app.services.actors import Actor
 from app.services.content import banners as content_banners
 from app.services.content import news as content_news
 from app.services.content import pages as content_pages
 from app.services.content.media import ImageUpload
+from app.services.orders import promises
 from app.services.shoptime import now
 
 ABOUT = """\
@@ -77,28 +80,41 @@ DELIVERY = """\
 
 ## Способы получения
 
-| Способ | Стоимость | Срок |
-|:--|--:|:--|
-| Самовывоз из типографии | бесплатно | в день готовности |
-| Курьер по Москве в пределах МКАД | 400 ₽, бесплатно от 5 000 ₽ | на следующий день после готовности |
-| Почта России по всей стране | 350 ₽ | 3–10 дней после отправки |
+[[цены доставки]]
 
-### Зоны курьерской доставки
-
-1. **Москва в пределах МКАД** — по тарифу выше.
-2. **До 10 км за МКАД** — 700 ₽, бесплатно от 10 000 ₽.
-3. **Дальше 10 км за МКАД** — отправляем Почтой России или транспортной компанией по согласованию.
-
-Курьер приезжает с 10:00 до 19:00 и звонит за час. Широкоформатные баннеры больше 3 м доставляем \
-только по Москве.
+Самовывоз — в день готовности, в часы работы типографии. Курьер по Москве привозит заказ на следующий \
+рабочий день после готовности и звонит заранее. Почтой России отправляем по всей стране.
 
 ## Оплата
 
 - **При получении** — наличными или картой в типографии либо курьеру.
-- **Безналичный расчёт по счёту** — для организаций и ИП. Счёт придёт на почту сразу после оформления заказа, \
-заказ уходит в печать после поступления оплаты. Закрывающие документы (УПД) отправляем через ЭДО или почтой.
+- **Безналичный расчёт по счёту** — для организаций и ИП. Счёт выставляется при оформлении заказа: он на \
+странице заказа в личном кабинете, в разделе «Документы»; заказ уходит в печать после поступления оплаты. \
+Закрывающие документы появляются там же, когда заказ получен.
 
 Если заказ не подошёл из-за нашей ошибки — перепечатаем бесплатно.
+"""
+
+PRIVACY = """\
+ООО «Печатный двор» (ИНН 7701234567) обрабатывает персональные данные покупателей по Федеральному закону \
+№ 152-ФЗ «О персональных данных».
+
+## Какие данные мы обрабатываем
+
+- имя, адрес электронной почты и телефон — для оформления, выполнения и доставки заказа;
+- адрес доставки — если вы выбрали доставку;
+- реквизиты компании — если вы заказываете от имени организации;
+- загруженные макеты — только для печати вашего заказа.
+
+## Рассылка
+
+Новости и акции присылаем только тем, кто подписался и подтвердил подписку по ссылке из письма. \
+Отписаться можно в любой момент — ссылкой в письме или в профиле.
+
+## Ваши права
+
+Вы можете узнать, какие данные о вас хранятся, исправить их или попросить удалить: напишите на \
+[zakaz@pechatnydvor.ru](mailto:zakaz@pechatnydvor.ru). Ответим в течение 10 рабочих дней.
 """
 
 PAGES = [
@@ -111,6 +127,14 @@ PAGES = [
         "Доставка по Москве и России, самовывоз, оплата при получении или по счёту",
         True,
         10,
+    ),
+    (
+        "privacy",
+        "Политика обработки персональных данных",
+        PRIVACY,
+        "Политика обработки персональных данных типографии «Печатный двор»",
+        False,
+        40,
     ),
 ]
 
@@ -183,16 +207,18 @@ NEWS = [
     ),
 ]
 
-# (title, alt, link, position, colours, headline, subline)
+# (title, alt, link, position, colours, headline, subline, product whose production time «{days}» stands for):
+# a banner never promises a time the product page does not.
 BANNERS = [
     (
         "Визитки от 790 ₽",
-        "Визитки от 790 ₽ за 100 штук, готовность за 2 дня — перейти в каталог визиток",
+        "Визитки от 790 ₽ за 100 штук, готовность за {days} — перейти в каталог визиток",
         "/catalog/vizitki",
         10,
         ((13, 110, 253), (102, 16, 242)),
         "Визитки от 790 ₽",
-        "100 штук за 2 рабочих дня · бесплатная проверка макета",
+        "100 штук за {days} · бесплатная проверка макета",
+        "vizitki-standart",
     ),
     (
         "Скидка 10 % на первый заказ",
@@ -202,15 +228,17 @@ BANNERS = [
         ((220, 53, 69), (253, 126, 20)),
         "−10 % на первый заказ",
         "Промокод WELCOME10 · заказы от 1 000 ₽",
+        None,
     ),
     (
-        "Баннеры за 1 день",
-        "Широкоформатные баннеры за один день, люверсы и проклейка — выбрать баннер",
+        "Баннеры за {days}",
+        "Широкоформатные баннеры за {days}, люверсы и проклейка — выбрать баннер",
         "/product/banner",
         30,
         ((25, 135, 84), (13, 202, 240)),
-        "Баннеры за 1 день",
+        "Баннеры за {days}",
         "Ткань, литой баннер, сетка · люверсы по периметру",
+        "banner",
     ),
 ]
 
@@ -297,7 +325,12 @@ def load_demo_content(session: Session) -> str:
             cover=ImageUpload(io.BytesIO(picture), f"{slug}.png"),
         )
         news += 1
-    for title, alt, link, position, colours, headline, subline in BANNERS:
+    for title, alt, link, position, colours, headline, subline, product_slug in BANNERS:
+        days = session.scalar(sa.select(Product.production_days).where(Product.slug == product_slug))
+        if product_slug is not None and days is None:
+            continue  # no product to take the time from (and to link to): no banner promising it
+        phrase = promises.working_days_phrase(days) if days is not None else ""
+        title, alt, headline, subline = (t.replace("{days}", phrase) for t in (title, alt, headline, subline))
         if session.scalar(sa.select(Banner.id).where(Banner.title == title)) is not None:
             continue
         desktop = demo_picture((1920, 480), colours, headline, subline)

@@ -30,9 +30,19 @@ def entry(field, old=None, new=None, *, kind=ActorKind.staff, name="Иванов
         (entry("status", "confirmed", "in_production"), "Иванова М. изменила статус: Принят → В печати"),
         (entry("status", "new", "confirmed", name="Сидоров Олег"), "Сидоров О. изменил статус: Новый → Принят"),
         (
-            entry("created", None, "new", kind=ActorKind.customer, name="Ольга Смирнова"),
-            "Ольга Смирнова оформила заказ",
+            entry("created", None, "new", kind=ActorKind.customer, name="Анна Кузнецова"),
+            "Заказ оформлен покупателем: Анна Кузнецова",
         ),
+        (
+            entry("status", "new", "cancelled", kind=ActorKind.customer, name="Анна Кузнецова"),
+            "Изменение — статус: Новый → Отменён (Анна Кузнецова)",
+        ),
+        (
+            entry("layout_file", "a.pdf", "b.pdf", kind=ActorKind.customer, name="Саша", subject="поз. 1"),
+            "Замена — макет (поз. 1): a.pdf → b.pdf (Саша)",
+        ),
+        (entry("created", None, "new", name="Admin"), "Заказ оформлен сотрудником: Admin"),
+        (entry("label_printed", "1", "2", name="Admin"), "Напечатана этикетка, 2-й раз (Admin)"),
         (
             entry("payment_status", "unpaid", "paid", kind=ActorKind.system, name="система (оплата)"),
             "Система (оплата) изменила оплату: Не оплачен → Оплачен",
@@ -66,7 +76,8 @@ def test_entries_read_as_russian_sentences(item, text):
 
 def test_gender_and_short_names():
     assert is_feminine(ActorKind.staff, "Бухова Анна") and not is_feminine(ActorKind.staff, "Тестов Operator")
-    assert not is_feminine(ActorKind.customer, "Никита Ильин") and is_feminine(ActorKind.system, "система (demo)")
+    assert is_feminine(ActorKind.customer, "Никита Ильин") is None and is_feminine(ActorKind.system, "система (demo)")
+    assert is_feminine(ActorKind.staff, "Олег") is False and is_feminine(ActorKind.staff, "admin") is None
     assert short_name(ActorKind.staff, "Иванова Мария") == "Иванова М."
     assert short_name(ActorKind.customer, "Иван Петров") == "Иван Петров"
 

@@ -42,7 +42,9 @@ def history(session, order_id):
 def messages(session, order_id):
     return sorted(
         (n.event, n.channel.value, n.payload["new"])
-        for n in session.scalars(sa.select(Notification).where(Notification.order_id == order_id))
+        for n in session.scalars(
+            sa.select(Notification).where(Notification.order_id == order_id, Notification.event != "order_placed")
+        )
     )
 
 

@@ -6,13 +6,14 @@ from app.models import Notification, OrderStatus
 from app.services.actors import Actor
 from app.services.errors import InvalidTransition
 from app.services.orders import lifecycle
-from tests.factories import advance, place_order
+from tests.factories import advance, drop_order_placed_messages, place_order
 
 S = OrderStatus
 
 
 def test_each_status_change_queues_one_email_to_the_order_contact(db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards)
+    drop_order_placed_messages(db_session)
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
     advance(db_session, order, S.confirmed, S.in_production, S.ready)
     rows = db_session.scalars(sa.select(Notification).order_by(Notification.id)).all()
@@ -27,6 +28,7 @@ def test_each_status_change_queues_one_email_to_the_order_contact(db_session, ca
 
 def test_a_refused_change_queues_nothing(db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards)
+    drop_order_placed_messages(db_session)
     try:
         lifecycle.change_status(db_session, order, S.completed, actor=Actor.system("test"))
     except InvalidTransition:
@@ -36,6 +38,7 @@ def test_a_refused_change_queues_nothing(db_session, catalog, customer):
 
 def test_rolled_back_change_leaves_no_message(db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards)
+    drop_order_placed_messages(db_session)
     lifecycle.change_status(db_session, order, S.confirmed, actor=Actor.system("test"))
     db_session.rollback()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0

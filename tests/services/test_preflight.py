@@ -304,3 +304,72 @@ def test_a_layout_with_javascript_blocks_the_order_until_accepted_and_staff_see_
 def test_a_decompression_bomb_stored_before_uploads_were_bounded_is_reported_not_raised(tmp_path, card_spec):
     report = _check(tmp_path, bomb_png(), "png", card_spec)
     assert report["status"] == "error" and "слишком большое" in _texts(report)
+
+
+def test_a_failed_layout_is_replaced_on_the_cart_line_and_checkout_keeps_its_summary(
+    app, client, db_session, catalog, customer
+):
+    from tests.factories import login_customer
+
+    login_customer(client, customer.email)
+    cart = cart_service.get_or_create_cart(db_session, token=None, customer_id=customer.id)
+    a4 = storage.store_bytes(db_session, data=pdf_bytes(210, 297), filename="a4.pdf", customer_id=customer.id)
+    item = cart_service.add_item(
+        db_session,
+        cart,
+        product=catalog.cards,
+        quantity=100,
+        option_value_ids=catalog.defaults(catalog.cards),
+        layout=a4,
+    )
+    item.print_as_is = False
+    db_session.commit()
+    cart_page = client.get("/cart/").get_data(as_text=True)
+    assert f'action="/cart/items/{item.id}/layout"' in cart_page and "Заменить макет" in cart_page
+    # Checkout cannot place it, but its summary still lists the line and says what to do.
+    checkout = client.get("/checkout/").get_data(as_text=True)
+    assert 'data-testid="checkout-lines"' in checkout and "Визитки стандартные, 100 шт." in checkout
+    assert "замените файл или подтвердите печать как есть" in checkout
+
+    # No file: refused, nothing changes.
+    response = client.post(f"/cart/items/{item.id}/layout", data={}, follow_redirects=True)
+    assert "Выберите файл макета." in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert item.layout_file_id == a4.id and item.preflight["status"] == "error"
+
+    good = (io.BytesIO(pdf_bytes(94, 54)), "vizitka-94x54.pdf")
+    response = client.post(
+        f"/cart/items/{item.id}/layout",
+        data={"layout": good},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "Макет заменён и проверен заново." in page and "vizitka-94x54.pdf" in page
+    db_session.expire_all()
+    assert item.layout_file.original_name == "vizitka-94x54.pdf" and item.preflight["status"] != "error"
+    assert "Подтвердить заказ" in client.get("/checkout/").get_data(as_text=True)
+
+
+def test_a_layout_cannot_be_put_on_another_customers_cart_line(
+    app, client, db_session, catalog, customer, other_customer
+):
+    from tests.factories import login_customer
+
+    cart = cart_service.get_or_create_cart(db_session, token=None, customer_id=customer.id)
+    item = cart_service.add_item(
+        db_session, cart, product=catalog.cards, quantity=100, option_value_ids=catalog.defaults(catalog.cards),
+        layout=storage.store_bytes(db_session, data=pdf_bytes(94, 54), filename="mine.pdf", customer_id=customer.id),
+    )  # fmt: skip
+    db_session.commit()
+    login_customer(client, other_customer.email)
+    good = (io.BytesIO(pdf_bytes(94, 54)), "chuzhoj.pdf")
+    response = client.post(
+        f"/cart/items/{item.id}/layout",
+        data={"layout": good},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Позиция не найдена" in response.get_data(as_text=True) or "Корзина пуста" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert item.layout_file.original_name == "mine.pdf"

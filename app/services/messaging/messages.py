@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from jinja2 import TemplateNotFound
+from sqlalchemy.orm import object_session
 
-from app.models import Customer, Notification, OrderStatus
+from app.models import Customer, Notification, Order, OrderStatus
+from app.services.shoptime import format_date_long
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Rendered:
     subject: str
     text: str
     html: str | None = None
+    # Files sent with an email: (file name, MIME type, bytes); closing documents attach their PDFs.
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 class RenderError(Exception):
@@ -50,8 +54,18 @@ def register_renderer(event: str, renderer: Renderer) -> Renderer:
     return renderer
 
 
+def _order(ctx: MessageContext) -> Order | None:
+    """The order a message is about (read at delivery, so a due date set meanwhile is the one shown)."""
+    session = object_session(ctx.notification)
+    if ctx.notification.order_id is None or session is None:
+        return None
+    return session.get(Order, ctx.notification.order_id)
+
+
 def _variables(ctx: MessageContext) -> dict:
     return {
+        "order": _order(ctx),
+        "date_long": format_date_long,
         "ctx": ctx,
         "payload": ctx.payload,
         "customer": ctx.customer,
@@ -108,4 +122,4 @@ def render(ctx: MessageContext) -> Rendered:
             base_url=ctx.base_url.rstrip("/"),
             unsubscribe_url=ctx.unsubscribe_url,
         )
-    return Rendered(rendered.subject, text, html)
+    return Rendered(rendered.subject, text, html, rendered.attachments)

@@ -98,6 +98,20 @@ def change_options(
     return item
 
 
+def replace_layout(session: Session, cart: Cart, item_id: int, layout: StoredFile) -> CartItem:
+    """A new layout for a cart line (e.g. after a failed preflight): checked again against the line's product
+    and options; an earlier «печатать как есть» was for the old file and is dropped."""
+    item = cart_item(cart, item_id)
+    if not customer_files.customer_can_read(session, layout, customer_id=cart.customer_id, cart_token=cart.token):
+        raise NotFound("Файл не найден.")
+    q = products.quote(session, product=item.product, quantity=item.quantity, option_value_ids=item.option_value_ids)
+    item.layout_file = layout
+    item.preflight = preflight.check_stored(layout, preflight.spec_for(item.product, q.values))
+    item.print_as_is = False
+    session.flush()
+    return item
+
+
 def accept_as_is(session: Session, cart: Cart, item_id: int, *, accepted: bool) -> CartItem:
     """The customer's "печатать как есть": print despite the preflight errors (or take it back)."""
     item = cart_item(cart, item_id)

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 from app.models import DeliveryMethod, Order, OrderHistory, OrderStatus, PaymentStatus, PromoCode
 from app.services.actors import Actor
 from app.services.catalog import promo
-from app.services.errors import InvalidTransition
+from app.services.errors import InvalidTransition, ValidationError
 from app.services.messaging import notifications
-from app.services.money import format_money
+from app.services.money import format_money, to_money
 from app.services.orders import sets
 from app.services.orders.history import as_text, entry_row, record_many
-from app.services.shoptime import now
+from app.services.shoptime import from_shop_local, now, shop_today
 
 S = OrderStatus
 
@@ -580,6 +580,25 @@ def mark_paid(
     if order.id in outcome.refused:
         raise InvalidTransition(f"Заказ {order.number}: {outcome.refused[order.id]}.")
     return order
+
+
+def paid_at_from_day(paid_on: date) -> datetime:
+    """The moment recorded for a payment entered by its day (bank statement): now when it is today in the shop,
+    else noon of that day in the shop's time zone."""
+    if paid_on == shop_today():
+        return now()
+    return from_shop_local(datetime.combine(paid_on, time(12, 0)))
+
+
+def parse_payment_amount(value: str) -> Decimal:
+    """The amount staff typed as received («1 490,00»); ValidationError in Russian when it is not a sum."""
+    try:
+        amount = to_money(Decimal((value or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")))
+    except (InvalidOperation, ValueError):
+        raise ValidationError("Укажите сумму оплаты числом, например 1490,00.", field="amount") from None
+    if amount <= 0:
+        raise ValidationError("Сумма оплаты должна быть больше нуля.", field="amount")
+    return amount
 
 
 # --- built-in effects --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -28,8 +28,9 @@ from app.services.catalog import products, promo
 from app.services.companies import members
 from app.services.errors import ValidationError
 from app.services.layouts import preflight
+from app.services.messaging import notifications
 from app.services.money import ZERO
-from app.services.orders import pricing
+from app.services.orders import pricing, promises
 from app.services.orders.history import acting
 from app.services.orders.lookup import order_by_checkout_token
 from app.services.phones import normalize_phone
@@ -226,7 +227,11 @@ def place_order(
         session, customer_id=customer.id, cart=cart, delivery=delivery, promo_code=data.promo_code, points=points
     )
     found_promo = priced.promo_code
-    with acting(session, Actor.customer(customer)):
+    # The history names the customer, not their email: the name given at checkout when the profile has none.
+    actor = Actor.customer(customer)
+    if not customer.full_name and data.contact_name.strip():
+        actor = replace(actor, name=data.contact_name.strip())
+    with acting(session, actor):
         order = Order(
             number=next_order_number(session, shop_today().year),
             customer_id=customer.id,
@@ -244,6 +249,9 @@ def place_order(
             promo_code_id=found_promo.id if found_promo else None,
             promo_code_text=found_promo.code if found_promo else "",
             checkout_token=data.checkout_token,
+            expected_date=promises.ready_date_of(
+                item.product.production_days for item in cart.items if item.product is not None
+            ),
             lines=priced.lines,
         )
         pricing.recalculate_totals(order)
@@ -252,6 +260,7 @@ def place_order(
         if found_promo is not None:
             promo.redeem(session, found_promo, order)
     mark_projects_ordered(session, order)
+    notifications.order_placed(session, order)
     cart.items.clear()
     session.flush()
     return order

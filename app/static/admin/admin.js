@@ -13,3 +13,16 @@
     pageActions.execute_single(button.getAttribute("data-action-url"), button.getAttribute("data-confirm") || false);
   });
 })();
+
+// «Отметить оплаченным»: say the amount and the day back and ask before recording the payment.
+(function () {
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm-payment]");
+    if (!form) return;
+    var day = form.elements.paid_on.value.split("-").reverse().join(".");
+    var text = form.getAttribute("data-confirm-payment")
+      .replace("{amount}", form.elements.amount.value)
+      .replace("{date}", day);
+    if (!window.confirm(text)) event.preventDefault();
+  });
+})();

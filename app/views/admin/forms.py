@@ -30,6 +30,18 @@ class CommentForm(FlaskForm):
     note = text_field(NOTE, max_length=1000)
 
 
+class PaymentForm(FlaskForm):
+    """«Отметить оплаченным»: the amount received (must equal the amount due) and the day it came."""
+
+    amount = text_field("Сумма оплаты, ₽", required="Укажите полученную сумму.", max_length=20)
+    paid_on = DateField(
+        "Дата оплаты",
+        validators=[InputRequired("Укажите дату оплаты.")],
+        format=["%Y-%m-%d", "%d.%m.%Y"],
+    )
+    comment = text_field("Комментарий", max_length=1000)
+
+
 class SelectedOrdersForm(FlaskForm):
     """The orders a mass action is about: `ids` from the list's selection (query or hidden field)."""
 

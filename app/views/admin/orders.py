@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
@@ -15,12 +15,15 @@ from wtforms import SelectField, StringField
 from app.extensions import db
 from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
 from app.reports.labels import number_from_scan
+from app.services.accounting import journal
 from app.services.actors import Actor, staff_name
 from app.services.errors import NotFound
+from app.services.layouts import thumbnails
 from app.services.loyalty import statement as order_points
 from app.services.orders import lifecycle, lookup, search
+from app.services.shoptime import shop_today
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
-from app.views.admin.forms import CommentForm, StatusForm
+from app.views.admin.forms import PaymentForm, StatusForm
 from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin, filter_args
 from app.views.common import act, form_error
 from app.views.shop.files import send_stored
@@ -85,7 +88,8 @@ class OrderView(OrderManagementMixin, ShopModelView):
     list_title = "Заказы"
     show_title = "Заказ"
     base_permissions = ["can_list", "can_show", "can_download", "can_change_status", "can_mark_paid", *PERMISSIONS]
-    method_permission_name = {"find": "list", **METHOD_PERMISSIONS}  # the quick search is part of the list
+    # The quick search is part of the list; a layout's thumbnail is shown to those who may download it.
+    method_permission_name = {"find": "list", "thumbnail": "download", **METHOD_PERMISSIONS}
     list_columns = [
         "number",
         "created_at",
@@ -191,6 +195,18 @@ class OrderView(OrderManagementMixin, ShopModelView):
             can_mark_paid=self._can("can_mark_paid") and lifecycle.can_mark_paid(order),
             can_download=self._can("can_download"),
             points=order_points.for_order(db.session, order),
+            journal=(
+                journal.order_balance(db.session, order.id)
+                if self.appbuilder.sm.has_access("can_list", "AccountingReportsView")
+                else None
+            ),
+            journal_days=(shop_today(order.created_at).isoformat(), shop_today().isoformat()),
+            drawable={
+                line.layout_file.id
+                for line in order.lines
+                if line.layout_file is not None and thumbnails.can_render(line.layout_file)
+            },
+            today=shop_today(),
             title=f"Заказ {order.number}",
             **self.management_context(order),
         )
@@ -227,18 +243,36 @@ class OrderView(OrderManagementMixin, ShopModelView):
     @expose("/paid/<int:pk>", methods=["POST"])
     @has_access
     def mark_paid(self, pk: int):  # noqa: ANN201
+        """The amount received (must equal the amount due) and its day, confirmed in the browser first."""
         order = self._order(pk)
-        form = CommentForm()
+        form = PaymentForm()
         if form.validate():
             act(
                 lambda: lifecycle.mark_paid(
-                    db.session, order, actor=Actor.staff(g.user), comment=form.comment.data or ""
+                    db.session,
+                    order,
+                    actor=Actor.staff(g.user),
+                    amount=lifecycle.parse_payment_amount(form.amount.data or ""),
+                    paid_at=lifecycle.paid_at_from_day(form.paid_on.data),
+                    comment=form.comment.data or "",
                 ),
                 success=f"Заказ {order.number} отмечен оплаченным.",
             )
         else:
             flash(form_error(form), "danger")
         return redirect(url_for(".show", pk=pk))
+
+    @expose("/file/<int:file_id>/thumbnail.png")
+    @has_access
+    def thumbnail(self, file_id: int):  # noqa: ANN201
+        """A layout's first page as a small PNG (cached by content hash), for the order page."""
+        stored = db.session.get(StoredFile, file_id)
+        path = thumbnails.thumbnail(stored) if stored is not None else None
+        if path is None:
+            abort(404)
+        response = send_file(path, mimetype="image/png", max_age=3600)
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
 
     @expose("/file/<int:file_id>")
     @has_access

@@ -16,9 +16,11 @@ from app.models import Customer, CustomerRole, utcnow
 from app.services.customers import accounts
 from app.services.messaging import mail, subscriptions
 from app.services.orders import cart as cart_service
+from app.services.orders import promises
 from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
 from app.views.filters import register_template_filters
 from app.views.shop.caching import init_page_cache, init_static_fingerprints
+from app.views.shop.helpers import origin
 
 
 class ShopMailUtil(MailUtil):
@@ -32,12 +34,12 @@ class ShopMailUtil(MailUtil):
 class ShopRegisterForm(RegisterFormV2):
     """Registration with the marketing consent checkbox (off unless ticked)."""
 
-    newsletter_subscribed = BooleanField("Получать новости и акции", default=False)
+    newsletter_subscribed = BooleanField(subscriptions.CONSENT_TEXT, default=False)
 
 
 def _record_registration_consent(_app, user, **_kwargs) -> None:  # noqa: ANN001
 
-    subscriptions.record_registration(db.session, user)
+    subscriptions.record_registration(db.session, user, origin=origin())
 
 
 def _registration_with_taken_address(_app, user, existing_email: bool = False, **_kwargs) -> None:  # noqa: ANN001
@@ -102,6 +104,9 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import bonuses, reviews
 
     app.register_blueprint(reviews.bp)
+    from app.views.shop import documents
+
+    app.register_blueprint(documents.bp)
     app.register_blueprint(bonuses.bp)
     register_template_filters(app)
 
@@ -123,7 +128,14 @@ def init_shop(app: Flask) -> None:
                 customer_id=current_user.id if current_user.is_authenticated else None,
             )
             g.cart_count = len(found.items) if found else 0
-        return {"cart_count": g.cart_count, "shop_name": app.config["SHOP_NAME"]}
+        return {
+            "cart_count": g.cart_count,
+            "shop_name": app.config["SHOP_NAME"],
+            # When an order placed now would be ready (product page, cart, checkout).
+            "ready_date": promises.ready_date,
+            "ready_date_of": promises.ready_date_of,
+            "working_days": promises.working_days_phrase,
+        }
 
     def _error_page(code: int, title: str, text: str) -> str:
         return render_template("shop/error.html", code=code, title=title, text=text, back=same_site_referrer())

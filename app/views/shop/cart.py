@@ -7,12 +7,13 @@ from flask_security import current_user
 
 from app.extensions import db
 from app.models import Cart
+from app.services import storage
 from app.services.errors import DomainError
 from app.services.loyalty import checkout as loyalty_checkout
 from app.services.money import ZERO
 from app.services.orders import cart as cart_service
 from app.views.common import act
-from app.views.shop.forms import CartItemForm, CartQuantityForm, PrintAsIsForm
+from app.views.shop.forms import CartItemForm, CartLayoutForm, CartQuantityForm, PrintAsIsForm
 from app.views.shop.helpers import current_cart
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -88,6 +89,31 @@ def edit_item(item_id: int):
     return render_template("shop/cart_item_edit.html", item=item, chosen_ids=chosen, quantity=quantity, error=error), (
         400 if error else 200
     )
+
+
+@bp.post("/items/<int:item_id>/layout")
+def replace_layout(item_id: int):
+    """Upload another file for a line (its preflight runs again); the cart shows the new report."""
+    form = CartLayoutForm()
+    upload = form.layout.data
+    if not form.validate() or not upload or not upload.filename:
+        flash("Выберите файл макета.", "danger")
+        return redirect(url_for("cart.show") + f"#item-{item_id}")
+
+    def replace() -> None:
+        cart = _cart()
+        cart_service.cart_item(cart, item_id)  # an unknown line is refused before anything is stored
+        layout = storage.store_upload(
+            db.session,
+            stream=upload.stream,
+            filename=upload.filename,
+            customer_id=cart.customer_id,
+            cart_token=cart.token if cart.customer_id is None else None,
+        )
+        cart_service.replace_layout(db.session, cart, item_id, layout)
+
+    act(replace, success="Макет заменён и проверен заново.")
+    return redirect(url_for("cart.show") + f"#item-{item_id}")
 
 
 @bp.post("/items/<int:item_id>/as-is")

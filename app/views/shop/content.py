@@ -70,7 +70,7 @@ def page(slug: str):
         found = content_pages.published_page(db.session, slug)
     except NotFound:
         abort(404)
-    return render_template("shop/page.html", page=found)
+    return render_template("shop/page.html", page=found, body=content_pages.page_html(found))
 
 
 @bp.get("/news/")

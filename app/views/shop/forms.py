@@ -82,6 +82,12 @@ class CartItemForm(ProductChoiceForm):
     """Quantity and options of a cart line (the layout stays)."""
 
 
+class CartLayoutForm(FlaskForm):
+    """A new layout for a cart line."""
+
+    layout = FileField("Новый макет")
+
+
 class PrintAsIsForm(FlaskForm):
     accept = RadioField(choices=[("1", "да"), ("0", "нет")], validators=[InputRequired("Неверный запрос.")])
 
@@ -180,6 +186,7 @@ class NotificationSettingsForm(FlaskForm):
 
     status = SelectMultipleField("Статусы", choices=[], validate_choice=False)
     quiet_hours = BooleanField("Тихие часы")
+    quiet_email = BooleanField("Тихие часы и для email")
     quiet_from = WholeNumberField("Тихие часы", low=0, high=23, default=22, message=QUIET_MESSAGE)
     quiet_to = WholeNumberField("Тихие часы", low=0, high=23, default=9, message=QUIET_MESSAGE)
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.services.shoptime import shop_today
 from app.views.admin.permissions import STAFF_ROLES
 from tests.factories import login_staff, make_staff, place_order
 
@@ -77,7 +78,8 @@ def test_order_actions_follow_the_role(app, staff_client, db_session, catalog, c
     login_staff(staff_client, make_staff(app, role))
     response = staff_client.post(f"/admin/orderview/status/{order.id}", data={"status": "confirmed"})
     assert _allowed(response) == (role in CAN_CHANGE_STATUS)
-    response = staff_client.post(f"/admin/orderview/paid/{order.id}")
+    paid = {"amount": str(order.amount_due), "paid_on": shop_today().isoformat()}
+    response = staff_client.post(f"/admin/orderview/paid/{order.id}", data=paid)
     assert _allowed(response) == (role in CAN_MARK_PAID)
     db_session.expire_all()
     assert (order.status.value == "confirmed") == (role in CAN_CHANGE_STATUS)

@@ -3,7 +3,7 @@
 import pytest
 
 from app.models import OrderStatus
-from tests.factories import advance, login_staff, make_staff, place_order
+from tests.factories import advance, login_staff, make_customer, make_staff, place_order
 
 
 @pytest.fixture
@@ -42,7 +42,8 @@ def test_order_list_filters_and_searches(operator, db_session, catalog, customer
 def test_order_page_shows_lines_file_and_history_and_status_changes(operator, db_session, catalog, customer):
     order = place_order(db_session, customer, catalog.cards)
     page = operator.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
-    assert "Визитки стандартные" in page and "maket.pdf" in page and "оформил заказ" in page
+    assert "Визитки стандартные" in page and "maket.pdf" in page
+    assert f"Заказ оформлен покупателем: {customer.full_name}" in page and "оформил заказ" not in page
     response = operator.post(
         f"/admin/orderview/status/{order.id}", data={"status": "confirmed", "comment": "ок"}, follow_redirects=True
     )
@@ -81,3 +82,52 @@ def login_staff_with_csrf(client, email):
         "/admin/login/", data={"username": email, "password": "secret-pass-123", "csrf_token": token}
     )
     assert response.status_code == 302
+
+
+def test_history_names_a_customer_without_a_profile_name_by_the_checkout_name(operator, db_session, catalog):
+    anna = make_customer(db_session, email="anna.kuznetsova@example.ru")
+    order = place_order(db_session, anna, catalog.cards, contact_name="Анна Кузнецова")
+    page = operator.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    assert "Заказ оформлен покупателем: Анна Кузнецова" in page
+    assert "anna.kuznetsova@example.ru оформил" not in page
+
+
+def test_marking_paid_asks_for_the_amount_and_day_and_refuses_a_wrong_one(operator, db_session, catalog, customer):
+    from datetime import timedelta
+
+    from app.services.shoptime import shop_today, to_shop
+
+    order = place_order(db_session, customer, catalog.cards)
+    page = operator.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    assert 'name="amount"' in page and 'value="790,00"' in page and 'name="paid_on"' in page
+    assert "data-confirm-payment=" in page
+    url = f"/admin/orderview/paid/{order.id}"
+    today = shop_today()
+    for data, message in (
+        ({"amount": "700", "paid_on": today.isoformat()}, "не равна сумме к оплате"),
+        ({"amount": "семьсот", "paid_on": today.isoformat()}, "Укажите сумму оплаты числом"),
+        ({"amount": "790", "paid_on": (today + timedelta(days=2)).isoformat()}, "дата оплаты в будущем"),
+        ({"amount": "790", "paid_on": ""}, "Укажите дату оплаты"),
+    ):
+        text = operator.post(url, data=data, follow_redirects=True).get_data(as_text=True)
+        assert message in text, data
+        db_session.expire_all()
+        assert order.payment_status.value == "unpaid" and order.paid_at is None
+    day = today - timedelta(days=3)
+    text = operator.post(url, data={"amount": "790,00", "paid_on": day.strftime("%d.%m.%Y")}, follow_redirects=True)
+    assert "отмечен оплаченным" in text.get_data(as_text=True)
+    db_session.expire_all()
+    assert order.payment_status.value == "paid" and to_shop(order.paid_at).date() == day
+
+
+def test_order_page_shows_the_layout_thumbnail(app, operator, db_session, catalog, customer):
+    order = place_order(db_session, customer, catalog.cards)
+    file_id = order.lines[0].layout_file.id
+    page = operator.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    assert f'src="/admin/orderview/file/{file_id}/thumbnail.png"' in page and 'data-testid="admin-layout-thumb"' in page
+    picture = operator.get(f"/admin/orderview/file/{file_id}/thumbnail.png")
+    assert picture.status_code == 200 and picture.mimetype == "image/png" and picture.data.startswith(b"\x89PNG")
+    picture.close()
+    assert operator.get("/admin/orderview/file/999999/thumbnail.png").status_code == 404
+    anonymous = app.test_client().get(f"/admin/orderview/file/{file_id}/thumbnail.png")
+    assert anonymous.status_code in (302, 401, 403)
