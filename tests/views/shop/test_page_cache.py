@@ -183,3 +183,64 @@ def test_a_process_trusting_its_version_for_a_while_still_sees_its_own_changes_a
     assert seen == []  # the version read a moment ago is trusted: no SQL at all
     _rename(shop, "Визитки премиум")
     assert "Визитки премиум" in guest.get("/").text
+
+
+def test_a_first_visit_is_answered_without_the_framework_with_the_same_page_and_a_fresh_nonce(
+    app, shop_app_with, db_session
+):
+    from flask import request_started
+
+    load_catalog(db_session)
+    shop = shop_app_with(STOREFRONT_CACHE_SECONDS=600, STOREFRONT_VERSION_CHECK_SECONDS=600)
+    handled: list[str] = []
+
+    def count(sender, **extra):  # noqa: ANN001, ANN003
+        handled.append("flask")
+
+    request_started.connect(count, shop)
+    try:
+        first = shop.test_client().get("/")
+        handled.clear()
+        again = [shop.test_client().get("/") for _ in range(2)]
+        assert handled == []  # neither reached the app
+        assert all(r.status_code == 200 and r.get_data() == first.get_data() for r in again)
+        assert again[0].headers["ETag"] == first.headers["ETag"] and again[0].headers["Last-Modified"]
+        nonces = {re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1) for r in again}
+        assert len(nonces) == 2 and again[0].headers["X-Frame-Options"] == "DENY"
+        assert "Set-Cookie" not in again[0].headers and again[0].headers["Content-Type"].startswith("text/html")
+        assert shop.test_client().get("/", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        assert handled == []
+        visitor = shop.test_client()
+        visitor.set_cookie("shop_session", "something")
+        visitor.get("/")
+        assert handled == ["flask"]  # someone with a session: the app decides
+        _rename(shop, "Визитки премиум")  # a commit here: this process checks the version again
+        assert "Визитки премиум" in shop.test_client().get("/").text
+    finally:
+        request_started.disconnect(count, shop)
+
+
+def test_first_visitors_of_a_product_page_get_their_own_form_token_and_session_and_can_order(
+    app, shop_app_with, db_session
+):
+    from flask import request_started
+
+    load_catalog(db_session)
+    shop = shop_app_with(STOREFRONT_CACHE_SECONDS=600, STOREFRONT_VERSION_CHECK_SECONDS=600, WTF_CSRF_ENABLED=True)
+    shop.test_client().get(PRODUCT)
+    handled: list[str] = []
+    request_started.connect(lambda sender, **extra: handled.append("flask"), shop, weak=False)
+    tokens = []
+    for _ in range(2):
+        guest = shop.test_client()
+        handled.clear()
+        page = guest.get(PRODUCT)
+        assert handled == [] and "shop_session=" in page.headers["Set-Cookie"]
+        assert "Last-Modified" not in page.headers
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        tokens.append(token)
+        response = guest.post(PRODUCT, data={"csrf_token": token, "quantity": "100"})
+        assert response.status_code in (302, 400) and "Форма устарела" not in response.text
+        forged = guest.post(PRODUCT, data={"csrf_token": tokens[0] + "x", "quantity": "100"})
+        assert forged.status_code == 400 and "Форма устарела" in forged.text
+    assert tokens[0] != tokens[1]
