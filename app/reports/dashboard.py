@@ -208,7 +208,7 @@ def _money(value: object) -> Decimal:
 
 def _sales(row: Sequence[Any], orders: Any) -> Sales:
     """A row of the rollup's sums (in `SUMS` order) as `metrics.Sales`."""
-    return metrics._sales_row([_money(v) for v in row], int(orders or 0))
+    return metrics._sales_row(row, int(orders or 0))
 
 
 def _add(a: Sales, b: Sales) -> Sales:
@@ -239,6 +239,16 @@ def sales_by_day(session: Session, period: Period, filters: Filters = Filters())
         .group_by(SalesDay.day)
     ).all()
     return {_day(row[0]): _sales(row[1:8], row[8]) for row in rows}
+
+
+def _sums_by_day(session: Session, period: Period, filters: Filters) -> list[tuple[date, list[Decimal], int]]:
+    """The rollup's sums per day as exact decimals (not yet rounded: a bucket is rounded once)."""
+    rows = session.execute(
+        sa.select(SalesDay.day, *_SALES_SUMS, _sum(filters.orders_column))
+        .where(_in(SalesDay.day, period), *filters.on_sales())
+        .group_by(SalesDay.day)
+    ).all()
+    return [(_day(row[0]), [Decimal(str(v)) for v in row[1:8]], int(row[8] or 0)) for row in rows]
 
 
 def sales_total(session: Session, period: Period, filters: Filters = Filters()) -> Sales:
@@ -315,15 +325,17 @@ def change(current: Decimal, before: Decimal) -> Decimal | None:
 def _points(session: Session, period: Period, grouping: str, filters: Filters) -> list[Point]:
     parts = buckets(period, grouping)
     index = {bucket_start(part.start, grouping): i for i, part in enumerate(parts)}
-    sales = [Sales() for _ in parts]
+    sums = [[Decimal(0)] * len(SUMS) for _ in parts]
+    orders = [0 for _ in parts]
     placed = [0 for _ in parts]
-    for day, day_sales in sales_by_day(session, period, filters).items():
+    for day, values, count in _sums_by_day(session, period, filters):
         i = index[bucket_start(day, grouping)]
-        sales[i] = _add(sales[i], day_sales)
+        sums[i] = [a + b for a, b in zip(sums[i], values, strict=True)]
+        orders[i] += count
     for day, count in placed_by_day(session, period, filters).items():
         placed[index[bucket_start(day, grouping)]] += count
     return [
-        Point(part, bucket_label(bucket_start(part.start, grouping), grouping), sales[i], placed[i])
+        Point(part, bucket_label(bucket_start(part.start, grouping), grouping), _sales(sums[i], orders[i]), placed[i])
         for i, part in enumerate(parts)
     ]
 
