@@ -252,6 +252,25 @@ def accounting_reconcile(start: str, end: str) -> None:
         raise click.exceptions.Exit(1)
 
 
+documents_cli = AppGroup("documents", help="Closing documents.")
+
+
+@documents_cli.command("monthly")
+@click.option("--month", default=None, help="Месяц, ГГГГ-ММ (по умолчанию — прошлый).")
+def documents_monthly(month: str | None) -> None:
+    """Issue the month's closing documents of every company with realisations and email them (once).
+
+    Safe beside the scheduler: documents and messages are unique by their source and dedupe keys, so a run
+    that races another fails on the key instead of issuing or sending twice."""
+    from app.jobs import dispatch_closing_documents
+    from app.services.errors import DomainError
+
+    try:
+        click.echo(dispatch_closing_documents(current_app._get_current_object(), month))
+    except DomainError as exc:
+        raise click.UsageError(exc.message) from None
+
+
 @click.command("scheduler")
 def scheduler_command() -> None:
     """Run the scheduled jobs (outbox delivery, review invitations, Telegram polling) until stopped; one at a time."""
@@ -292,3 +311,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(accounting_cli)
     app.cli.add_command(dashboard_cli)
     app.cli.add_command(content_cli)
+    app.cli.add_command(documents_cli)

@@ -97,6 +97,24 @@ def invite_reviews(app: Flask) -> str:
     return str(report)
 
 
+def dispatch_closing_documents(app: Flask, month: str | None = None) -> str:
+    """Close a month (by default the previous one, shop time zone): every company with realisations gets its
+    documents issued and one email with them and the акт сверки. Idempotent: a second run sends nothing."""
+    from app.services.actors import Actor
+    from app.services.documents import dispatch
+    from app.services.shoptime import shop_today
+
+    with app.app_context():
+        try:
+            first = dispatch.parse_month(month) if month else dispatch.previous_month(shop_today())
+            report = dispatch.dispatch_month(db.session, first, actor=Actor.system("закрывающие документы"))
+            db.session.commit()
+        finally:
+            db.session.remove()
+    log.info("Closing documents: %s", report.summary())
+    return report.summary()
+
+
 def loyalty_daily(app: Flask) -> str:
     """Bonus points: make pending points available, expire old ones, warn before expiry, recompute tiers."""
     from app.services.loyalty import maturity
@@ -186,6 +204,20 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids.append("invite_reviews")
+    # On the 1st of each month at 06:00 shop time; coalesced, so a scheduler that was down runs it once on start.
+    monthly = {k: v for k, v in common.items() if k != "next_run_time"}
+    scheduler.add_job(
+        dispatch_closing_documents,
+        "cron",
+        day=1,
+        hour=6,
+        timezone=app.config.get("SHOP_TIMEZONE", "Europe/Moscow"),
+        id="closing_documents_monthly",
+        name="Закрывающие документы за месяц",
+        misfire_grace_time=None,
+        **monthly,
+    )
+    ids.append("closing_documents_monthly")
     # Nightly in the shop's time zone (and once at start, so a missed night is caught up).
     scheduler.add_job(
         loyalty_daily,

@@ -48,6 +48,7 @@ from app.models.content import (
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, ReconciledMonth, SalesDay
+from app.models.documents import SERIES, Document, DocumentCancellation, DocumentCounter, DocumentKind
 from app.models.files import StoredFile
 from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
@@ -126,6 +127,11 @@ __all__ = [
     "CustomerRole",
     "DeliveryMethod",
     "DeliveryState",
+    "Document",
+    "DocumentCancellation",
+    "DocumentCounter",
+    "DocumentKind",
+    "SERIES",
     "LineKind",
     "Model",
     "Notification",

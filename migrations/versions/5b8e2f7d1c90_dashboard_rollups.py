@@ -2,7 +2,7 @@
 the months reconciled
 
 Revision ID: 5b8e2f7d1c90
-Revises: b35392aab55b
+Revises: 3952cfca77a9
 Create Date: 2026-12-02 10:05:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b8e2f7d1c90'
-down_revision = 'b35392aab55b'
+down_revision = '3952cfca77a9'
 branch_labels = None
 depends_on = None
 

@@ -252,6 +252,9 @@ def init_admin(app: Flask) -> None:
             icon="fa-id-card-o",
             category="Accounting",
         )
+        from app.views.admin.documents import DocumentView
+
+        add(DocumentView, "DocumentView", label="Документы", icon="fa-file-text-o", category="Accounting")
         from app.views.admin.loyalty import (
             LoyaltyAccountView,
             LoyaltyEntryView,

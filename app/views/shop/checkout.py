@@ -10,9 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Cart, DeliveryMethod, Order, PaymentMethod
+from app.services.actors import Actor
 from app.services.companies import addresses as company_addresses
 from app.services.companies import members
 from app.services.customers import addresses
+from app.services.documents import issuing as document_issuing
 from app.services.errors import DomainError, ValidationError
 from app.services.loyalty import checkout as loyalty_checkout
 from app.services.money import format_money
@@ -189,6 +191,8 @@ def _place(form: CheckoutForm, values: dict, cart: Cart) -> Order:
     order = loyalty_checkout.place_order(
         db.session, customer=current_user, cart=cart, data=data, points=values.get("points", "")
     )
+    # An order paid by invoice gets its счёт with the order (the same transaction).
+    document_issuing.ensure_invoice(db.session, order, actor=Actor.customer(current_user))
     if not current_user.full_name:
         current_user.full_name = order.contact_name
     if not current_user.phone:
