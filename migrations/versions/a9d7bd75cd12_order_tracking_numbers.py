@@ -1,7 +1,7 @@
 """order tracking numbers: per order or package, with the carrier
 
 Revision ID: a9d7bd75cd12
-Revises: 3952cfca77a9
+Revises: e7b3a9c4d210
 Create Date: 2026-12-02 10:28:59.532882
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a9d7bd75cd12'
-down_revision = '3952cfca77a9'
+down_revision = 'e7b3a9c4d210'
 branch_labels = None
 depends_on = None
 
