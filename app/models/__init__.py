@@ -72,7 +72,7 @@ from app.models.orders import (
     PromoKind,
     PromoRedemption,
 )
-from app.models.profile import Address, ConsentSource, NewsletterConsent
+from app.models.profile import Address, ConsentSource, NewsletterConsent, PersonalDataConsent
 from app.models.projects import Project, ProjectVersion
 from app.models.reviews import (
     FlagRule,
@@ -105,6 +105,7 @@ __all__ = [
     "Address",
     "ConsentSource",
     "NewsletterConsent",
+    "PersonalDataConsent",
     "NotificationPreferences",
     "TelegramLink",
     "TelegramLinkToken",
