@@ -1,12 +1,13 @@
-# printshop — the two commands a new machine needs: `make run` and `make test`.
+# printshop — the commands a new machine needs: `make run`, `make test`, and `make serve` for a real deployment.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+SERVE_PORT ?= 8000
 export SHOP_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint bench db install install-dev clean
+.PHONY: run serve test lint bench db install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,17 @@ run: db
 	@echo "Магазин: http://$(HOST):$(PORT)/   Офис: http://$(HOST):$(PORT)/admin/   Уведомления: flask scheduler"
 	@$(BIN)/flask scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python run.py
+
+## Production: PostgreSQL (DATABASE_URL), migrations, the one scheduler process and gunicorn (gunicorn.conf.py:
+## 2 processes per core × 4 threads; WEB_CONCURRENCY, GUNICORN_THREADS, SERVE_PORT override). Needs SECRET_KEY and
+## SECURITY_PASSWORD_SALT; put a proxy (nginx) in front for TLS. Stopping it stops the scheduler too.
+serve: install
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make serve: set DATABASE_URL=postgresql+psycopg://user:password@host/db" >&2; exit 1;; esac
+	PRINTSHOP_ENV=production $(BIN)/flask db upgrade
+	@echo "Магазин: http://$(HOST):$(SERVE_PORT)/   Офис: http://$(HOST):$(SERVE_PORT)/admin/"
+	PRINTSHOP_ENV=production $(BIN)/flask scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	PRINTSHOP_ENV=production HOST=$(HOST) PORT=$(SERVE_PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
 ## The whole suite, on SQLite and PostgreSQL (SQLite alone when PostgreSQL cannot be used and neither
 ## TEST_DATABASE_URL nor CI is set; the report header says which).

@@ -40,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
 INSTANCE_PATH = Path(env("PRINTSHOP_INSTANCE_DIR", str(BASE_DIR / "instance")))  # type: ignore[arg-type]
 
 
@@ -186,6 +196,18 @@ class Config:
     REVIEW_DAILY_LIMIT = env_int("REVIEW_DAILY_LIMIT", 10)  # reviews written or edited per customer in 24 hours
     REVIEW_PHOTO_MAX_BYTES = env_int("REVIEW_PHOTO_MAX_BYTES", 10 * 1024 * 1024)  # per photo, up to 5 photos
     REVIEW_INVITE_INTERVAL_MINUTES = env_int("REVIEW_INVITE_INTERVAL_MINUTES", 60)  # how often the scheduler invites
+    LOYALTY_JOB_HOUR = env_int("LOYALTY_JOB_HOUR", 3)  # the hour (shop time) of the nightly bonus points job
+
+    # Guests' storefront pages (catalog, product, content) served from memory: dropped at once when what they
+    # show changes (the site_version row), and after this many seconds at most (schedule-driven changes such
+    # as a banner's end date); 0 switches the cache off. Entries per app process.
+    STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 60)
+    STOREFRONT_CACHE_ENTRIES = env_int("STOREFRONT_CACHE_ENTRIES", 1000)
+    # How long a process trusts the site version it read (seconds): a change made through another process
+    # shows within this time, one made through this process at once. 0: read it on every request.
+    STOREFRONT_VERSION_CHECK_SECONDS = env_float("STOREFRONT_VERSION_CHECK_SECONDS", 1.0)
+    # Static files are linked with a fingerprint of their content (?v=…) and cached this long by browsers.
+    STATIC_MAX_AGE = env_int("STATIC_MAX_AGE", 365 * 24 * 3600)
 
     # Development conveniences.
     DEMO_BANNER = True
@@ -207,6 +229,8 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     MAIL_SERVER = None
     DEMO_BANNER = False
+    STOREFRONT_CACHE_SECONDS = 0  # tests that need it switch it on (tests/views/shop/test_page_cache.py)
+    STOREFRONT_VERSION_CHECK_SECONDS = 0.0
 
 
 class ProductionConfig(Config):

@@ -44,6 +44,10 @@ def _base_app(import_name: str, settings: dict, **kwargs) -> Flask:
     from app.extensions import db, migrate
     from app.services import accounting  # noqa: F401  (the sales journal's effects on the order state machine)
 
+    # Effects of order status changes and payments that live in their own domains register on import.
+    from app.services.loyalty import effects as _loyalty_effects  # noqa: F401
+    from app.services.loyalty import notices as _loyalty_notices  # noqa: F401  (points in order messages)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     return app

@@ -178,6 +178,41 @@ def reviews_invite() -> None:
     click.echo(invite_reviews(current_app._get_current_object()))
 
 
+loyalty_cli = AppGroup("loyalty", help="Bonus points.")
+
+
+@loyalty_cli.command("daily")
+def loyalty_daily_command() -> None:
+    """Activate pending points past the return window, expire old points, warn, recompute tiers (nightly job)."""
+    from app.jobs import loyalty_daily
+
+    click.echo(loyalty_daily(current_app._get_current_object()))
+
+
+@loyalty_cli.command("check")
+def loyalty_check() -> None:
+    """Compare every cached balance with the sum of its ledger entries; fails on any difference."""
+    from app.services.loyalty import ledger
+
+    wrong = ledger.check_balances(db.session)
+    for customer_id, (cached, sums) in sorted(wrong.items()):
+        click.echo(f"customer {customer_id}: cached {cached}, ledger {sums}")
+    if wrong:
+        raise click.ClickException(f"{len(wrong)} balances differ from the ledger")
+    click.echo("balances equal the ledger sums")
+
+
+content_cli = AppGroup("content", help="Site content.")
+
+
+@content_cli.command("publish-due")
+def content_publish_due() -> None:
+    """Publish the page drafts whose publication time has come (what the scheduler does every minute)."""
+    from app.jobs import publish_scheduled_pages
+
+    click.echo(publish_scheduled_pages(current_app._get_current_object()))
+
+
 accounting_cli = AppGroup("accounting", help="The sales journal: backfill and reconciliation.")
 
 
@@ -234,5 +269,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(telegram_cli)
     app.cli.add_command(support_cli)
     app.cli.add_command(reviews_cli)
+    app.cli.add_command(loyalty_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(accounting_cli)
+    app.cli.add_command(content_cli)

@@ -1,5 +1,6 @@
 """Alembic environment: all models (the shop's and Flask-AppBuilder's) in one MetaData."""
 
+import functools
 import logging
 from logging.config import fileConfig
 
@@ -8,6 +9,7 @@ from flask import current_app
 from sqlalchemy.types import TypeDecorator
 
 import app.models  # noqa: F401  (registers every table, ab_* included)
+from app.models.base import built_on
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -62,9 +64,12 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-def include_object(obj, name, type_, reflected, compare_to):
-    """Tables outside the models (the scheduler's job store) are not ours to migrate."""
+def include_object(obj, name, type_, reflected, compare_to, dialect_name=None):
+    """Tables outside the models (the scheduler's job store) are not ours to migrate; an index the models
+    build on another backend only (pg_trgm) is not missing here."""
     if type_ == "table" and reflected and compare_to is None:
+        return False
+    if type_ == "index" and not reflected and dialect_name and not built_on(obj, dialect_name):
         return False
     return True
 
@@ -115,7 +120,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        args = dict(conf_args)
+        if args["include_object"] is include_object:
+            args["include_object"] = functools.partial(include_object, dialect_name=connection.dialect.name)
+        context.configure(connection=connection, target_metadata=get_metadata(), **args)
 
         with context.begin_transaction():
             context.run_migrations()

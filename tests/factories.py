@@ -212,6 +212,35 @@ def place_order(
     return order
 
 
+def place_cards_and_flyers(session: Session, customer: Customer, catalog: Catalog, *, company_id: object = "") -> Order:
+    """An order of 500 designer-paper cards with rounded corners and 1000 flyers, each with its layout."""
+    cart = cart_service.get_or_create_cart(session, token=None, customer_id=customer.id)
+    for product, quantity, ids in (
+        (catalog.cards, 500, catalog.defaults(catalog.cards, "Дизайнерская 300 г/м²", "Скругление углов")),
+        (catalog.flyers, 1000, catalog.defaults(catalog.flyers)),
+    ):
+        layout = storage.store_bytes(
+            session, data=layout_for(product, ids), filename=f"{product.slug}.pdf", customer_id=customer.id
+        )
+        cart_service.add_item(session, cart, product=product, quantity=quantity, option_value_ids=ids, layout=layout)
+    order = placing.place_order(
+        session,
+        customer=customer,
+        cart=cart,
+        data=placing.CheckoutData(
+            contact_name="Анна",
+            contact_email=customer.email,
+            contact_phone="+79990001122",
+            delivery_method="pickup",
+            payment_method="invoice" if company_id else "on_receipt",
+            checkout_token=uuid.uuid4().hex,
+            company_id=str(company_id),
+        ),
+    )
+    session.commit()
+    return order
+
+
 def drop_order_placed_messages(session: Session) -> None:
     """Take out the «Заказ принят» messages queued by placing orders (tests about status messages only)."""
     from app.models import Notification

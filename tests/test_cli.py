@@ -3,14 +3,14 @@
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Category, Customer, Order, Product, PromoCode
+from app.models import Category, Customer, LoyaltyEntry, Order, Product, PromoCode
 
 
 def _counts(app) -> tuple[int, ...]:
     with app.app_context():
         return tuple(
             db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (Category, Product, Customer, Order, PromoCode)
+            for model in (Category, Product, Customer, Order, PromoCode, LoyaltyEntry)
         )
 
 
@@ -20,7 +20,7 @@ def test_seed_demo_twice_does_not_duplicate(app):
     assert first.exit_code == 0, first.output
     assert "admin@pechatnydvor.ru" in first.output and "demo12345" in first.output
     counts = _counts(app)
-    assert counts == (4, 4, 3, 4, 2)
+    assert counts == (4, 4, 3, 5, 2, 8)  # one demo order partly paid with points; a points history
     second = runner.invoke(args=["seed", "demo"])
     assert second.exit_code == 0, second.output
     assert _counts(app) == counts
@@ -66,6 +66,22 @@ def test_staff_create_validates_and_creates(app, staff_client):
     assert again.exit_code != 0 and "уже существует" in again.output
     login_staff(staff_client, "oper@pechatnydvor.ru")
     assert staff_client.get("/admin/orderview/list/").status_code == 200
+
+
+def test_loyalty_commands_run_the_nightly_pass_and_check_balances(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    daily = runner.invoke(args=["loyalty", "daily"])
+    assert daily.exit_code == 0, daily.output
+    assert "expired 0 points" in daily.output and "warned 1" in daily.output  # the demo's points about to expire
+    check = runner.invoke(args=["loyalty", "check"])
+    assert check.exit_code == 0 and "balances equal the ledger sums" in check.output
+    with app.app_context():
+        # a cached balance that drifted from the ledger is reported and fails the command
+        db.session.execute(sa.text("UPDATE loyalty_account SET available = available + 1"))
+        db.session.commit()
+    wrong = runner.invoke(args=["loyalty", "check"])
+    assert wrong.exit_code != 0 and "differ from the ledger" in wrong.output
 
 
 def test_demo_banners_promise_what_the_products_say(app, client):

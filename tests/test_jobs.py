@@ -15,12 +15,33 @@ from tests.support_helpers import open_ticket, outbox, staff_actor
 def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
     scheduler = BackgroundScheduler(timezone="UTC")
     support = ["support_sla_alerts", "support_auto_close"]
-    assert register_jobs(scheduler, app) == ["deliver_notifications", *support, "invite_reviews"]
+    assert register_jobs(scheduler, app) == [
+        "deliver_notifications",
+        *support,
+        "invite_reviews",
+        "loyalty_daily",
+        "publish_scheduled_pages",
+    ]
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setitem(app.config, "TELEGRAM_MODE", "polling")
-    assert register_jobs(scheduler, app) == ["deliver_notifications", *support, "invite_reviews", "poll_telegram"]
+    assert register_jobs(scheduler, app) == [
+        "deliver_notifications",
+        *support,
+        "invite_reviews",
+        "loyalty_daily",
+        "publish_scheduled_pages",
+        "poll_telegram",
+    ]
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"deliver_notifications", "poll_telegram", "invite_reviews", *support}
+    assert set(jobs) == {
+        "deliver_notifications",
+        "poll_telegram",
+        "invite_reviews",
+        "loyalty_daily",
+        "publish_scheduled_pages",
+        *support,
+    }
+    assert str(jobs["loyalty_daily"].trigger.fields[5]) == "3"  # hour
     assert jobs["invite_reviews"].trigger.interval.total_seconds() == 60 * app.config["REVIEW_INVITE_INTERVAL_MINUTES"]
     assert jobs["deliver_notifications"].trigger.interval.total_seconds() == app.config["NOTIFICATION_SEND_INTERVAL"]
     assert jobs["support_auto_close"].trigger.interval.total_seconds() == app.config["SUPPORT_JOB_INTERVAL"] * 60

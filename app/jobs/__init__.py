@@ -97,6 +97,36 @@ def invite_reviews(app: Flask) -> str:
     return str(report)
 
 
+def loyalty_daily(app: Flask) -> str:
+    """Bonus points: make pending points available, expire old ones, warn before expiry, recompute tiers."""
+    from app.services.loyalty import maturity
+
+    with app.app_context():
+        try:
+            report = maturity.run_daily(db.session)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    log.info("Bonus points: %s", report)
+    return str(report)
+
+
+def publish_scheduled_pages(app: Flask) -> str:
+    """Publish the page drafts whose publication time has come."""
+    from app.services.actors import Actor
+    from app.services.content import pages
+
+    with app.app_context():
+        try:
+            titles = pages.publish_due_drafts(db.session, actor=Actor.system("публикация по расписанию"))
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if titles:
+        log.info("Pages published on schedule: %s", ", ".join(titles))
+    return f"Опубликовано страниц: {len(titles)}" + (f" ({', '.join(titles)})" if titles else "")
+
+
 def telegram_polling_enabled(app: Flask) -> bool:
     return app.config.get("TELEGRAM_MODE") == "polling" and bool(app.config.get("TELEGRAM_BOT_TOKEN"))
 
@@ -141,6 +171,26 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids.append("invite_reviews")
+    # Nightly in the shop's time zone (and once at start, so a missed night is caught up).
+    scheduler.add_job(
+        loyalty_daily,
+        "cron",
+        hour=app.config.get("LOYALTY_JOB_HOUR", 3),
+        timezone=app.config.get("SHOP_TIMEZONE", "Europe/Moscow"),
+        id="loyalty_daily",
+        name="Бонусные баллы: активация, сгорание, уровни",
+        **common,
+    )
+    ids.append("loyalty_daily")
+    scheduler.add_job(
+        publish_scheduled_pages,
+        "interval",
+        seconds=app.config.get("CONTENT_PUBLISH_INTERVAL", 60),
+        id="publish_scheduled_pages",
+        name="Публикация страниц по расписанию",
+        **common,
+    )
+    ids.append("publish_scheduled_pages")
     if telegram_polling_enabled(app):
         scheduler.add_job(
             poll_telegram,

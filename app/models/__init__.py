@@ -44,9 +44,11 @@ from app.models.content import (
     NewsKind,
     Page,
     PageRevision,
+    SiteVersion,
 )
 from app.models.customers import Customer, CustomerRole
 from app.models.files import StoredFile
+from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
     Channel,
     DeliveryState,
@@ -72,7 +74,7 @@ from app.models.orders import (
     PromoKind,
     PromoRedemption,
 )
-from app.models.profile import Address, ConsentSource, NewsletterConsent, PersonalDataConsent
+from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest, PersonalDataConsent
 from app.models.projects import Project, ProjectVersion
 from app.models.reviews import (
     FlagRule,
@@ -105,6 +107,7 @@ __all__ = [
     "Address",
     "ConsentSource",
     "NewsletterConsent",
+    "NewsletterRequest",
     "PersonalDataConsent",
     "NotificationPreferences",
     "TelegramLink",
@@ -160,6 +163,7 @@ __all__ = [
     "NewsItem",
     "NewsKind",
     "Page",
+    "SiteVersion",
     "PageRevision",
     # support
     "CannedReply",
@@ -172,6 +176,12 @@ __all__ = [
     "TicketPriority",
     "TicketState",
     "TicketTopic",
+    # bonus points
+    "EntryKind",
+    "LoyaltyAccount",
+    "LoyaltyEntry",
+    "LoyaltySettings",
+    "Tier",
     # reviews
     "FlagRule",
     "RejectReason",

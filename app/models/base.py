@@ -29,6 +29,30 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Fragment search (ILIKE '%…%') at a million rows: pg_trgm GIN indexes on PostgreSQL; SQLite keeps the plain scan.
+sa.event.listen(
+    Model.metadata, "before_create", sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql")
+)
+
+
+def trigram_index(name: str, column: str) -> sa.Index:
+    """A pg_trgm GIN index for ILIKE on fragments, built on PostgreSQL only."""
+    return sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}).ddl_if(
+        dialect="postgresql"
+    )
+
+
+def prefix_index(name: str, column: str) -> sa.Index:
+    """A btree for LIKE 'prefix%' whatever the database collation, built on PostgreSQL only."""
+    return sa.Index(name, column, postgresql_ops={column: "varchar_pattern_ops"}).ddl_if(dialect="postgresql")
+
+
+def built_on(obj: object, dialect_name: str) -> bool:
+    """Whether a schema item of the models exists on this backend (indexes declared for one dialect only)."""
+    condition = getattr(obj, "_ddl_if", None)
+    return condition is None or condition.dialect in (None, dialect_name)
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware datetime, always UTC. Naive values are refused, not guessed."""
 

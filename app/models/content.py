@@ -106,7 +106,8 @@ news_item_image = sa.Table(
 
 class Page(Model):
     """A storefront page (О компании, Контакты, Доставка и оплата…). `body` is Markdown as typed;
-    `body_html` is its rendering, sanitised on every save."""
+    `body_html` is its rendering, sanitised on every save. The columns hold what the site shows; edits of a
+    published page wait in a draft revision (`draft_number`) until it is published."""
 
     __tablename__ = "content_page"
     __table_args__ = (sa.Index("ix_content_page_published_position", "is_published", "position"),)
@@ -124,6 +125,11 @@ class Page(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_by_name: Mapped[str] = mapped_column(sa.String(200), default="", nullable=False)
+    # The revision the site shows, and the draft waiting for «Опубликовать» (numbers of this page's revisions).
+    live_number: Mapped[int | None] = mapped_column()
+    draft_number: Mapped[int | None] = mapped_column()
+    # When the draft is published by itself (the scheduler's job); None: by hand only.
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     revisions: Mapped[list[PageRevision]] = relationship(
         back_populates="page", order_by="PageRevision.number.desc()", cascade="all, delete-orphan"
@@ -240,3 +246,15 @@ class Banner(Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SiteVersion(Model):
+    """One row that changes whenever anything a storefront page shows changes (catalog, prices, VAT rates,
+    banners, news, pages, images, promo codes, reviews): database triggers rewrite it (migration
+    d5f0c7a2b8e1), so every app process sees a change by any path in one indexed read."""
+
+    __tablename__ = "site_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_security import RoleMixin, UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Model, UTCDateTime, utcnow
+from app.models.base import Model, UTCDateTime, trigram_index, utcnow
 
 customer_roles = sa.Table(
     "customer_roles",
@@ -30,6 +30,11 @@ class Customer(Model, UserMixin):
     """A storefront account. `active=False` is a block: the customer cannot log in or order."""
 
     __tablename__ = "customer"
+    __table_args__ = (
+        trigram_index("ix_customer_email_trgm", "email"),
+        trigram_index("ix_customer_full_name_trgm", "full_name"),
+        trigram_index("ix_customer_phone_trgm", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(255), unique=True, nullable=False)
@@ -42,6 +47,9 @@ class Customer(Model, UserMixin):
     blocked_reason: Mapped[str] = mapped_column(sa.String(500), default="", nullable=False)
     # Marketing consent (news and promotions); service messages about orders do not depend on it.
     newsletter_subscribed: Mapped[bool] = mapped_column(default=False, nullable=False, index=True)
+    # The random token of the customer's unsubscribe links: kept in the database, so links already sent keep
+    # working when SECRET_KEY is rotated.
+    newsletter_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     current_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -99,6 +99,8 @@ class NotificationPreferences(Model):
     # Order statuses that send an "order status changed" message; None: all of them.
     order_statuses: Mapped[list | None] = mapped_column(JSONType)
     quiet_hours: Mapped[bool] = mapped_column(default=False, nullable=False)
+    # The same quiet hours for email notifications about orders and the like (account emails are never held).
+    quiet_email: Mapped[bool] = mapped_column(default=False, server_default=sa.false(), nullable=False)
     quiet_from: Mapped[int] = mapped_column(sa.SmallInteger, default=22, nullable=False)
     quiet_to: Mapped[int] = mapped_column(sa.SmallInteger, default=9, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

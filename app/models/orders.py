@@ -19,6 +19,8 @@ from app.models.base import (
     Money,
     UTCDateTime,
     enum_column,
+    prefix_index,
+    trigram_index,
     utcnow,
 )
 from app.models.customers import Customer
@@ -121,6 +123,11 @@ class Order(Model):
         sa.Index("ix_order_created_at", "created_at"),
         sa.Index("ix_order_contact_email", "contact_email"),
         sa.Index("ix_order_contact_phone", "contact_phone"),
+        sa.Index("ix_order_customer_created", "customer_id", "created_at"),
+        prefix_index("ix_order_number_prefix", "number"),
+        trigram_index("ix_order_contact_email_trgm", "contact_email"),
+        trigram_index("ix_order_contact_name_trgm", "contact_name"),
+        trigram_index("ix_order_contact_phone_trgm", "contact_phone"),
         sa.CheckConstraint("packages BETWEEN 1 AND 999", name="packages_range"),
     )
 
@@ -255,6 +262,7 @@ class BatchKind(LabelledEnum):
     undo = "undo"
     assign = "assign"
     labels = "labels"
+    payment = "payment"
 
     @classmethod
     def _labels(cls) -> dict[str, str]:
@@ -263,6 +271,7 @@ class BatchKind(LabelledEnum):
             "undo": "Отмена массовой операции",
             "assign": "Назначение ответственного",
             "labels": "Печать этикеток",
+            "payment": "Отметка об оплате",
         }
 
 

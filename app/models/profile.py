@@ -1,4 +1,5 @@
-"""The customer's profile: delivery addresses (exactly one primary) and the history of newsletter consent."""
+"""The customer's profile: delivery addresses (exactly one primary), the history of newsletter consent and the
+subscriptions waiting for their confirmation."""
 
 from __future__ import annotations
 
@@ -88,6 +89,31 @@ class NewsletterConsent(AppendOnly, Model):
     source: Mapped[ConsentSource] = mapped_column(enum_column(ConsentSource, "consent_source"), nullable=False)
     actor: Mapped[str] = mapped_column(sa.String(200), default="", nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    # Where the consent was given (the confirmation click, or the unsubscribe), and the consent text shown.
+    ip: Mapped[str] = mapped_column(sa.String(45), default="", server_default="", nullable=False)
+    user_agent: Mapped[str] = mapped_column(sa.String(300), default="", server_default="", nullable=False)
+    consent_version: Mapped[str] = mapped_column(sa.String(40), default="", server_default="", nullable=False)
+    # When the subscription was asked for (double opt-in: the entry itself is written at the confirmation).
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+
+
+class NewsletterRequest(Model):
+    """A subscription asked for and not yet confirmed (double opt-in): the link in the email carries `token`;
+    the consent starts when it is confirmed."""
+
+    __tablename__ = "newsletter_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    source: Mapped[ConsentSource] = mapped_column(enum_column(ConsentSource, "consent_source"), nullable=False)
+    consent_version: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    ip: Mapped[str] = mapped_column(sa.String(45), default="", nullable=False)
+    user_agent: Mapped[str] = mapped_column(sa.String(300), default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship()
 

@@ -18,7 +18,6 @@ from datetime import date
 
 import segno
 import sqlalchemy as sa
-from fpdf import FPDF
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import DeliveryMethod, LineKind, Order
@@ -174,6 +173,8 @@ class LabelSheet:
                     f"Не найден шрифт для PDF: {path or '(не задан)'}. Укажите TTF-файл с кириллицей в настройке "
                     f"{setting}."
                 )
+        from fpdf import FPDF  # here, not at import: fpdf2 brings numpy (~30 MB in every web worker)
+
         self.fmt = fmt
         self.pdf = FPDF(unit="mm", format=fmt.page)
         self.pdf.set_auto_page_break(False)

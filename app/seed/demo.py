@@ -567,6 +567,9 @@ def load_demo(session: Session) -> str:
     load_vat_rates(session)
     products = load_catalog(session)
     load_promo_codes(session)
+    from app.seed.demo_accounting import load_cost_prices, load_demo_accounting
+
+    load_cost_prices(session)
     customers = load_customers(session)
     orders_created = load_demo_orders(session, customers)
     load_demo_companies(session, customers)
@@ -576,6 +579,10 @@ def load_demo(session: Session) -> str:
     from app.seed.demo_support import load_demo_support
 
     support = load_demo_support(session, customers)
+    accounting = load_demo_accounting(session)
+    from app.seed.demo_loyalty import load_demo_loyalty
+
+    points = load_demo_loyalty(session, customers)
     session.commit()
     staff_rows = load_staff()
     base = current_app.config["SHOP_BASE_URL"].rstrip("/")
@@ -583,6 +590,8 @@ def load_demo(session: Session) -> str:
         f"Каталог: добавлено товаров {products}; заказов: {orders_created}.",
         site,
         support,
+        accounting,
+        points,
         "",
         "Демо-входы (пароль у всех: " + DEMO_PASSWORD + ")",
         f"  Магазин  {base}/account/login",

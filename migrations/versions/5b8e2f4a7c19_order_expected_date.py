@@ -1,7 +1,7 @@
 """orders.expected_date: the ready date promised when the order was placed (production days, working calendar)
 
 Revision ID: 5b8e2f4a7c19
-Revises: 6e9c1d2d1146
+Revises: d5f0c7a2b8e1
 Create Date: 2026-12-02 10:05:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b8e2f4a7c19'
-down_revision = '6e9c1d2d1146'
+down_revision = 'd5f0c7a2b8e1'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Address, ConsentSource
-from app.services.messaging import subscriptions
+from app.services.messaging import outbox, subscriptions
 from tests.e2e.conftest import open_account_menu
 from tests.factories import PASSWORD
 
@@ -22,7 +22,7 @@ def add_address(page, live_server: str, **fields: str) -> None:  # noqa: ANN001
     page.wait_for_url(re.compile(r"/account/profile"))
 
 
-def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_session, customer):
+def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_session, customer, smtp_server):
     page.set_default_timeout(10000)
     page.goto(f"{live_server}/account/login")
     page.get_by_label("Email адрес").fill(customer.email)
@@ -63,17 +63,24 @@ def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_se
     assert not page.locator("#newsletter-save").is_visible()  # with JS the switch saves itself
     url_before = page.url
     switch.check()
-    page.wait_for_function("() => document.getElementById('newsletter-status').textContent.includes('подписаны')")
+    page.wait_for_function("() => document.getElementById('newsletter-status').textContent.includes('подтвердите')")
     assert page.url == url_before  # no page reload
+    assert not switch.is_checked()  # double opt-in: nothing starts before the emailed link is confirmed
+    assert outbox.deliver_due(db_session).sent == 1
+    [message] = smtp_server.messages
+    link = re.search(r"/newsletter/confirm/\S+", smtp_server.mailbox.body(message)).group(0)
+    page.goto(live_server + link)
+    page.get_by_test_id("newsletter-confirm").click()
+    page.get_by_test_id("newsletter-confirmed").wait_for()
+    page.goto(url_before)
+    switch = page.get_by_label("Получать новости и акции")
+    assert switch.is_checked()
     switch.uncheck()
     page.wait_for_function("() => document.getElementById('newsletter-status').textContent.includes('отписались')")
-    switch.check()
-    page.wait_for_function("() => document.getElementById('newsletter-status').textContent.includes('подписаны')")
     page.reload()
-    assert page.get_by_label("Получать новости и акции").is_checked()
+    assert not page.get_by_label("Получать новости и акции").is_checked()
     db_session.expire_all()
     assert [(h.subscribed, h.source) for h in subscriptions.history(db_session, customer.id)] == [
-        (True, ConsentSource.profile),
         (False, ConsentSource.profile),
         (True, ConsentSource.profile),
     ]
@@ -87,8 +94,8 @@ def test_unsubscribe_link_takes_one_click_in_a_browser_and_a_plain_fetch_changes
     import requests
 
     subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    url = f"{live_server}/unsubscribe/{subscriptions.unsubscribe_token(db_session, customer)}"
     db_session.commit()
-    url = f"{live_server}/unsubscribe/{subscriptions.unsubscribe_token(customer.id)}"
 
     # What a mail scanner or a link preview does: fetch the page without running it.
     fetched = requests.get(url, timeout=10)

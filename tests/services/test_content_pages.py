@@ -34,6 +34,7 @@ def test_each_change_is_a_new_revision_and_an_unchanged_save_is_none(db_session)
     data = pages.PageData(title="Контакты", slug="kontakty", body="Телефон: 456", is_published=True)
     with time_machine.travel(utc(2026, 3, 3, 12), tick=False):
         _, second = pages.save_page(db_session, data=data, actor=SECOND_EDITOR, page_id=page.id)
+        pages.publish_draft(db_session, page_id=page.id, actor=SECOND_EDITOR)
     db_session.commit()
     _, none = pages.save_page(db_session, data=data, actor=EDITOR, page_id=page.id)
     assert none is None
@@ -51,7 +52,7 @@ def test_restore_brings_every_field_back_exactly_as_a_new_revision(db_session):
     page = make_page(
         db_session,
         title="О компании",
-        slug="about",
+        slug="istoriya",
         body="Первый абзац.\n\n| a | b |\n|---|---|\n| 1 | 2 |",
         seo_title="SEO 1",
         seo_description="Описание 1",
@@ -65,12 +66,14 @@ def test_restore_brings_every_field_back_exactly_as_a_new_revision(db_session):
         actor=SECOND_EDITOR,
         page_id=page.id,
     )
+    pages.publish_draft(db_session, page_id=page.id, actor=SECOND_EDITOR)
     db_session.commit()
     assert _state(page) != first
     old_id = db_session.scalar(
         sa.select(PageRevision.id).where(PageRevision.page_id == page.id, PageRevision.number == 1)
     )
     restored, revision = pages.restore_revision(db_session, revision_id=old_id, actor=EDITOR)
+    assert _state(restored) == first  # unpublished meanwhile: the restore changes it at once, no draft
     db_session.commit()
     db_session.expire_all()
     page = db_session.get(Page, page.id)
@@ -98,6 +101,7 @@ def test_compare_shows_changed_fields_and_changed_words(db_session):
         actor=EDITOR,
         page_id=page.id,
     )
+    pages.publish_draft(db_session, page_id=page.id, actor=EDITOR)
     db_session.commit()
     changes = {c.name: c for c in content_revisions.diff_pages(old, page)}
     assert set(changes) == {"title", "body"}
@@ -150,3 +154,78 @@ def test_only_published_pages_are_public_and_in_the_menu(db_session):
     assert pages.published_page(db_session, "o-kompanii").title == "О компании"
     with pytest.raises(NotFound):
         pages.published_page(db_session, "chernovik")
+
+
+# ------------------------------------------------------------------------------------------------------ drafts
+
+
+def test_editing_a_published_page_saves_a_draft_the_site_keeps_the_published_text(db_session, client):
+    page = make_page(db_session, title="Контакты", slug="kontakty-ofisa", body="Телефон: 123")
+    data = pages.PageData(title="Контакты", slug="kontakty-ofisa", body="Телефон: **456**", is_published=True)
+    _, draft = pages.save_page(db_session, data=data, actor=SECOND_EDITOR, page_id=page.id)
+    db_session.commit()
+    assert (page.draft_number, page.live_number, page.body) == (2, 1, "Телефон: 123")
+    assert pages.editing_state(page) is draft and pages.draft_of(page) is draft
+    assert "<strong>456</strong>" in pages.draft_html(draft)
+    assert "Телефон: 123" in client.get("/pages/kontakty-ofisa").get_data(as_text=True)
+    # Saving the same draft again changes nothing; another change moves the draft on.
+    assert pages.save_page(db_session, data=data, actor=EDITOR, page_id=page.id)[1] is None
+    pages.publish_draft(db_session, page_id=page.id, actor=EDITOR)
+    db_session.commit()
+    assert (page.draft_number, page.live_number, page.body) == (None, 2, "Телефон: **456**")
+    assert "<strong>456</strong>" in client.get("/pages/kontakty-ofisa").get_data(as_text=True)
+    with pytest.raises(ValidationError, match="нет черновика"):
+        pages.publish_draft(db_session, page_id=page.id, actor=EDITOR)
+
+
+def test_a_discarded_draft_leaves_the_site_and_the_history_alone(db_session):
+    page = make_page(db_session, title="Прайс", body="Старый")
+    data = pages.PageData(title="Прайс", slug=page.slug, body="Новый", is_published=True)
+    pages.save_page(db_session, data=data, actor=EDITOR, page_id=page.id)
+    pages.discard_draft(db_session, page_id=page.id)
+    db_session.commit()
+    assert page.draft_number is None and page.body == "Старый" and len(page.revisions) == 2
+
+
+def test_a_draft_is_published_at_its_scheduled_time_by_the_job(app, db_session):
+    page = make_page(db_session, title="Акции лета", body="Скоро")
+    data = pages.PageData(title="Акции лета", slug=page.slug, body="Скидки до 30 %", is_published=True)
+    with time_machine.travel(utc(2026, 6, 1, 9), tick=False):
+        pages.save_page(db_session, data=data, actor=EDITOR, page_id=page.id)
+        with pytest.raises(ValidationError, match="в будущем"):
+            pages.schedule_draft(db_session, page_id=page.id, publish_at=utc(2026, 6, 1, 8))
+        pages.schedule_draft(db_session, page_id=page.id, publish_at=utc(2026, 6, 1, 12))
+        db_session.commit()
+    result = app.test_cli_runner()
+    with time_machine.travel(utc(2026, 6, 1, 11, 59), tick=False):
+        assert "Опубликовано страниц: 0" in result.invoke(args=["content", "publish-due"]).output
+    db_session.expire_all()
+    assert page.body == "Скоро"
+    with time_machine.travel(utc(2026, 6, 1, 12, 1), tick=False):
+        output = result.invoke(args=["content", "publish-due"]).output
+    assert "Опубликовано страниц: 1 (Акции лета)" in output
+    db_session.expire_all()
+    assert (page.body, page.draft_number, page.publish_at) == ("Скидки до 30 %", None, None)
+
+
+def test_required_pages_cannot_be_deleted_unpublished_or_moved(db_session):
+    page = make_page(db_session, title="Доставка и оплата", slug="delivery-and-payment", body="Текст")
+    with pytest.raises(ValidationError, match="снять её с публикации нельзя"):
+        pages.save_page(
+            db_session,
+            data=pages.PageData(title="Доставка", slug="delivery-and-payment", body="Текст", is_published=False),
+            actor=EDITOR,
+            page_id=page.id,
+        )
+    with pytest.raises(ValidationError, match="менять нельзя: /pages/delivery-and-payment"):
+        pages.save_page(
+            db_session,
+            data=pages.PageData(title="Доставка", slug="dostavka", body="Текст", is_published=True),
+            actor=EDITOR,
+            page_id=page.id,
+        )
+    with pytest.raises(ValidationError, match="удалить её нельзя"):
+        pages.check_can_delete(page)
+    db_session.rollback()
+    assert (page.slug, page.is_published, page.draft_number) == ("delivery-and-payment", True, None)
+    pages.check_can_delete(make_page(db_session, title="Вакансии"))  # any other page may go

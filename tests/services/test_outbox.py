@@ -83,7 +83,7 @@ def test_newsletter_carries_one_click_unsubscribe(
     db_session.commit()
     assert outbox.deliver_due(db_session).sent == 1
     [message] = smtp_server.messages
-    url = subscriptions.unsubscribe_url(customer.id)
+    url = subscriptions.unsubscribe_url(db_session, customer)
     assert message["List-Unsubscribe"].strip() == f"<{url}>"  # folded onto its own line: long header
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"Отписаться от рассылки: {url}" in smtp_server.mailbox.body(message)
@@ -333,3 +333,61 @@ def test_long_cyrillic_subjects_keep_their_spaces():
     parsed = email_lib.message_from_bytes(raw, policy=email_lib.policy.default)
     assert parsed["Subject"] == subject
     assert parsed.get_body(("plain",)).get_content().strip() == ("Текст " * 40).strip()
+
+
+def test_quiet_hours_hold_order_emails_until_morning_when_asked_but_never_account_emails(
+    db_session, catalog, customer, smtp_server
+):
+    from zoneinfo import ZoneInfo
+
+    from app.services.customers import accounts
+
+    order = place_order(db_session, customer, catalog.cards)
+    notifications.save_preferences(
+        db_session,
+        customer_id=customer.id,
+        channels={notifications.ORDER_STATUS: ["email"]},
+        order_statuses=["confirmed", "in_production"],
+        quiet_hours=True,
+        quiet_from=22,
+        quiet_to=9,
+    )
+    db_session.commit()
+    night = datetime(2026, 11, 26, 23, 15, tzinfo=ZoneInfo("Europe/Moscow"))
+    morning = datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+    with time_machine.travel(night, tick=False):
+        advance(db_session, order, S.confirmed)
+        assert outbox.deliver_due(db_session).sent == 1  # quiet hours for Telegram only: the email goes
+        notifications.save_preferences(
+            db_session,
+            customer_id=customer.id,
+            channels={notifications.ORDER_STATUS: ["email"]},
+            order_statuses=["confirmed", "in_production"],
+            quiet_hours=True,
+            quiet_from=22,
+            quiet_to=9,
+            quiet_email=True,
+        )
+        db_session.commit()
+        advance(db_session, order, S.in_production)
+        accounts.notify_registration_attempt(db_session, customer)
+        subscriptions.request_subscription(db_session, customer, source=ConsentSource.profile)
+        db_session.commit()
+        report = outbox.deliver_due(db_session)
+        assert (report.sent, report.held) == (2, 1)
+    assert [m["Subject"] for m in smtp_server.messages[1:]] == [
+        "Попытка регистрации с вашим адресом",
+        "Подтвердите подписку на новости Печатный двор",
+    ]
+    held = next(r for r in rows(db_session) if r.state == DeliveryState.pending)
+    assert held.event == notifications.ORDER_STATUS and held.next_attempt_at == morning.astimezone(UTC)
+    with time_machine.travel(morning + timedelta(minutes=1), tick=False):
+        assert outbox.deliver_due(db_session).sent == 1
+    assert smtp_server.messages[-1]["Subject"] == f"Заказ {order.number}: В печати"
+
+
+def test_quiet_email_needs_quiet_hours(db_session, customer):
+    row = notifications.save_preferences(
+        db_session, customer_id=customer.id, channels={}, order_statuses=[], quiet_hours=False, quiet_email=True
+    )
+    assert row.quiet_email is False

@@ -119,5 +119,5 @@ def test_paying_by_invoice_is_told_who_sends_the_invoice(app, client, db_session
     from app.services.messaging import messages, outbox
 
     [row] = db_session.scalars(sa.select(Notification).where(Notification.event == notifications.ORDER_PLACED)).all()
-    rendered = messages.render(outbox._context(row, customer))
+    rendered = messages.render(outbox._context(db_session, row, customer))
     assert "счёт менеджер пришлёт на эту почту" in rendered.text

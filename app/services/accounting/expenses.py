@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -77,7 +77,11 @@ def check(session: Session, expense: Expense) -> Expense:
     """Normalise and check an expense's fields in place (a new one or an edit); ValidationError if wrong."""
     if expense.reverses_id is not None:
         raise ValidationError("Сторнирующую запись не изменяют.")
-    if expense.id is not None and session.scalar(sa.select(Expense.id).where(Expense.reverses_id == expense.id)):
+    with session.no_autoflush:  # a flush here would clear the changes `record_changes` reads
+        reversed_already = expense.id is not None and session.scalar(
+            sa.select(Expense.id).where(Expense.reverses_id == expense.id)
+        )
+    if reversed_already:
         raise ValidationError("Расход сторнирован — изменения невозможны; внесите новый расход.")
     if expense.day is None:
         raise ValidationError("Укажите дату расхода.", field="day")
@@ -163,6 +167,11 @@ def add_expense(session: Session, expense: Expense, *, actor: Actor) -> Expense:
     expense.created_by = actor.name[:200]
     session.add(expense)
     session.flush()
+    return record_created(session, expense, actor=actor)
+
+
+def record_created(session: Session, expense: Expense, *, actor: Actor) -> Expense:
+    """The first line of a stored expense's history."""
     session.add(
         ExpenseHistory(
             expense_id=expense.id,
@@ -220,12 +229,14 @@ def reverse_expense(session: Session, expense_id: int, *, actor: Actor, reason: 
     return reversal
 
 
-def attach_scan(session: Session, expense_id: int, *, actor: Actor, stream: BinaryIO, filename: str | None) -> Expense:
+def attach_scan(session: Session, expense_id: int, *, actor: Actor, stream: IO[bytes], filename: str | None) -> Expense:
     """Store a scan of the expense's document (PDF, PNG, JPEG; checked by content) and attach it."""
     expense = session.get(Expense, expense_id)
     if expense is None:
         raise NotFound("Расход не найден.")
-    stored = storage.store_upload(session, stream=stream, filename=filename, allowed_kinds=SCAN_KINDS, field="scan")
+    stored = storage.store_upload(
+        session, stream=cast(BinaryIO, stream), filename=filename, allowed_kinds=SCAN_KINDS, field="scan"
+    )
     expense.scan_file_id = stored.id
     record_changes(session, expense, actor=actor)
     session.flush()

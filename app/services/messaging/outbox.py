@@ -36,7 +36,7 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
-    held: int = 0  # Telegram messages held back by quiet hours
+    held: int = 0  # messages held back by quiet hours (Telegram; email where the customer asked for it)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -165,7 +165,7 @@ def in_quiet_hours(moment: datetime, start: int, end: int) -> datetime | None:
     return datetime.combine(day, time(end), tzinfo=shop_tz()).astimezone(moment.tzinfo)
 
 
-def _context(notification: Notification, customer: Customer | None) -> messages.MessageContext:
+def _context(session: Session, notification: Notification, customer: Customer | None) -> messages.MessageContext:
     marketing = notification.event in notifications.MARKETING_EVENTS
     return messages.MessageContext(
         notification=notification,
@@ -173,7 +173,9 @@ def _context(notification: Notification, customer: Customer | None) -> messages.
         payload=dict(notification.payload or {}),
         shop_name=current_app.config["SHOP_NAME"],
         base_url=current_app.config["SHOP_BASE_URL"],
-        unsubscribe_url=subscriptions.unsubscribe_url(customer.id) if marketing and customer is not None else None,
+        unsubscribe_url=(
+            subscriptions.unsubscribe_url(session, customer) if marketing and customer is not None else None
+        ),
     )
 
 
@@ -221,10 +223,12 @@ def _send_telegram(session: Session, notification: Notification, rendered: messa
 
 
 def _quiet_until(session: Session, notification: Notification) -> datetime | None:
-    if notification.channel != Channel.telegram or notification.customer_id is None or notification.recipient:
+    if notification.customer_id is None:
         return None
+    if notification.channel == Channel.telegram and notification.recipient:
+        return None  # the bot answering a chat: it asked just now
     prefs = notifications.preferences(session, notification.customer_id)
-    if not prefs.quiet_hours:
+    if not notifications.held_by_quiet_hours(notification.event, notification.channel, prefs):
         return None
     return in_quiet_hours(now(), prefs.quiet_from, prefs.quiet_to)
 
@@ -249,7 +253,7 @@ def preview(session: Session, notification: Notification) -> Preview:
         link = session.scalar(sa.select(TelegramLink).where(TelegramLink.customer_id == notification.customer_id))
         recipient = f"Telegram, чат {link.chat_id}" if link is not None else "Telegram не подключён"
     try:
-        rendered = messages.render(_context(notification, customer))
+        rendered = messages.render(_context(session, notification, customer))
     except messages.RenderError as exc:
         return Preview(notification.subject, notification.body_text, None, recipient, error=str(exc))
     return Preview(rendered.subject, rendered.text, rendered.html, recipient)
@@ -272,7 +276,7 @@ def deliver_one(session: Session, notification_id: int, token: str) -> str:
         until = _quiet_until(session, notification)
         if until is not None:
             raise Hold(until)
-        ctx = _context(notification, customer)
+        ctx = _context(session, notification, customer)
         try:
             rendered = messages.render(ctx)
         except messages.RenderError as exc:

@@ -5,6 +5,10 @@ checks each against the same rules as a single change, updates the valid ones wi
 by the old status, writes their history and runs the effects once for the whole set. This module adds
 what a mass action needs around it: the batch record, the per-order report with the reason for every
 skip, and the undo within a few minutes by the same staff member. All in the caller's transaction.
+
+A mass action takes either the ticked orders (`order_ids`) or everything a list filter matches (`matching`, a
+SELECT of order ids, resolved here when the action runs — up to MAX_MATCHING orders): the same path, report
+and undo either way.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.models import BatchKind, Order, OrderBatch, OrderHistory, OrderStatus
 from app.services.actors import Actor, staff_name
 from app.services.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from app.services.money import ZERO, format_money, to_money
 from app.services.orders import lifecycle, sets
 from app.services.orders.editing import staff_member
 from app.services.orders.history import entry_row, record_many, staff_names
@@ -31,6 +37,7 @@ from app.services.shoptime import format_datetime, now
 S = OrderStatus
 UNDO_WINDOW = timedelta(minutes=10)
 MAX_ORDERS = sets.MAX_ORDERS
+MAX_MATCHING = 200_000  # orders a filter may select for one status change or assignment
 
 
 @dataclass(frozen=True)
@@ -91,18 +98,126 @@ def _missing(ids: Sequence[int], found: dict[int, str]) -> list[Skipped]:
     return [Skipped(f"№{order_id}", "заказ не найден") for order_id in ids if order_id not in found]
 
 
+def matching_ids(session: Session, matching: sa.Select, *, limit: int | None = None) -> list[int]:
+    """The ids of the orders a filter's SELECT matches at this moment, ascending; refused (with the reason) when
+    there are none or more than `limit` (default MAX_MATCHING)."""
+    limit = MAX_MATCHING if limit is None else limit
+    query = matching.order_by(None).order_by(Order.id).limit(limit + 1)
+    ids = list(session.scalars(query))
+    if not ids:
+        raise ValidationError("По фильтру не найдено ни одного заказа.")
+    if len(ids) > limit:
+        most = f"{limit:,}".replace(",", "\u00a0")
+        raise ValidationError(
+            f"По фильтру найдено больше {most} заказов — за один раз столько нельзя. Уточните фильтр."
+        )
+    return ids
+
+
+def _scope(
+    session: Session, order_ids: Sequence[int] | str | None, matching: sa.Select | None, *, limit: int | None = None
+) -> list[int]:
+    """The orders of a mass action: the ticked ones, or those the filter matches."""
+    if matching is not None:
+        return matching_ids(session, matching, limit=limit)
+    return parse_ids(order_ids or [])
+
+
 def change_status(
-    session: Session, *, order_ids: Sequence[int], target: OrderStatus | str, actor: Actor, comment: str = ""
+    session: Session,
+    *,
+    order_ids: Sequence[int] | None = None,
+    matching: sa.Select | None = None,
+    target: OrderStatus | str,
+    actor: Actor,
+    comment: str = "",
 ) -> BatchReport:
     """Move every selected order that may go to `target`; report the others with the reason."""
     target = lifecycle.parse_status(target)
     comment = comment.strip()
-    ids = parse_ids(order_ids)
+    ids = _scope(session, order_ids, matching)
     batch = _new_batch(session, BatchKind.status, actor, target=target.value, comment=comment, moment=now())
     outcome = lifecycle.apply_status(
         session, dict.fromkeys(ids, target), actor=actor, comment=comment, batch_id=batch.id
     )
     report = BatchReport(batch_id=batch.id, kind=BatchKind.status, skipped=_missing(ids, outcome.numbers))
+    report.skipped += [Skipped(outcome.numbers[i], reason) for i, reason in outcome.refused.items()]
+    report.changed = [c.number for c in outcome.changed]
+    return _finish(session, batch, report)
+
+
+def _received(value: Decimal | str) -> Decimal:
+    text = str(value).strip().replace(" ", "").replace("\u00a0", "").replace("₽", "").replace(",", ".")
+    try:
+        amount = to_money(Decimal(text))
+    except (InvalidOperation, ValueError):
+        raise ValidationError("Укажите полученную сумму числом, например 12 480,00.", field="total") from None
+    if amount <= 0:
+        raise ValidationError("Полученная сумма должна быть больше нуля.", field="total")
+    return amount
+
+
+@dataclass(frozen=True)
+class Payable:
+    """How many of the selected orders can be marked paid now, and the sum they are due."""
+
+    count: int
+    due: Decimal
+
+
+def _payable(session: Session, ids: Sequence[int]) -> tuple[dict[int, sa.Row], list[int], Decimal]:
+    rows = sets.load(session, ids, Order.status, Order.payment_status, Order.amount_due)
+    payable = [i for i, r in rows.items() if lifecycle.payment_refusal(r.status, r.payment_status) is None]
+    return rows, payable, sum((rows[i].amount_due for i in payable), ZERO)
+
+
+def payable(session: Session, *, order_ids: Sequence[int] | None = None, matching: sa.Select | None = None) -> Payable:
+    """What a mass «Отметить оплаченными» would mark, for the page that asks for the sum received."""
+    try:
+        ids = _scope(session, order_ids, matching)
+    except ValidationError:
+        return Payable(0, ZERO)
+    _, found, due = _payable(session, ids)
+    return Payable(len(found), due)
+
+
+def mark_paid(
+    session: Session,
+    *,
+    order_ids: Sequence[int] | None = None,
+    matching: sa.Select | None = None,
+    total: Decimal | str,
+    actor: Actor,
+    comment: str = "",
+) -> BatchReport:
+    """Mark the selected orders paid in full through the state machine's payment path (`apply_payment`).
+
+    `total` is the sum received (one bank payment for several invoices, a courier's cash): it must equal the
+    amount due of the orders that can be marked paid now, else nothing changes and the message names both sums.
+    The others (already paid, cancelled …) are skipped with their reason.
+    """
+    received = _received(total)
+    comment = comment.strip()
+    ids = _scope(session, order_ids, matching)
+    rows, payable, due = _payable(session, ids)
+    if not payable:
+        raise ValidationError("Среди выбранных заказов нет таких, которые можно отметить оплаченными.")
+    if received != due:
+        raise ValidationError(
+            f"Сумма {format_money(received)} не равна сумме к оплате {format_money(due)} "
+            f"по {len(payable)} заказам, которые можно отметить оплаченными. Ничего не изменено.",
+            field="total",
+        )
+    batch = _new_batch(session, BatchKind.payment, actor, target=format_money(due), comment=comment, moment=now())
+    outcome = lifecycle.apply_payment(
+        session,
+        ids,
+        actor=actor,
+        amounts={i: rows[i].amount_due for i in payable},
+        comment=comment,
+        batch_id=batch.id,
+    )
+    report = BatchReport(batch_id=batch.id, kind=BatchKind.payment, skipped=_missing(ids, outcome.numbers))
     report.skipped += [Skipped(outcome.numbers[i], reason) for i, reason in outcome.refused.items()]
     report.changed = [c.number for c in outcome.changed]
     return _finish(session, batch, report)
@@ -205,10 +320,16 @@ def undo(session: Session, *, batch_id: str, actor: Actor) -> BatchReport:
 
 
 def assign(
-    session: Session, *, order_ids: Sequence[int], assignee_id: int | None, actor: Actor, comment: str = ""
+    session: Session,
+    *,
+    order_ids: Sequence[int] | None = None,
+    matching: sa.Select | None = None,
+    assignee_id: int | None,
+    actor: Actor,
+    comment: str = "",
 ) -> BatchReport:
     """Put a staff member in charge of the selected open orders (None: nobody)."""
-    ids = parse_ids(order_ids)
+    ids = _scope(session, order_ids, matching)
     comment = comment.strip()
     assignee = staff_member(session, assignee_id) if assignee_id is not None else None
     new_name = staff_name(assignee) if assignee is not None else None

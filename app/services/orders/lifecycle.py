@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import DeliveryMethod, Order, OrderStatus, PaymentStatus, PromoCode
+from app.models import DeliveryMethod, Order, OrderHistory, OrderStatus, PaymentStatus, PromoCode
 from app.services.actors import Actor
 from app.services.catalog import promo
 from app.services.errors import InvalidTransition, ValidationError
@@ -297,7 +297,9 @@ def _change(row: sa.Row, new: OrderStatus) -> Change:
         customer_id=row.customer_id,
         company_id=row.company_id,
         email=row.contact_email,
-        delivery_method=DeliveryMethod(row.delivery_method),
+        delivery_method=row.delivery_method
+        if isinstance(row.delivery_method, DeliveryMethod)
+        else DeliveryMethod(row.delivery_method),
         promo_code_id=row.promo_code_id,
         old=row.status,
         new=new,
@@ -313,6 +315,65 @@ def _revert_values(done: OrderStatus, back_to: OrderStatus) -> dict[str, object]
     if done == S.refunded:
         values["payment_status"] = PaymentStatus.paid
     return values
+
+
+def _constant(value: object, column: sa.Column, *, typed: bool) -> sa.ColumnElement:
+    """A constant of a column's type in a SELECT list; `typed` casts it (PostgreSQL must know a NULL's type,
+    while SQLite's CAST would turn a datetime's text into a number)."""
+    literal = sa.literal(value, column.type)
+    return sa.cast(literal, column.type) if typed else literal
+
+
+HISTORY_COLUMNS = (
+    "order_id",
+    "created_at",
+    "actor_kind",
+    "actor_staff_id",
+    "actor_customer_id",
+    "actor_name",
+    "field",
+    "old_value",
+    "new_value",
+    "comment",
+    "batch_id",
+    "subject",
+)
+
+
+def _record_moves(
+    session: Session, changed: Sequence[Change], *, actor: Actor, comment: str, batch_id: str | None, moment: datetime
+) -> None:
+    """The history entries of the orders that moved, written by the database from the orders themselves:
+    one INSERT … SELECT per kind of move, no Python per entry (a refund also records its payment status)."""
+    groups: dict[tuple[str, str | None, str], list[int]] = defaultdict(list)
+    for change in changed:
+        groups[("status", as_text(change.old), change.new.value)].append(change.order_id)
+        if S.refunded in (change.old, change.new):
+            back = change.old == S.refunded
+            paid_then = PaymentStatus.refunded if back else PaymentStatus.paid
+            paid_now = PaymentStatus.paid if back else PaymentStatus.refunded
+            groups[("payment_status", paid_then.value, paid_now.value)].append(change.order_id)
+    table = OrderHistory.__table__
+    typed = session.get_bind().dialect.name == "postgresql"
+    for (field_name, old, new), ids in groups.items():
+        constants = {
+            "created_at": moment,
+            "actor_kind": actor.kind,
+            "actor_staff_id": actor.staff_id,
+            "actor_customer_id": actor.customer_id,
+            "actor_name": actor.name[:200],
+            "field": field_name,
+            "old_value": old,
+            "new_value": new,
+            "comment": comment,
+            "batch_id": batch_id,
+            "subject": "",
+        }
+        for chunk in sets.chunks(session, ids):
+            select = sa.select(
+                Order.id, *(_constant(constants[name], table.c[name], typed=typed) for name in HISTORY_COLUMNS[1:])
+            ).where(sets.id_filter(session, Order.id, chunk))
+            session.execute(sa.insert(OrderHistory).from_select(list(HISTORY_COLUMNS), select))
 
 
 def apply_status(
@@ -384,37 +445,7 @@ def apply_status(
             guard.release(transition, lost)
         outcome.refused.update({c.order_id: CONCURRENT for c in lost})
 
-    entries = []
-    for change in changed:
-        entries.append(
-            entry_row(
-                change.order_id,
-                actor,
-                "status",
-                as_text(change.old),
-                change.new.value,
-                comment=comment,
-                batch_id=batch_id,
-                moment=moment,
-            )
-        )
-        refund = S.refunded in (change.old, change.new)
-        if refund:
-            paid_then = PaymentStatus.refunded if change.old == S.refunded else PaymentStatus.paid
-            paid_now = PaymentStatus.paid if change.old == S.refunded else PaymentStatus.refunded
-            entries.append(
-                entry_row(
-                    change.order_id,
-                    actor,
-                    "payment_status",
-                    paid_then.value,
-                    paid_now.value,
-                    comment=comment,
-                    batch_id=batch_id,
-                    moment=moment,
-                )
-            )
-    record_many(session, entries)
+    _record_moves(session, changed, actor=actor, comment=comment, batch_id=batch_id, moment=moment)
     transition.changes = changed
     outcome.changed = changed
     if changed:
@@ -463,6 +494,7 @@ def apply_payment(
     paid_at: datetime | None = None,
     amounts: Mapping[int, Decimal] | None = None,
     comment: str = "",
+    batch_id: str | None = None,
 ) -> PaymentOutcome:
     """Mark orders paid in full (the amount due), set-based like `apply_status`; `amounts`, when given, must
     equal each order's amount due (a typo in a bank statement is refused, not recorded)."""
@@ -512,6 +544,7 @@ def apply_payment(
                 PaymentStatus.unpaid.value,
                 PaymentStatus.paid.value,
                 comment=comment.strip(),
+                batch_id=batch_id,
                 moment=moment,
             )
             for c in changed

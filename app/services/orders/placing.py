@@ -113,6 +113,20 @@ class PricedOrder:
         return sum((line.discount for line in self.lines), ZERO)
 
     @property
+    def points_total(self) -> Decimal:
+        return sum((line.points or ZERO for line in self.lines), ZERO)
+
+    @property
+    def products_after_discount(self) -> Decimal:
+        """What the product lines cost after the promo discount: the base bonus points may pay a share of."""
+        return sum((line.gross_amount - line.discount for line in self.lines if line.kind == LineKind.product), ZERO)
+
+    @property
+    def products_paid_in_money(self) -> Decimal:
+        """The product lines' totals (after discount and points): what bonus points are earned on."""
+        return sum((line.total for line in self.lines if line.kind == LineKind.product), ZERO)
+
+    @property
     def total(self) -> Decimal:
         return sum((line.total for line in self.lines), ZERO)
 
@@ -122,11 +136,18 @@ class PricedOrder:
 
 
 def price_order(
-    session: Session, *, customer_id: int | None, cart: Cart, delivery: DeliveryMethod, promo_code: str = ""
+    session: Session,
+    *,
+    customer_id: int | None,
+    cart: Cart,
+    delivery: DeliveryMethod,
+    promo_code: str = "",
+    points: Decimal = ZERO,
 ) -> PricedOrder:
     """Re-price every cart item with today's prices, apply the promo code, add delivery, split VAT per line.
 
-    The promo discount is allocated over the product lines in proportion to their amounts (delivery
+    The promo discount, then the bonus `points` (already checked against the programme's limits by
+    `loyalty.checkout`), are allocated over the product lines in proportion to their amounts (delivery
     is not discounted), so each line's VAT is computed on what the customer actually pays for it.
     """
     if not cart.items:
@@ -171,6 +192,8 @@ def price_order(
         )
         discount_total = promo.discount_for(found_promo, goods_total)
     pricing.spread_discount(lines, discount_total)
+    if points:
+        pricing.spread_points(lines, points)
     shipping = pricing.delivery_price(delivery, goods_total - discount_total)
     if shipping > 0:
         lines.append(pricing.new_delivery_line(session, delivery, shipping, today))
@@ -180,10 +203,14 @@ def price_order(
     return PricedOrder(lines=lines, promo_code=found_promo)
 
 
-def place_order(session: Session, *, customer: Customer, cart: Cart, data: CheckoutData) -> Order:
+def place_order(
+    session: Session, *, customer: Customer, cart: Cart, data: CheckoutData, points: Decimal = ZERO
+) -> Order:
     """Turn the cart into an order (see price_order), numbered, recorded, with the promo use counted.
 
     Idempotent on `data.checkout_token`: submitting the same checkout form twice returns the first order.
+    Bonus `points` are priced in here; spending them from the balance is `loyalty.checkout.place_order`'s,
+    which calls this.
     """
     existing = order_by_checkout_token(session, data.checkout_token)
     if existing is not None:
@@ -196,7 +223,9 @@ def place_order(session: Session, *, customer: Customer, cart: Cart, data: Check
     if company is not None and not data.payment_method:
         data.payment_method = PaymentMethod.invoice.value  # companies pay by bank transfer unless they choose
     delivery, payment, phone = validate_checkout(data)
-    priced = price_order(session, customer_id=customer.id, cart=cart, delivery=delivery, promo_code=data.promo_code)
+    priced = price_order(
+        session, customer_id=customer.id, cart=cart, delivery=delivery, promo_code=data.promo_code, points=points
+    )
     found_promo = priced.promo_code
     # The history names the customer, not their email: the name given at checkout when the profile has none.
     actor = Actor.customer(customer)

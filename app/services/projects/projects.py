@@ -1,5 +1,6 @@
 """Saved projects: save from a cart line or an order line, list, rename, duplicate, delete, replace the layout
-(a new version), and reorder in one click with today's prices and a fresh preflight when the format changed."""
+(a new version), and reorder in one click with today's prices and a fresh preflight when the format changed;
+«Повторить заказ» of a past order (or of one of its lines) takes the same route without saving a project."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Cart, CartItem, Customer, Order, Product, Project, ProjectVersion, StoredFile
+from app.models import Cart, CartItem, Customer, Order, OrderLine, Product, Project, ProjectVersion, StoredFile
 from app.services import storage
 from app.services.catalog import products
 from app.services.companies import members
@@ -254,13 +255,33 @@ class Reorder:
         return self.old_price is not None and self.new_price is not None and self.old_price != self.new_price
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What a reorder repeats: a project's settings or a past order line's."""
+
+    product: Product | None
+    product_name: str
+    quantity: int
+    option_value_ids: list[int]
+    options: list[dict]
+    layout: StoredFile | None
+    report: dict | None
+    last_price: Decimal | None
+    project_id: int | None = None
+
+
 def option_problems(project: Project) -> tuple[list[int], list[str]]:
     """The project's options that still exist on the product, and a message for each that is gone or disabled."""
-    product = project.product
+    return _option_problems(project.product, project.option_value_ids, project.options)
+
+
+def _option_problems(
+    product: Product | None, option_value_ids: list[int], options: list[dict]
+) -> tuple[list[int], list[str]]:
     by_id = {v.id: v for g in product.option_groups for v in g.values} if product else {}
-    names = {o.get("value_id"): o for o in project.options}
+    names = {o.get("value_id"): o for o in options}
     kept, problems = [], []
-    for value_id in project.option_value_ids:
+    for value_id in option_value_ids:
         value = by_id.get(value_id)
         if value is None:
             old = names.get(value_id, {})
@@ -275,6 +296,43 @@ def option_problems(project: Project) -> tuple[list[int], list[str]]:
     return kept, problems
 
 
+def _on_sale(product: Product | None) -> bool:
+    return product is not None and product.is_active and product.category.is_active
+
+
+def _put_into_cart(session: Session, source: _Source, *, cart: Cart, customer: Customer) -> Reorder:
+    """One line into the cart at today's price; the product must be on sale (the caller checks)."""
+    product = source.product
+    assert product is not None
+    option_ids, problems = _option_problems(product, source.option_value_ids, source.options)
+    new_price = None
+    try:
+        q = products.quote(session, product=product, quantity=source.quantity, option_value_ids=option_ids)
+        new_price = q.total
+    except ValidationError as exc:
+        if not problems:  # an option problem already explains why the quote fails
+            problems.append(exc.message)
+    item = CartItem(
+        product=product,
+        quantity=source.quantity,
+        option_value_ids=option_ids,
+        project_id=source.project_id,
+        reference_price=source.last_price,
+    )
+    rechecked = False
+    if source.layout is not None:
+        item.layout_file = storage.copy_file(session, source.layout, customer_id=customer.id)
+        spec = preflight.spec_for_ids(product, option_ids)
+        if preflight.needs_recheck(source.report, spec):
+            item.preflight = preflight.check_stored(source.layout, spec)
+            rechecked = True
+        else:
+            item.preflight = source.report
+    cart.items.append(item)
+    session.flush()
+    return Reorder(item=item, old_price=source.last_price, new_price=new_price, problems=problems, rechecked=rechecked)
+
+
 def reorder(session: Session, project: Project, *, cart: Cart, customer: Customer) -> Reorder:
     """Put the project into the cart with its options and a snapshot of its current layout.
 
@@ -282,36 +340,98 @@ def reorder(session: Session, project: Project, *, cart: Cart, customer: Custome
     they are chosen again); a product that is not on sale is refused. The layout is preflighted again when the
     format it was checked for is not the format it is ordered in now.
     """
-    product = project.product
-    if product is None or not product.is_active or not product.category.is_active:
+    if not _on_sale(project.product):
         raise ValidationError(f"Товар «{project.product_name}» больше не продаётся — повторить этот проект нельзя.")
     if len(cart.items) >= MAX_ITEMS:
         raise ValidationError(f"В корзине может быть не больше {MAX_ITEMS} позиций.")
-    option_ids, problems = option_problems(project)
-    new_price = None
-    try:
-        q = products.quote(session, product=product, quantity=project.quantity, option_value_ids=option_ids)
-        new_price = q.total
-    except ValidationError as exc:
-        if not problems:  # an option problem already explains why the quote fails
-            problems.append(exc.message)
     version = project.current_version
-    item = CartItem(
-        product=product,
+    source = _Source(
+        product=project.product,
+        product_name=project.product_name,
         quantity=project.quantity,
-        option_value_ids=option_ids,
+        option_value_ids=list(project.option_value_ids),
+        options=list(project.options),
+        layout=version.file if version is not None else None,
+        report=version.preflight if version is not None else None,
+        last_price=project.last_price,
         project_id=project.id,
-        reference_price=project.last_price,
     )
-    rechecked = False
-    if version is not None:
-        item.layout_file = storage.copy_file(session, version.file, customer_id=customer.id)
-        spec = preflight.spec_for_ids(product, option_ids)
-        if preflight.needs_recheck(version.preflight, spec):
-            item.preflight = preflight.check_stored(version.file, spec)
-            rechecked = True
+    return _put_into_cart(session, source, cart=cart, customer=customer)
+
+
+# --- reorder from an order ---------------------------------------------------------------------------
+
+
+@dataclass
+class OrderReorder:
+    """What «Повторить заказ» put into the cart, line by line, and the lines it could not repeat."""
+
+    lines: list[Reorder] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return [p for line in self.lines for p in line.problems]
+
+
+def check_may_reorder(session: Session, order: Order, *, customer: Customer) -> None:
+    """A company order is repeated only by a member who may order for the company (owner, buyer); a private
+    order only by its customer. `order` must be one the customer may see (lookup.customer_order)."""
+    if order.company_id is None:
+        if order.customer_id != customer.id:
+            raise NotFound("Заказ не найден.")
+        return
+    member = members.membership(session, order.company_id, customer.id)
+    if not members.can(member, "order"):
+        raise PermissionDenied(members.RIGHT_DENIED["order"])
+
+
+def may_reorder(session: Session, order: Order, *, customer: Customer) -> bool:
+    try:
+        check_may_reorder(session, order, customer=customer)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+def _line_source(session: Session, line: OrderLine) -> _Source:
+    return _Source(
+        product=session.get(Product, line.product_id) if line.product_id else None,
+        product_name=line.product_name,
+        quantity=line.quantity,
+        option_value_ids=[o["value_id"] for o in line.options if "value_id" in o],
+        options=list(line.options),
+        layout=line.layout_file,
+        report=line.preflight,
+        last_price=line.gross_amount,
+    )
+
+
+def reorder_order(
+    session: Session, order: Order, *, cart: Cart, customer: Customer, line_id: int | None = None
+) -> OrderReorder:
+    """«Повторить заказ»: the order's product lines (or one of them) into the cart with the same options,
+    quantities and layouts at today's prices — the same checks as a project reorder, no project saved.
+
+    Lines whose product is no longer on sale are named in `refused`; when none can be repeated (or the one
+    asked for cannot), nothing changes and the reason is raised.
+    """
+    check_may_reorder(session, order, customer=customer)
+    lines = [line for line in order.product_lines if line_id is None or line.id == line_id]
+    if not lines:
+        raise NotFound("Позиция заказа не найдена.")
+    result = OrderReorder()
+    sources = []
+    for line in lines:
+        source = _line_source(session, line)
+        if _on_sale(source.product):
+            sources.append(source)
         else:
-            item.preflight = version.preflight
-    cart.items.append(item)
-    session.flush()
-    return Reorder(item=item, old_price=project.last_price, new_price=new_price, problems=problems, rechecked=rechecked)
+            result.refused.append(f"Товар «{line.product_name}» больше не продаётся — его повторить нельзя.")
+    if not sources:
+        raise ValidationError(" ".join(result.refused))
+    if len(cart.items) + len(sources) > MAX_ITEMS:
+        raise ValidationError(f"В корзине может быть не больше {MAX_ITEMS} позиций.")
+    for source in sources:
+        result.lines.append(_put_into_cart(session, source, cart=cart, customer=customer))
+    return result

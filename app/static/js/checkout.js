@@ -41,7 +41,13 @@
     const delivery = form.querySelector("input[name=delivery_method]:checked");
     const promo = form.querySelector("input[name=promo_code]");
     if (!delivery || !form.dataset.summaryUrl) return;
-    const params = new URLSearchParams({ delivery_method: delivery.value, promo_code: promo ? promo.value : "" });
+    const points = form.querySelector("input[name=points]");
+    const params = new URLSearchParams({
+      delivery_method: delivery.value,
+      promo_code: promo ? promo.value : "",
+      points: points ? points.value : "",
+      company_id: company ? company.value : "",
+    });
     try {
       const response = await fetch(form.dataset.summaryUrl + "?" + params.toString(), {
         headers: { Accept: "application/json" }, credentials: "same-origin",
@@ -52,6 +58,19 @@
       set("checkout-delivery", data.delivery);
       set("checkout-total", data.total);
       set("checkout-vat", data.vat);
+      set("checkout-points", data.points);
+      set("points-error", data.points_error);
+      set("points-note", data.points_note);
+      set("checkout-earn", data.earn);
+      form.querySelectorAll(".points-row").forEach((el) => el.classList.toggle("d-none", !data.points));
+      const earn = document.getElementById("earn-note");
+      if (earn) earn.classList.toggle("d-none", !data.earn);
+      if (points && points.type !== "hidden") {
+        points.classList.toggle("is-invalid", Boolean(data.points_error));
+        points.dataset.limit = data.points_limit;
+        const button = document.getElementById("points-max");
+        if (button) button.textContent = "Списать " + data.points_limit;
+      }
     } catch (e) {
       // The totals are checked again when the order is placed; keep the page as it is.
     }
@@ -59,7 +78,22 @@
 
   form.addEventListener("change", (event) => {
     if (event.target.name === "delivery_method" || event.target.name === "address_id") update();
-    if (event.target.name === "delivery_method") refreshTotals();
+    if (["delivery_method", "company_id", "points"].includes(event.target.name)) refreshTotals();
   });
+  // Points: the totals follow the typed amount (the server computes them), a button fills in the most allowed.
+  let typing = null;
+  form.addEventListener("input", (event) => {
+    if (event.target.name !== "points") return;
+    clearTimeout(typing);
+    typing = setTimeout(refreshTotals, 300);
+  });
+  const most = document.getElementById("points-max");
+  if (most) {
+    most.addEventListener("click", () => {
+      const input = document.getElementById("points");
+      input.value = input.dataset.limit;
+      refreshTotals();
+    });
+  }
   update();
 })();

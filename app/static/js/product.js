@@ -5,6 +5,7 @@
   if (!form) return;
   document.documentElement.classList.add("js");
   const total = document.getElementById("price-total");
+  const earn = document.getElementById("price-earn");
   const unit = document.getElementById("price-unit");
   const error = document.getElementById("price-error");
   const mirrors = document.querySelectorAll("[data-price-mirror]");
@@ -37,11 +38,13 @@
         unit.textContent = data.unit_price_label + " за штуку";
         error.textContent = "";
         total.dataset.amount = data.total;
+        if (earn) earn.textContent = data.earn_label;
       } else {
         show("—");
         unit.textContent = "";
         error.textContent = data.error;
         total.dataset.amount = "";
+        if (earn) earn.textContent = "";
       }
     } catch (e) {
       if (mine === seq) error.textContent = "Не удалось пересчитать цену. Проверьте соединение.";

@@ -211,6 +211,64 @@ def init_admin(app: Flask) -> None:
         )
         add(ReviewFiguresView, "ReviewFiguresView", label="Показатели", icon="fa-bar-chart", category="Reviews")
         add(ReviewSettingsView, "ReviewSettingsView", label="Настройки отзывов", icon="fa-cog", category="Reviews")
+        from app.views.admin.accounting import (
+            AccountingReportsView,
+            ExpenseCategoryView,
+            ExpenseView,
+            JournalEntryView,
+            SellerRequisitesView,
+        )
+
+        add(
+            AccountingReportsView,
+            "AccountingReportsView",
+            label="Отчёты: НДС, прибыль, расходы, дебиторка",
+            icon="fa-calculator",
+            category="Accounting",
+            category_label="Бухгалтерия",
+            category_icon="fa-calculator",
+        )
+        add(ExpenseView, "ExpenseView", label="Расходы", icon="fa-credit-card", category="Accounting")
+        add(
+            ExpenseCategoryView,
+            "ExpenseCategoryView",
+            label="Категории расходов",
+            icon="fa-tags",
+            category="Accounting",
+        )
+        add(JournalEntryView, "JournalEntryView", label="Журнал реализации", icon="fa-book", category="Accounting")
+        add(
+            SellerRequisitesView,
+            "SellerRequisitesView",
+            label="Реквизиты магазина",
+            icon="fa-id-card-o",
+            category="Accounting",
+        )
+        from app.views.admin.loyalty import (
+            LoyaltyAccountView,
+            LoyaltyEntryView,
+            LoyaltySettingsView,
+            PointsLiabilityView,
+        )
+
+        add(
+            LoyaltyAccountView,
+            "LoyaltyAccountView",
+            label="Балансы",
+            icon="fa-users",
+            category="Loyalty",
+            category_label="Бонусы",
+            category_icon="fa-gift",
+        )
+        add(LoyaltyEntryView, "LoyaltyEntryView", label="Журнал баллов", icon="fa-list", category="Loyalty")
+        add(
+            PointsLiabilityView,
+            "PointsLiabilityView",
+            label="Обязательства по баллам",
+            icon="fa-balance-scale",
+            category="Loyalty",
+        )
+        add(LoyaltySettingsView, "LoyaltySettingsView", label="Настройки программы", icon="fa-cog", category="Loyalty")
 
 
 def _refuse_unknown_actions(app: Flask, appbuilder: AppBuilder) -> None:

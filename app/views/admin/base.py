@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,9 +16,11 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, SQ
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
-from wtforms import SelectField
+from sqlalchemy.orm.interfaces import ORMOption
+from wtforms import DecimalField, SelectField
 from wtforms.validators import NumberRange
 
+from app.services import paging
 from app.services.money import format_money
 from app.services.shoptime import format_datetime, shop_tz
 
@@ -82,11 +86,43 @@ IN_USE_MESSAGE = (
 
 
 class ShopInterface(SQLAInterface):
+    """FAB's data interface with the shop's filters; list pages load what they show in a fixed number of
+        queries (`list_loads`: select-in loads of the relations a list shows — a join would also be done for every
+    row a deep page's OFFSET skips) and count at most MAX_EXACT_COUNT
+        rows (an estimate «≈» past it)."""
+
     filter_converter_class = ShopFilterConverter
 
-    def __init__(self, obj, session=None, extra_filters: dict | None = None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        obj,  # noqa: ANN001
+        session=None,  # noqa: ANN001
+        extra_filters: dict | None = None,
+        list_loads: Sequence[ORMOption] = (),
+    ) -> None:
         super().__init__(obj, session)
         self.extra_filters = extra_filters or {}
+        self.list_loads = tuple(list_loads)
+
+    def query(  # noqa: PLR0913
+        self,
+        filters=None,  # noqa: ANN001
+        order_column: str = "",
+        order_direction: str = "",
+        page: int | None = None,
+        page_size: int | None = None,
+        select_columns: list[str] | None = None,
+        outer_default_load: bool = False,
+    ) -> tuple[int, list]:
+        query = self.session.query(self.obj)
+        counted = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        count = paging.bounded_count(self.session, counted.statement, reachable=paging.MAX_OFFSET)
+        query = self.apply_all(
+            query, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
+        )
+        if self.list_loads:
+            query = query.options(*self.list_loads)
+        return count, query.all()
 
     def delete(self, item, commit: bool = True) -> None:  # noqa: ANN001
         """A row still referenced elsewhere is not deleted, with a message staff can act on."""
@@ -120,6 +156,23 @@ def enum_select(enum_cls: type[enum.Enum], label: str, **kwargs) -> SelectField:
         coerce=lambda v: v if isinstance(v, enum_cls) else enum_cls(v),
         **kwargs,
     )
+
+
+class AmountField(DecimalField):
+    """A decimal typed the Russian way («0,85», «12 200,00»); empty is zero."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        text = str(valuelist[0] if valuelist else "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+        if not text:
+            self.data = Decimal("0")
+            return
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(self.gettext("Not a valid decimal value.")) from None
+        if not value.is_finite():
+            raise ValueError(self.gettext("Not a valid decimal value."))
+        self.data = value
 
 
 def label_of(enum_cls: type[enum.Enum]):  # noqa: ANN201
@@ -185,6 +238,12 @@ class ShopModelView(ModelView):
             declared[name] = [*declared.get(name, []), *checks]
         self.validators_columns = declared
         super()._init_forms()
+
+    def _get_list_widget(self, filters, *args, page=None, page_size=None, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        """Pages reach no deeper than MAX_OFFSET rows and hold at most MAX_PAGE_SIZE rows, whatever the URL asks."""
+        page_size = min(page_size or self.page_size, paging.MAX_PAGE_SIZE)
+        page = min(page, paging.deepest_page(page_size)) if page else page
+        return super()._get_list_widget(filters, *args, page=page, page_size=page_size, **kwargs)
 
     def _can(self, permission: str) -> bool:
         return self.appbuilder.sm.has_access(permission, self.class_permission_name)

@@ -15,7 +15,17 @@ from app.models import (
     VatCategory,
     VatRate,
 )
-from app.views.admin.base import ShopInterface, ShopModelView, bool_cell, enum_select, label_of, money_cell
+from app.views.admin.base import (
+    AmountField,
+    ShopInterface,
+    ShopModelView,
+    bool_cell,
+    enum_select,
+    label_of,
+    money_cell,
+)
+
+NON_NEGATIVE_COST = NumberRange(min=0, max=999999, message="Себестоимость — от 0 до 999 999 ₽, не отрицательная.")
 
 
 class PriceTierView(ShopModelView):
@@ -53,6 +63,7 @@ class OptionValueView(ShopModelView):
         "width_mm",
         "height_mm",
         "sides",
+        "cost_price",
     ]
     search_columns = ["group", "name", "is_active"]
     label_columns = {
@@ -66,12 +77,17 @@ class OptionValueView(ShopModelView):
         "width_mm": "Ширина, мм (для формата)",
         "height_mm": "Высота, мм (для формата)",
         "sides": "Сторон печати (1 или 2)",
+        "cost_price": "Доп. себестоимость за штуку, ₽ без НДС",
     }
     description_columns = {
         "price_value": "Множитель (1,5 = +50 %), или рублей за штуку, или рублей за тираж",
         "is_active": "Снимите, чтобы вариант нельзя было выбрать (старые заказы не изменятся)",
+        "cost_price": "Сколько материалов добавляет этот вариант к себестоимости одной штуки (для отчёта о прибыли)",
     }
-    add_form_extra_fields = edit_form_extra_fields = {"price_mode": enum_select(PriceMode, "Как влияет на цену")}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "price_mode": enum_select(PriceMode, "Как влияет на цену"),
+        "cost_price": AmountField("Доп. себестоимость за штуку, ₽ без НДС", places=4, validators=[NON_NEGATIVE_COST]),
+    }
     formatters_columns = {"price_mode": label_of(PriceMode), "is_active": bool_cell, "is_default": bool_cell}
     validators_columns = {
         "price_value": [InputRequired(), NumberRange(min=0, message="Значение не может быть отрицательным")],
@@ -134,6 +150,7 @@ class ProductView(ShopModelView):
         "max_sides",
         "production_days",
         "requires_layout",
+        "cost_price",
     ]
     search_columns = ["name", "category", "is_active", "vat_category"]
     label_columns = {
@@ -151,8 +168,18 @@ class ProductView(ShopModelView):
         "max_sides": "Макс. сторон печати",
         "production_days": "Срок, раб. дней",
         "requires_layout": "Нужен макет",
+        "cost_price": "Себестоимость материалов за штуку, ₽ без НДС",
     }
-    add_form_extra_fields = edit_form_extra_fields = {"vat_category": enum_select(VatCategory, "НДС")}
+    description_columns = {
+        "cost_price": "Бумага и краска на одну штуку; опции добавляют свою. По ней отчёт о прибыли считает "
+        "себестоимость: в журнал записывается значение на день реализации."
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "vat_category": enum_select(VatCategory, "НДС"),
+        "cost_price": AmountField(
+            "Себестоимость материалов за штуку, ₽ без НДС", places=4, validators=[NON_NEGATIVE_COST]
+        ),
+    }
     formatters_columns = {"vat_category": label_of(VatCategory), "is_active": bool_cell, "requires_layout": bool_cell}
     validators_columns = {
         "slug": [Regexp(r"^[a-z0-9-]+$", message="Только латинские буквы, цифры и дефис")],

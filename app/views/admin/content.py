@@ -123,14 +123,35 @@ class PageForm(FlaskForm):
         )
 
 
+class ScheduleForm(FlaskForm):
+    publish_at = DateTimeLocalField(
+        "Опубликовать в", format=DATETIME_FORMATS, validators=[Optional()], description="Время магазина (МСК)."
+    )
+
+
 class PageView(ContentView):
     datamodel = ShopInterface(Page)
     list_title = "Страницы сайта"
     show_title = "Страница"
     add_title = "Новая страница"
     edit_title = "Редактирование страницы"
-    method_permission_name = {"revision": "show", "restore": "edit"}
-    list_columns = ["title", "slug", "is_published", "show_in_header", "position", "updated_at", "updated_by_name"]
+    method_permission_name = {
+        "revision": "show",
+        "restore": "edit",
+        "publish": "edit",
+        "discard_draft": "edit",
+        "schedule": "edit",
+    }
+    list_columns = [
+        "title",
+        "slug",
+        "is_published",
+        "draft_number",
+        "show_in_header",
+        "position",
+        "updated_at",
+        "updated_by_name",
+    ]
     add_columns = edit_columns = ["title"]
     search_columns = ["title", "slug", "is_published"]
     order_columns = ["title", "slug", "position", "updated_at"]
@@ -142,8 +163,10 @@ class PageView(ContentView):
         "position": "Порядок",
         "updated_at": "Изменена",
         "updated_by_name": "Кем",
+        "draft_number": "Черновик",
     }
     formatters_columns = {
+        "draft_number": lambda n: f"есть (№{n})" if n else "",
         "is_published": bool_cell,
         "show_in_header": bool_cell,
         "updated_at": dt_cell,
@@ -175,6 +198,12 @@ class PageView(ContentView):
                 saved, revision = outcome.result
                 if revision is None:
                     flash("Изменений нет — новая редакция не создана.", "info")
+                elif saved.draft_number == revision.number:
+                    flash(
+                        f"Черновик сохранён (редакция №{revision.number}). На сайте — прежний текст, "
+                        "пока вы не нажмёте «Опубликовать».",
+                        "success",
+                    )
                 else:
                     flash(f"Страница «{saved.title}» сохранена (редакция №{revision.number}).", "success")
                 return redirect(url_for(".show", pk=saved.id))
@@ -189,20 +218,65 @@ class PageView(ContentView):
     @has_access
     def edit(self, pk: int):  # noqa: ANN201
         page = self._get(Page, pk)
-        form = PageForm() if request.method == "POST" else PageForm(obj=page)
+        form = PageForm() if request.method == "POST" else PageForm(obj=content_pages.editing_state(page))
         return self._save(form, page)
 
     @expose("/show/<int:pk>")
     @has_access
     def show(self, pk: int):  # noqa: ANN201
         page = self._get(Page, pk)
+        draft = content_pages.draft_of(page)
         return self.render_template(
             "admin/content/page_show.html",
             page=page,
             body=_staff_html(page.body_html),
+            draft=draft,
+            draft_body=_staff_html(content_pages.draft_html(draft)) if draft is not None else None,
+            draft_state=content_pages.draft_state(page),
+            publish_at=_local(page.publish_at),
+            required=content_pages.is_required(page),
             can_edit=self._can("can_edit"),
+            can_delete=self._can("can_delete"),
             title=f"Страница «{page.title}»",
         )
+
+    def pre_delete(self, item: Page) -> None:
+        content_pages.check_can_delete(item)
+
+    @expose("/publish/<int:pk>", methods=["POST"])
+    @has_access
+    def publish(self, pk: int):  # noqa: ANN201
+        act(
+            lambda: content_pages.publish_draft(db.session, page_id=pk, actor=_actor()),
+            success=lambda page: f"Опубликовано: на сайте теперь редакция №{page.live_number}.",
+            missing_is_404=True,
+        )
+        return redirect(url_for(".show", pk=pk))
+
+    @expose("/discard-draft/<int:pk>", methods=["POST"])
+    @has_access
+    def discard_draft(self, pk: int):  # noqa: ANN201
+        act(
+            lambda: content_pages.discard_draft(db.session, page_id=pk),
+            success="Черновик удалён; его редакция осталась в истории.",
+            missing_is_404=True,
+        )
+        return redirect(url_for(".show", pk=pk))
+
+    @expose("/schedule/<int:pk>", methods=["POST"])
+    @has_access
+    def schedule(self, pk: int):  # noqa: ANN201
+        form = ScheduleForm()
+        if not form.validate():
+            flash("Укажите дату и время публикации, например 15.12.2026 09:00.", "danger")
+            return redirect(url_for(".show", pk=pk))
+        at = _utc(form.publish_at.data)
+        act(
+            lambda: content_pages.schedule_draft(db.session, page_id=pk, publish_at=at),
+            success="Публикация запланирована." if at else "Публикация по расписанию отменена.",
+            missing_is_404=True,
+        )
+        return redirect(url_for(".show", pk=pk))
 
     @expose("/revision/<int:revision_id>")
     @has_access
@@ -244,6 +318,8 @@ class PageView(ContentView):
         page, revision = outcome.result
         if revision is None:
             flash("Страница уже совпадает с этой редакцией.", "info")
+        elif page.draft_number == revision.number:
+            flash(f"Восстановлено как черновик (редакция №{revision.number}) — опубликуйте его.", "success")
         else:
             flash(f"Восстановлено: страница сохранена как редакция №{revision.number}.", "success")
         return redirect(url_for(".show", pk=page.id))

@@ -58,6 +58,11 @@ class AssignForm(SelectedOrdersForm):
     comment = text_field("Комментарий", max_length=1000)
 
 
+class MassPaidForm(SelectedOrdersForm):
+    total = text_field("Полученная сумма", required="Укажите полученную сумму.", max_length=30)
+    comment = text_field("Комментарий", max_length=1000)
+
+
 class LabelsForm(SelectedOrdersForm):
     format = StringField("Формат")
     back = StringField()

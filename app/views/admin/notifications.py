@@ -14,6 +14,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup, escape
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField
 
 from app.extensions import db
@@ -222,7 +223,11 @@ class FilterConsentEmail(BaseFilter):
 
 
 class NewsletterConsentView(ShopModelView):
-    datamodel = ShopInterface(NewsletterConsent, extra_filters={"customer_id": [FilterConsentEmail]})
+    datamodel = ShopInterface(
+        NewsletterConsent,
+        extra_filters={"customer_id": [FilterConsentEmail]},
+        list_loads=[selectinload(NewsletterConsent.customer)],
+    )
     list_title = "История согласий на рассылку"
     show_title = "Изменение согласия"
     base_permissions = ["can_list", "can_show"]

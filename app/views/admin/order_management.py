@@ -2,7 +2,9 @@
 
 A mixin of OrderView: FAB actions on the order list collect the selected ids and redirect to pages of
 their own (target status and comment, label format, staff member); each page calls one service and
-commits. Permissions: see PERMISSIONS / METHOD_PERMISSIONS and app/views/admin/permissions.py.
+commits. «Выбрать все N заказов по фильтру» opens the same pages with `scope=filter` and the list's filter
+arguments: the service then takes the filter's SELECT of ids (evaluated when the action runs) instead of ids.
+Permissions: see PERMISSIONS / METHOD_PERMISSIONS and app/views/admin/permissions.py.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import select
+from flask_appbuilder.urltools import get_filter_args
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.extensions import db
@@ -33,6 +37,7 @@ from app.views.admin.forms import (
     LabelsForm,
     LayoutForm,
     LineForm,
+    MassPaidForm,
     MassStatusForm,
     OrderDetailsForm,
     ProductChoiceForm,
@@ -44,6 +49,8 @@ from app.views.common import error_field as first_error_field
 # Permissions the mixin adds to OrderView, and the permission of each exposed method and action.
 PERMISSIONS = ["can_edit_order", "can_assign", "can_print_labels", "can_export"]
 METHOD_PERMISSIONS = {
+    "mass_paid_action": "mark_paid",
+    "mass_paid": "mark_paid",
     "mass_status_action": "change_status",
     "mass_status": "change_status",
     "undo_batch": "change_status",
@@ -53,12 +60,21 @@ METHOD_PERMISSIONS = {
     "assign_action": "assign",
     "assign": "assign",
     "export_action": "export",
+    "export_filter": "export",
     "edit_details": "edit_order",
     "add_line": "edit_order",
     "edit_line": "edit_order",
     "remove_line": "edit_order",
     "replace_layout": "edit_order",
 }
+
+
+SHOWN = 50  # orders listed on an action page when it works on a whole filter
+
+
+def filter_args() -> dict[str, list[str]]:
+    """The list's filter arguments of this request (`_flt_<n>_<column>`), to carry from page to page."""
+    return {key: request.args.getlist(key) for key in request.args if key.startswith("_flt_")}
 
 
 def _ids_of(items) -> str:  # noqa: ANN001 - the items FAB hands to an action
@@ -77,10 +93,30 @@ class OrderManagementMixin:
 
         def _order(self, pk: int) -> Order: ...
 
+        search_columns: list[str]
+        _base_filters: Any
+        datamodel: Any
+
     # --- helpers ------------------------------------------------------------------------------------
 
     def _actor(self) -> Actor:
         return Actor.staff(g.user)
+
+    def filter_query(self) -> sa.Select | None:
+        """The SELECT of the ids of the orders the request's list filter matches; None when no filter is set
+        (a mass action on every order in the shop is never what a click means)."""
+        filters = self.datamodel.get_filters(self.search_columns)  # its own: FAB's `_filters` is shared
+        get_filter_args(filters)
+        if not any(str(part).strip() for value in filters.values for part in _as_list(value)):
+            return None
+        joined = filters.get_joined_filters(self._base_filters)
+        return joined.apply_all(db.session.query(Order.id)).statement
+
+    def filter_count(self, query: sa.Select) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+    def _is_filter_scope(self) -> bool:
+        return request.args.get("scope") == "filter"
 
     def _run_batch(self, run: Callable[[], batches.BatchReport]) -> BaseResponse | None:
         """Run one mass action in its own transaction; on success report it and open its batch page."""
@@ -96,7 +132,8 @@ class OrderManagementMixin:
         form: SelectedOrdersForm,
         template: str,
         title: str,
-        run: Callable[[list[int]], BaseResponse | None],
+        run: Callable[[Any], BaseResponse | None],
+        summary: Callable[[Any], dict] | None = None,
         **context: object,
     ):  # noqa: ANN202
         """The one page of every action on selected orders (status, assignment, labels).
@@ -104,6 +141,8 @@ class OrderManagementMixin:
         A valid POST goes straight to the service with the ids (it locks and reads the orders itself); the
         orders are loaded here once, only to show them on the page.
         """
+        if self._is_filter_scope():
+            return self._filter_page(form, template, title, run, summary, **context)
         problems = form.ids.process_errors
         if problems or not form.ids.data:
             return self._back_to_list(str(problems[0]) if problems else "Не выбрано ни одного заказа.")
@@ -118,8 +157,52 @@ class OrderManagementMixin:
         found = list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.number)))
         if not found:
             return self._back_to_list("Выбранные заказы не найдены.")
+        if summary is not None:
+            context.update(summary(ids))
         return self.render_template(
             template, orders=found, ids=",".join(map(str, ids)), form=form, title=title, **context
+        )
+
+    def _filter_page(
+        self,
+        form: SelectedOrdersForm,
+        template: str,
+        title: str,
+        run: Callable[[sa.Select], BaseResponse | None],
+        summary: Callable[[Any], dict] | None = None,
+        **context: object,
+    ):  # noqa: ANN202
+        """An action page for everything the list's filter matches: the count and the first orders are shown;
+        a valid POST hands the filter's SELECT to the service, which evaluates it at that moment."""
+        query = self.filter_query()
+        if query is None:
+            return self._back_to_list("Задайте фильтр списка: действие по фильтру применяется к найденным заказам.")
+        if request.method == "POST":
+            if form.validate():
+                done = run(query)
+                if done is not None:
+                    return done
+            else:
+                flash(form_error(form), "danger")
+        count = self.filter_count(query)
+        if not count:
+            return self._back_to_list("По фильтру не найдено ни одного заказа.")
+        shown = list(
+            db.session.scalars(
+                select(Order).where(Order.id.in_(query.order_by(None))).order_by(Order.number).limit(SHOWN)
+            )
+        )
+        if summary is not None:
+            context.update(summary(query))
+        return self.render_template(
+            template,
+            orders=shown,
+            ids="",
+            form=form,
+            title=title,
+            filter_count=count,
+            filter_args=filter_args(),
+            **context,
         )
 
     def _back_to_list(self, message: str, category: str = "danger"):  # noqa: ANN202
@@ -145,6 +228,10 @@ class OrderManagementMixin:
     def mass_status_action(self, items):  # noqa: ANN001, ANN201
         return redirect(url_for(".mass_status", ids=_ids_of(items)))
 
+    @action("mass_paid_action", "Отметить оплаченными", None, "fa-rub", multiple=True, single=False)
+    def mass_paid_action(self, items):  # noqa: ANN001, ANN201
+        return redirect(url_for(".mass_paid", ids=_ids_of(items)))
+
     @action("labels_action", "Печать этикеток", None, "fa-print", multiple=True, single=False)
     def labels_action(self, items):  # noqa: ANN001, ANN201
         return redirect(url_for(".labels", ids=_ids_of(items)))
@@ -159,13 +246,19 @@ class OrderManagementMixin:
         ids = [item.id for item in items if item is not None]
         if not ids:
             return self._back_to_list("Не выбрано ни одного заказа.")
-        data = order_export.to_csv(order_export.export_rows(db.session, ids))
-        name = f"orders-{shop_today():%Y-%m-%d}.csv"
-        return Response(
-            data,
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
-        )
+        return _csv_response(ids)
+
+    @expose("/export-filter")
+    @has_access
+    def export_filter(self):  # noqa: ANN201
+        """CSV of every order the list's filter matches (up to the mass-action limit)."""
+        query = self.filter_query()
+        if query is None:
+            return self._back_to_list("Задайте фильтр списка: выгрузка по фильтру применяется к найденным заказам.")
+        outcome = act(lambda: batches.matching_ids(db.session, query))
+        if outcome.result is None:
+            return redirect(url_for(".list", **filter_args()))
+        return _csv_response(outcome.result)
 
     # --- mass status change and undo ----------------------------------------------------------------
 
@@ -177,10 +270,10 @@ class OrderManagementMixin:
             form,
             "admin/order_mass_status.html",
             "Смена статуса заказов",
-            lambda ids: self._run_batch(
+            lambda scope: self._run_batch(
                 lambda: batches.change_status(
                     db.session,
-                    order_ids=ids,
+                    **_scope_of(scope),
                     target=form.status.data,
                     actor=self._actor(),
                     comment=form.comment.data or "",
@@ -188,6 +281,29 @@ class OrderManagementMixin:
             ),
             statuses=list(OrderStatus),
             chosen=form.status.data or "",
+            comment=form.comment.data or "",
+        )
+
+    @expose("/mass-paid", methods=["GET", "POST"])
+    @has_access
+    def mass_paid(self):  # noqa: ANN201
+        """Mark many orders paid (one bank payment, a courier's cash): the sum received must match."""
+        form = MassPaidForm(formdata=request.values)
+        return self._selected_page(
+            form,
+            "admin/order_mass_paid.html",
+            "Отметить оплаченными",
+            lambda scope: self._run_batch(
+                lambda: batches.mark_paid(
+                    db.session,
+                    **_scope_of(scope),
+                    total=form.total.data or "",
+                    actor=self._actor(),
+                    comment=form.comment.data or "",
+                )
+            ),
+            summary=lambda scope: {"payable": batches.payable(db.session, **_scope_of(scope))},
+            total=form.total.data or "",
             comment=form.comment.data or "",
         )
 
@@ -235,12 +351,12 @@ class OrderManagementMixin:
         form = LabelsForm(formdata=request.values)
         chosen = form.format.data or label_report.DEFAULT_FORMAT
 
-        def run(ids: list[int]) -> BaseResponse | None:
-            outcome = act(lambda: self._print_labels(ids, chosen))
+        def run(scope: list[int] | sa.Select) -> BaseResponse | None:
+            outcome = act(lambda: self._print_labels(_label_ids(scope), chosen))
             if outcome.result is not None:
                 return outcome.result
-            if form.back.data and len(ids) == 1:
-                return redirect(url_for(".show", pk=ids[0]))
+            if form.back.data and isinstance(scope, list) and len(scope) == 1:
+                return redirect(url_for(".show", pk=scope[0]))
             return None
 
         return self._selected_page(
@@ -285,10 +401,10 @@ class OrderManagementMixin:
             form,
             "admin/order_assign.html",
             "Назначить ответственного",
-            lambda ids: self._run_batch(
+            lambda scope: self._run_batch(
                 lambda: batches.assign(
                     db.session,
-                    order_ids=ids,
+                    **_scope_of(scope),
                     assignee_id=form.assignee_id.data,
                     actor=self._actor(),
                     comment=form.comment.data or "",
@@ -507,6 +623,32 @@ class OrderManagementMixin:
 
         act(replace, success=lambda stored: f"Макет заменён: {stored.original_name}.", missing_is_404=True)
         return redirect(url_for(".show", pk=pk))
+
+
+def _as_list(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _scope_of(scope: list[int] | sa.Select) -> dict[str, object]:
+    """The keyword a batch service takes for this scope: the ticked ids or the filter's SELECT."""
+    return {"order_ids": scope} if isinstance(scope, list) else {"matching": scope}
+
+
+def _label_ids(scope: list[int] | sa.Select) -> list[int]:
+    """Labels go into one PDF: a filter may select as many orders as a ticked selection may hold."""
+    if isinstance(scope, list):
+        return scope
+    return batches.matching_ids(db.session, scope, limit=batches.MAX_ORDERS)
+
+
+def _csv_response(ids: list[int]) -> Response:
+    data = order_export.to_csv(order_export.export_rows(db.session, ids))
+    name = f"orders-{shop_today():%Y-%m-%d}.csv"
+    return Response(
+        data,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
+    )
 
 
 def _field(error: DomainError | None) -> str | None:

@@ -8,9 +8,9 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from flask_appbuilder.security.decorators import has_access
-from sqlalchemy import or_
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
-from wtforms import StringField
+from wtforms import SelectField, StringField
 
 from app.extensions import db
 from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
@@ -18,35 +18,25 @@ from app.reports.labels import number_from_scan
 from app.services.actors import Actor, staff_name
 from app.services.errors import NotFound
 from app.services.layouts import thumbnails
-from app.services.orders import lifecycle, lookup
+from app.services.loyalty import statement as order_points
+from app.services.orders import lifecycle, lookup, search
 from app.services.shoptime import shop_today
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, link, money_cell
 from app.views.admin.forms import PaymentForm, StatusForm
-from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin
+from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin, filter_args
 from app.views.common import act, form_error
 from app.views.shop.files import send_stored
 
 
 class FilterOrderSearch(BaseFilter):
-    """Number, email, phone or name — one box, as staff type (or scan) it."""
+    """Number, email, phone or name — one box, as staff type (or scan) it; the kind of text picks the index."""
 
     name = "содержит (номер, email, телефон, имя)"
     arg_name = "order_search"
 
     def apply(self, query, value):  # noqa: ANN001, ANN201
-        text = (value or "").strip()
-        if not text:
-            return query
-        digits = "".join(ch for ch in text if ch.isdigit())
-        pattern = f"%{text.lower()}%"
-        conditions = [
-            Order.number.ilike(f"%{text}%"),
-            Order.contact_email.ilike(pattern),
-            Order.contact_name.ilike(pattern),
-        ]
-        if len(digits) >= 4:
-            conditions.append(Order.contact_phone.like(f"%{digits[-10:]}%"))
-        return query.filter(or_(*conditions))
+        found = search.classify(value)
+        return query.filter(search.order_condition(found)) if found else query
 
 
 class FilterCustomer(BaseFilter):
@@ -56,13 +46,31 @@ class FilterCustomer(BaseFilter):
     arg_name = "customer_search"
 
     def apply(self, query, value):  # noqa: ANN001, ANN201
-        text = (value or "").strip().lower()
-        if not text:
+        condition = search.customer_condition(value)
+        if condition is None:
             return query
-        ids = sa.select(Customer.id).where(
-            or_(sa.func.lower(Customer.email).contains(text), sa.func.lower(Customer.full_name).contains(text))
-        )
-        return query.filter(Order.customer_id.in_(ids))
+        return query.filter(Order.customer_id.in_(sa.select(Customer.id).where(condition)))
+
+
+class FilterBuyerKind(BaseFilter):
+    """Ordered for a company, or by a private person."""
+
+    name = "заказчик"
+    arg_name = "buyer_kind"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201
+        value = value[0] if isinstance(value, list) and value else value
+        if value == "company":
+            return query.filter(Order.company_id.is_not(None))
+        if value == "private":
+            return query.filter(Order.company_id.is_(None))
+        return query
+
+
+def company_cell(company) -> Markup:  # noqa: ANN001
+    if company is None:
+        return Markup('<span class="text-muted">частное лицо</span>')
+    return Markup('<span class="label label-info" title="Заказ компании">%s</span>') % company.short_name
 
 
 class OrderView(OrderManagementMixin, ShopModelView):
@@ -72,7 +80,9 @@ class OrderView(OrderManagementMixin, ShopModelView):
             "number": [FilterOrderSearch, FilterEqual],
             "status": [FilterEqual, FilterNotEqual],
             "customer": [FilterCustomer],
+            "company": [FilterBuyerKind],
         },
+        list_loads=[selectinload(Order.customer), selectinload(Order.company), selectinload(Order.assignee)],
     )
     list_title = "Заказы"
     show_title = "Заказ"
@@ -83,6 +93,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
         "number",
         "created_at",
         "customer",
+        "company",
         "contact_name",
         "status",
         "payment_status",
@@ -99,6 +110,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
         "payment_method",
         "created_at",
         "customer",
+        "company",
         "contact_email",
         "contact_phone",
         "due_date",
@@ -109,6 +121,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
         "number": "Номер",
         "created_at": "Создан",
         "customer": "Покупатель",
+        "company": "Компания / частное лицо",
         "contact_name": "Получатель",
         "contact_email": "Email",
         "contact_phone": "Телефон",
@@ -122,6 +135,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
     }
     search_form_extra_fields = {
         "customer": StringField("Покупатель"),
+        "company": SelectField("Заказчик", choices=[("company", "Компания"), ("private", "Частное лицо")]),
         "status": enum_select(OrderStatus, "Статус"),
         "payment_status": enum_select(PaymentStatus, "Оплата"),
         "delivery_method": enum_select(DeliveryMethod, "Получение"),
@@ -129,6 +143,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
     }
     formatters_columns = {
         "created_at": dt_cell,
+        "company": company_cell,
         "status": label_of(OrderStatus),
         "payment_status": label_of(PaymentStatus),
         "delivery_method": label_of(DeliveryMethod),
@@ -152,6 +167,21 @@ class OrderView(OrderManagementMixin, ShopModelView):
             abort(404)
         return order
 
+    @expose("/list/")
+    @has_access
+    def list(self):  # noqa: ANN201
+        """FAB's list, and when a filter is set, «Выбрать все N заказов по фильтру» with the mass actions."""
+        widgets = self._list()
+        query = self.filter_query()
+        return self.render_template(
+            self.list_template,
+            title=self.list_title,
+            widgets=widgets,
+            filter_count=self.filter_count(query) if query is not None else 0,
+            filter_args=filter_args(),
+            can=self._can,
+        )
+
     @expose("/show/<pk>")
     @has_access
     def show(self, pk):  # noqa: ANN001, ANN201
@@ -163,6 +193,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             can_change_status=self._can("can_change_status"),
             can_mark_paid=self._can("can_mark_paid") and lifecycle.can_mark_paid(order),
             can_download=self._can("can_download"),
+            points=order_points.for_order(db.session, order),
             drawable={
                 line.layout_file.id
                 for line in order.lines

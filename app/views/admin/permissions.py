@@ -169,3 +169,41 @@ ROLE_GRANTS["Manager"].update({"ReviewView": "r", "ReviewFiguresView": "r", "Rev
 ROLE_GRANTS["Support"].update({"ReviewView": "r"})
 ROLE_EXTRAS["Manager"].append(("ReviewView", "can_moderate"))
 ROLE_EXTRAS["Support"].append(("ReviewView", "can_moderate"))
+
+# Accounting: the reports and the journal for Accountant and Manager; expenses and their categories are kept by
+# the Accountant (the Manager reads them); the shop's requisites are set by Admin and read by the Accountant.
+VIEW_CATEGORY.update(
+    {
+        "AccountingReportsView": "Accounting",
+        "ExpenseView": "Accounting",
+        "ExpenseCategoryView": "Accounting",
+        "JournalEntryView": "Accounting",
+        "SellerRequisitesView": "Accounting",
+    }
+)
+ROLE_GRANTS["Accountant"].update(
+    {
+        "AccountingReportsView": "r",
+        "JournalEntryView": "r",
+        "ExpenseView": "rw",
+        "ExpenseCategoryView": "rw",
+        "SellerRequisitesView": "r",
+    }
+)
+ROLE_GRANTS["Manager"].update(
+    {"AccountingReportsView": "r", "JournalEntryView": "r", "ExpenseView": "r", "ExpenseCategoryView": "r"}
+)
+ROLE_EXTRAS["Accountant"].append(("ExpenseView", "can_reverse"))
+# Bonus points: the ledger and balances are read by those who answer customers and by the accountant; the manager
+# adjusts balances (with a reason) and sets the programme's rules; the accountant reads the liability report.
+LOYALTY_VIEWS = ("LoyaltyEntryView", "LoyaltyAccountView", "LoyaltySettingsView", "PointsLiabilityView")
+VIEW_CATEGORY.update(dict.fromkeys(LOYALTY_VIEWS, "Loyalty"))
+ROLE_GRANTS["Manager"].update(
+    {"LoyaltyEntryView": "r", "LoyaltyAccountView": "r", "LoyaltySettingsView": "rw", "PointsLiabilityView": "r"}
+)
+ROLE_GRANTS["Accountant"].update(
+    {"LoyaltyEntryView": "r", "LoyaltyAccountView": "r", "LoyaltySettingsView": "r", "PointsLiabilityView": "r"}
+)
+for _role in ("Operator", "Support"):
+    ROLE_GRANTS[_role].update({"LoyaltyEntryView": "r", "LoyaltyAccountView": "r"})
+ROLE_EXTRAS["Manager"].append(("LoyaltyAccountView", "can_adjust"))

@@ -87,7 +87,11 @@ def state_cell(value) -> Markup:  # noqa: ANN001
 
 
 class ReviewView(ShopModelView):
-    datamodel = ShopInterface(Review, extra_filters={"flags": [FilterFlagRule], "photos": [FilterHasPhotos]})
+    datamodel = ShopInterface(
+        Review,
+        extra_filters={"flags": [FilterFlagRule], "photos": [FilterHasPhotos]},
+        list_loads=[selectinload(Review.product), selectinload(Review.flags)],
+    )
     list_title = "Отзывы"
     show_title = "Отзыв"
     list_template = "admin/reviews/list.html"

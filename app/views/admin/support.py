@@ -195,6 +195,7 @@ class TicketView(ShopModelView):
             "assignee": [FilterAssignee],
             "state": [FilterEqual, FilterNotEqual],
         },
+        list_loads=[sa.orm.selectinload(Ticket.customer), sa.orm.selectinload(Ticket.assignee)],
     )
     list_title = "Обращения"
     show_title = "Обращение"

@@ -20,6 +20,8 @@ from app.services.orders import cart as cart_service
 from app.services.orders import promises
 from app.views.common import add_security_headers, bound_ids_in_urls, register_error_pages, same_site_referrer
 from app.views.filters import register_template_filters
+from app.views.shop.caching import init_page_cache, init_static_fingerprints
+from app.views.shop.helpers import origin
 
 
 class ShopMailUtil(MailUtil):
@@ -33,7 +35,7 @@ class ShopMailUtil(MailUtil):
 class ShopRegisterForm(RegisterFormV2):
     """Registration with the marketing consent checkbox (off unless ticked)."""
 
-    newsletter_subscribed = BooleanField("Получать новости и акции", default=False)
+    newsletter_subscribed = BooleanField(subscriptions.CONSENT_TEXT, default=False)
     # 152-ФЗ: no account without the consent to personal-data processing (the policy is a CMS page).
     personal_data_consent = BooleanField(
         "Я даю согласие на обработку персональных данных",
@@ -43,7 +45,7 @@ class ShopRegisterForm(RegisterFormV2):
 
 def _record_registration_consent(_app, user, **_kwargs) -> None:  # noqa: ANN001
 
-    subscriptions.record_registration(db.session, user)
+    subscriptions.record_registration(db.session, user, origin=origin())
     subscriptions.record_personal_data_consent(db.session, user)
 
 
@@ -106,9 +108,10 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import content as content_pages
 
     app.register_blueprint(content_pages.bp)
-    from app.views.shop import reviews
+    from app.views.shop import bonuses, reviews
 
     app.register_blueprint(reviews.bp)
+    app.register_blueprint(bonuses.bp)
     register_template_filters(app)
 
     @app.before_request
@@ -145,3 +148,5 @@ def init_shop(app: Flask) -> None:
     register_error_pages(app, _error_page, {413: ("Файл слишком большой", f"Максимальный размер файла — {max_mb} МБ.")})
 
     app.jinja_env.globals["request_path"] = lambda: request.path
+    init_page_cache(app)
+    init_static_fingerprints(app)

@@ -11,6 +11,7 @@ from app.extensions import csrf, db
 from app.services.errors import NotFound
 from app.services.messaging import subscriptions, telegram
 from app.views.common import act
+from app.views.shop.helpers import origin
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,29 @@ def unsubscribe(token: str):
         except NotFound as exc:
             return render_template("shop/unsubscribe.html", error=exc.message), 404
         return render_template("shop/unsubscribe.html", customer=customer, confirm=True)
-    outcome = act(lambda: subscriptions.unsubscribe_by_token(db.session, token), flash_error=False)
+    outcome = act(lambda: subscriptions.unsubscribe_by_token(db.session, token, origin=origin()), flash_error=False)
     if outcome.result is None:
         return render_template("shop/unsubscribe.html", error=outcome.error.message if outcome.error else ""), 404
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Вы отписались от рассылки.", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("shop/unsubscribe.html", customer=outcome.result)
+
+
+@bp.route("/newsletter/confirm/<token>", methods=["GET", "POST"])
+def confirm_newsletter(token: str):
+    """The link in the confirmation email: the page asks, its button (POST) starts the subscription.
+
+    A GET changes nothing — mail scanners open links too; the consent is the customer's own click.
+    """
+    if request.method == "GET":
+        try:
+            found = subscriptions.request_by_token(db.session, token)
+        except NotFound as exc:
+            return render_template("shop/newsletter_confirm.html", error=exc.message), 404
+        return render_template("shop/newsletter_confirm.html", pending=found, consent_text=subscriptions.CONSENT_TEXT)
+    outcome = act(lambda: subscriptions.confirm(db.session, token, origin=origin()), flash_error=False)
+    if outcome.result is None:
+        error = outcome.error
+        status = 404 if isinstance(error, NotFound) else 400
+        return render_template("shop/newsletter_confirm.html", error=error.message if error else ""), status
+    return render_template("shop/newsletter_confirm.html", customer=outcome.result)

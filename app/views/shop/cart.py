@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_security import current_user
 
 from app.extensions import db
 from app.models import Cart
 from app.services import storage
 from app.services.errors import DomainError
+from app.services.loyalty import checkout as loyalty_checkout
 from app.services.money import ZERO
 from app.services.orders import cart as cart_service
 from app.views.common import act
@@ -21,7 +23,9 @@ bp = Blueprint("cart", __name__, url_prefix="/cart")
 def show():
     cart = current_cart()
     lines, total = cart_service.price_cart(db.session, cart) if cart else ([], ZERO)
-    return render_template("shop/cart.html", lines=lines, total=total)
+    customer_id = current_user.id if current_user.is_authenticated else None
+    earn = loyalty_checkout.earn_estimate(db.session, customer_id=customer_id, products_paid=total, for_company=False)
+    return render_template("shop/cart.html", lines=lines, total=total, earn=earn)
 
 
 def _cart() -> Cart:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_security import current_user
+from markupsafe import Markup
 
 from app.extensions import db
 from app.models import Product
@@ -12,9 +16,11 @@ from app.services.catalog.products import Quote
 from app.services.content import banners as content_banners
 from app.services.content import news
 from app.services.errors import DomainError, NotFound
+from app.services.loyalty import checkout as loyalty_checkout
 from app.services.money import format_money
 from app.services.orders import cart as cart_service
 from app.views.common import act
+from app.views.shop import caching
 from app.views.shop.forms import AddToCartForm, ProductChoiceForm
 from app.views.shop.helpers import current_cart, customer_id
 from app.views.shop.reviews import product_context
@@ -22,29 +28,47 @@ from app.views.shop.reviews import product_context
 bp = Blueprint("catalog", __name__)
 
 
+def _home_body() -> tuple[Markup, bool]:
+    """The home page's content (catalog, banners, promotions) as HTML, and whether it has a carousel."""
+    banners = content_banners.active_banners(db.session)
+    html = render_template(
+        "shop/_home_body.html",
+        categories=catalog_products.active_categories(db.session),
+        products=catalog_products.active_products(db.session),
+        banners=banners,
+        promotions=news.current_promotions(db.session),
+    )
+    return Markup(html), len(banners) > 1
+
+
 @bp.get("/")
 def home():
-    categories = catalog_products.active_categories(db.session)
-    products = catalog_products.active_products(db.session)
-    banners = content_banners.active_banners(db.session)
-    promotions = news.current_promotions(db.session)
-    return render_template(
-        "shop/home.html", categories=categories, products=products, banners=banners, promotions=promotions
-    )
+    body, carousel = caching.fragment("home", _home_body)
+    return render_template("shop/home.html", body=body, carousel=carousel)
 
 
-@bp.get("/catalog/<slug>")
-def category(slug: str):
+def _category_body(slug: str) -> tuple[Markup, str] | None:
+    """A category's content as HTML and its name; None when there is no such active category."""
     try:
         found = catalog_products.category_by_slug(db.session, slug)
     except NotFound:
-        abort(404)
-    return render_template(
-        "shop/category.html",
+        return None
+    html = render_template(
+        "shop/_category_body.html",
         category=found,
         products=catalog_products.active_products(db.session, found),
         categories=catalog_products.active_categories(db.session),
     )
+    return Markup(html), found.name
+
+
+@bp.get("/catalog/<slug>")
+def category(slug: str):
+    found = caching.fragment("category", lambda: _category_body(slug), slug)
+    if found is None:
+        abort(404)
+    body, name = found
+    return render_template("shop/category.html", body=body, category_name=name)
 
 
 def _choice(formdata) -> ProductChoiceForm:  # noqa: ANN001 - request.args or request.form
@@ -52,9 +76,19 @@ def _choice(formdata) -> ProductChoiceForm:  # noqa: ANN001 - request.args or re
     return ProductChoiceForm(formdata=formdata, meta={"csrf": False})
 
 
+def _earn(amount: Decimal) -> str:
+    """«+74 балла за этот заказ» at the visitor's tier (the start tier when not logged in)."""
+    customer_id = current_user.id if current_user.is_authenticated else None
+    points = loyalty_checkout.earn_estimate(
+        db.session, customer_id=customer_id, products_paid=amount, for_company=False
+    )
+    return f"+{loyalty_checkout.format_points(points)} за этот заказ" if points else ""
+
+
 def _quote_json(q: Quote) -> dict:
     return {
         "ok": True,
+        "earn_label": _earn(q.total),
         "total": str(q.total),
         "unit_price": str(q.unit_price),
         "total_label": format_money(q.total),
@@ -121,6 +155,7 @@ def product(slug: str):
         "shop/product.html",
         product=found,
         quote=q,
+        earn_label=_earn(q.total) if q else "",
         error=error,
         error_field=error_field,
         quantity=quantity,

@@ -14,6 +14,7 @@ from app.services.companies import addresses as company_addresses
 from app.services.companies import members
 from app.services.customers import addresses
 from app.services.errors import DomainError, ValidationError
+from app.services.loyalty import checkout as loyalty_checkout
 from app.services.money import format_money
 from app.services.orders import cart as cart_service
 from app.services.orders import lookup, placing, promises
@@ -41,9 +42,22 @@ FIELDS = (
 )
 
 
+def _quote(cart: Cart, delivery: DeliveryMethod, form: dict, promo_code: str) -> loyalty_checkout.CheckoutQuote:
+    return loyalty_checkout.quote(
+        db.session,
+        customer_id=current_user.id,
+        cart=cart,
+        delivery=delivery,
+        promo_code=promo_code,
+        points=form.get("points", ""),
+        company_id=form.get("company_id", ""),
+    )
+
+
 def _render(form: dict, error: str | None = None, error_field: str | None = None, status: int = 200):
     cart = current_cart()
     priced = None
+    quote = None
     promo_error = None
     try:
         delivery = DeliveryMethod(form.get("delivery_method") or DeliveryMethod.pickup)
@@ -51,22 +65,17 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
         delivery = DeliveryMethod.pickup
     if cart and cart.items:
         try:
-            priced = placing.price_order(
-                db.session,
-                customer_id=current_user.id,
-                cart=cart,
-                delivery=delivery,
-                promo_code=form.get("promo_code", ""),
-            )
+            quote = _quote(cart, delivery, form, form.get("promo_code", ""))
         except DomainError as exc:
             if exc.field == "promo_code":
                 promo_error = exc.message
                 try:
-                    priced = placing.price_order(db.session, customer_id=current_user.id, cart=cart, delivery=delivery)
+                    quote = _quote(cart, delivery, form, "")
                 except DomainError as inner:
                     error = error or inner.message
             else:
                 error = error or exc.message
+        priced = quote.priced if quote else None
     memberships = members.customer_memberships(db.session, current_user.id)
     orderable = {c.id for c in members.ordering_companies(db.session, current_user.id)}
     return render_template(
@@ -76,6 +85,7 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
         company_addresses={m.company_id: company_addresses.address_choices(m.company) for m in memberships},
         form=form,
         priced=priced,
+        quote=quote,
         cart_lines=cart_service.price_cart(db.session, cart)[0] if cart and cart.items and priced is None else [],
         ready=promises.ready_date_of(item.product.production_days for item in cart.items) if cart else None,
         error=error,
@@ -99,21 +109,21 @@ def summary():
     if cart is None or not cart.items:
         return jsonify({"ok": False, "error": "Корзина пуста."}), 400
     try:
-        priced = placing.price_order(
-            db.session,
-            customer_id=current_user.id,
-            cart=cart,
-            delivery=delivery,
-            promo_code=request.args.get("promo_code", ""),
-        )
+        quote = _quote(cart, delivery, request.args.to_dict(), request.args.get("promo_code", ""))
     except DomainError as exc:
         return jsonify({"ok": False, "error": exc.message}), 400
+    priced = quote.priced
     return jsonify(
         {
             "ok": True,
             "goods": format_money(priced.goods_total),
             "discount": format_money(priced.discount_total) if priced.discount_total else "",
             "delivery": format_money(priced.delivery_total) if priced.delivery_total else "бесплатно",
+            "points": f"−{format_money(priced.points_total)}" if priced.points_total else "",
+            "points_limit": quote.limit.limit,
+            "points_note": quote.limit.note,
+            "points_error": quote.error or "",
+            "earn": loyalty_checkout.format_points(quote.earn) if quote.earn else "",
             "total": format_money(priced.total),
             "vat": format_money(priced.vat_total),
         }
@@ -178,7 +188,9 @@ def _choose_address(form: CheckoutForm, values: dict, data: placing.CheckoutData
 def _place(form: CheckoutForm, values: dict, cart: Cart) -> Order:
     data = placing.CheckoutData(**{name: values[name] for name in FIELDS if name != "address_id"})
     _choose_address(form, values, data)
-    order = placing.place_order(db.session, customer=current_user, cart=cart, data=data)
+    order = loyalty_checkout.place_order(
+        db.session, customer=current_user, cart=cart, data=data, points=values.get("points", "")
+    )
     if not current_user.full_name:
         current_user.full_name = order.contact_name
     if not current_user.phone:

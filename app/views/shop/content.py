@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, g, redirect, render_template, request, send_file
@@ -18,6 +19,7 @@ from app.services.errors import NotFound
 from app.services.markup import sanitize_html
 from app.services.shoptime import format_date_long, to_shop
 from app.views.common import parse_id
+from app.views.shop import caching
 
 bp = Blueprint("content", __name__)
 
@@ -41,11 +43,22 @@ def promo_validity(promo) -> str:  # noqa: ANN001 - a PromoCode
     return content_news.promo_validity(promo)
 
 
+@dataclass(frozen=True)
+class MenuPage:
+    slug: str
+    title: str
+    show_in_header: bool
+
+
+def _menu() -> list[MenuPage]:
+    return [MenuPage(p.slug, p.title, p.show_in_header) for p in content_pages.menu_pages(db.session)]
+
+
 @bp.app_context_processor
 def _site_pages() -> dict:
-    def site_pages() -> list:
+    def site_pages() -> list[MenuPage]:
         if "site_pages" not in g:
-            g.site_pages = content_pages.menu_pages(db.session)
+            g.site_pages = caching.fragment("menu", _menu)
         return g.site_pages
 
     return {"site_pages": site_pages}
@@ -57,7 +70,7 @@ def page(slug: str):
         found = content_pages.published_page(db.session, slug)
     except NotFound:
         abort(404)
-    return render_template("shop/page.html", page=found)
+    return render_template("shop/page.html", page=found, body=content_pages.page_html(found))
 
 
 @bp.get("/news/")

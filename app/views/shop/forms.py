@@ -8,10 +8,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.form import _Auto
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import AnyOf, InputRequired, ValidationError
 
-from app.models import Channel, DeliveryMethod, MemberRole, PaymentMethod
+from app.models import Channel, DeliveryMethod, MemberRole, OrderStatus, PaymentMethod
 from app.services.customers.addresses import AddressData
+from app.services.orders.lookup import PERIODS
 from app.views.common import parse_id
 from app.views.forms import IdField, WholeNumberField, email_field, ids_from, text_field
 
@@ -122,6 +123,7 @@ class CheckoutForm(FlaskForm):
     delivery_address = text_field("Адрес доставки", max_length=1000)
     comment = text_field("Комментарий", max_length=2000)
     promo_code = text_field("Промокод", max_length=40)
+    points = text_field("Оплатить баллами", max_length=12)
     checkout_token = text_field("Форма", required="Форма устарела — обновите страницу.", max_length=64)
     company_id = IdField("Заказчик", message="Выберите заказчика из списка.")
     address_id = HiddenField("Адрес доставки", validators=[_address_choice])
@@ -184,6 +186,7 @@ class NotificationSettingsForm(FlaskForm):
 
     status = SelectMultipleField("Статусы", choices=[], validate_choice=False)
     quiet_hours = BooleanField("Тихие часы")
+    quiet_email = BooleanField("Тихие часы и для email")
     quiet_from = WholeNumberField("Тихие часы", low=0, high=23, default=22, message=QUIET_MESSAGE)
     quiet_to = WholeNumberField("Тихие часы", low=0, high=23, default=9, message=QUIET_MESSAGE)
 
@@ -232,3 +235,33 @@ class SaveProjectForm(FlaskForm):
 
 class LayoutForm(FlaskForm):
     layout = FileField("Макет")
+
+
+class OrderListForm(FlaskForm):
+    """«Мои заказы» filters and page (a GET form: no CSRF); an unknown value is refused with a message."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Статус",
+        choices=[("", "Все статусы")] + [(s.value, s.label) for s in OrderStatus],
+        validators=[AnyOf(["", *(s.value for s in OrderStatus)], message="Выберите статус из списка.")],
+        validate_choice=False,
+        default="",
+    )
+    period = SelectField(
+        "Период",
+        choices=[("", "За всё время")] + [(key, label) for key, (label, _days) in PERIODS.items()],
+        validators=[AnyOf(["", *PERIODS], message="Выберите период из списка.")],
+        validate_choice=False,
+        default="",
+    )
+    page = WholeNumberField("Страница", low=1, high=1_000_000, message="Номер страницы — целое число от 1.")
+
+    @property
+    def first_error(self) -> str | None:
+        for field in (self.status, self.period, self.page):
+            if field.errors:
+                return field.errors[0]
+        return None

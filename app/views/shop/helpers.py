@@ -1,12 +1,13 @@
-"""Request helpers of the storefront: the current cart, the current customer id."""
+"""Request helpers of the storefront: the current cart, the current customer id, where a request came from."""
 
 from __future__ import annotations
 
-from flask import session
+from flask import request, session
 from flask_security import current_user
 
 from app.extensions import db
 from app.models import Cart
+from app.services.messaging import subscriptions
 from app.services.orders import cart as cart_service
 
 
@@ -28,3 +29,8 @@ def current_cart(create: bool = False) -> Cart | None:
 
 def cart_token() -> str | None:
     return session.get("cart_token")
+
+
+def origin() -> subscriptions.Origin:
+    """The IP address and browser of this request, for the consent log."""
+    return subscriptions.Origin(ip=request.remote_addr or "", user_agent=request.user_agent.string or "")

@@ -16,6 +16,7 @@ from app.services.shoptime import format_datetime
 from app.views.common import Outcome, act, form_error
 from app.views.common import error_field as first_error_field
 from app.views.shop.forms import AddressForm, NewsletterForm, NotificationSettingsForm
+from app.views.shop.helpers import origin
 
 bp = Blueprint("profile", __name__, url_prefix="/account")
 
@@ -43,6 +44,8 @@ def show():
         telegram_link=telegram.link_of(db.session, current_user.id),
         telegram_available=bool(telegram.bot_username()),
         invite=invite,
+        newsletter_pending=subscriptions.pending_request(db.session, current_user.id),
+        consent_text=subscriptions.CONSENT_TEXT,
     )
 
 
@@ -145,15 +148,28 @@ def make_primary(address_id: int):
 @auth_required()
 def newsletter_toggle():
     """The switch: a fetch() call with JS (JSON answer), a plain form submit without it (redirect)."""
-    subscribed = NewsletterForm().wanted
-    act(
-        lambda: subscriptions.set_subscription(
-            db.session, current_user, subscribed=subscribed, source=ConsentSource.profile
+    wanted = NewsletterForm().wanted
+    if wanted:
+        act(
+            lambda: subscriptions.request_subscription(
+                db.session, current_user, source=ConsentSource.profile, origin=origin()
+            )
         )
-    )
-    message = "Вы подписаны на новости и акции." if subscribed else "Вы отписались от новостей и акций."
+    else:
+        act(
+            lambda: subscriptions.set_subscription(
+                db.session, current_user, subscribed=False, source=ConsentSource.profile, origin=origin()
+            )
+        )
+    subscribed = bool(current_user.newsletter_subscribed)
+    if subscribed:
+        message = "Вы подписаны на новости и акции."
+    elif wanted:
+        message = f"Мы отправили письмо на {current_user.email}: подписка начнётся, когда вы подтвердите её по ссылке."
+    else:
+        message = "Вы отписались от новостей и акций."
     if _wants_json():
-        return jsonify(ok=True, subscribed=subscribed, message=message)
+        return jsonify(ok=True, subscribed=subscribed, pending=wanted and not subscribed, message=message)
     flash(message, "success")
     return redirect(url_for(".show") + "#newsletter")
 
@@ -174,6 +190,7 @@ def save_notifications():
             quiet_hours=bool(form.quiet_hours.data),
             quiet_from=22 if form.quiet_from.data is None else form.quiet_from.data,
             quiet_to=9 if form.quiet_to.data is None else form.quiet_to.data,
+            quiet_email=bool(form.quiet_email.data),
         ),
         success="Настройки уведомлений сохранены.",
     )

@@ -59,7 +59,8 @@ def test_role_reads_and_writes_exactly_what_it_may(app, staff_client, db_session
 
     staff_client.post(f"/admin/pageview/edit/{page.id}", data={"title": "Изменено", "slug": "contacts", "body": "X"})
     db_session.expire_all()
-    assert (page.title == "Изменено") == (role in CAN_WRITE)
+    assert page.title == "Контакты"  # a published page keeps its text until the draft is published
+    assert (page.draft_number is not None) == (role in CAN_WRITE)
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
@@ -79,7 +80,7 @@ def test_actions_follow_the_role(app, staff_client, db_session, role):
     db_session.expire_all()
     assert (_count(db_session, Notification) == 1) == (role in CAN_SEND)
     assert (second.position < first.position) == (role in CAN_WRITE)
-    assert (page.body == "Телефон 1") == (role in CAN_WRITE)
+    assert (page.draft_number == 3) == (role in CAN_WRITE)  # the restore is a draft of its own
 
 
 def test_anonymous_staff_is_sent_to_login(staff_client, app):
@@ -127,8 +128,12 @@ def test_page_saved_from_the_form_keeps_revisions_with_the_staff_name(app, staff
         (2, "Тестов ContentEditor"),
         (1, "Тестов ContentEditor"),
     ]
+    assert page.draft_number == 2 and page.live_number == 1 and "400 ₽" in page.body_html
     show = staff_client.get(f"/admin/pageview/show/{page.id}").get_data(as_text=True)
-    assert "Редакции" in show and "Сравнить с текущей" in show
+    assert "Редакции" in show and "Сравнить с опубликованной" in show and "<strong>500 ₽</strong>" in show
+    staff_client.post(f"/admin/pageview/publish/{page.id}")
+    db_session.expire_all()
+    assert page.draft_number is None and page.live_number == 2 and "<strong>500 ₽</strong>" in page.body_html
     diff = staff_client.get(f"/admin/pageview/revision/{page.revisions[1].id}").get_data(as_text=True)
     removed = "&lt;script&gt;alert(1)&lt;/script&gt;Курьер по Москве — **400 ₽**."
     assert f'<td class="diff-delete"><mark>{removed}</mark></td>' in diff
@@ -136,7 +141,10 @@ def test_page_saved_from_the_form_keeps_revisions_with_the_staff_name(app, staff
     assert 'data-testid="diff-body"' in diff and 'data-testid="diff-title"' not in diff
     assert staff_client.post(f"/admin/pageview/restore/{page.revisions[1].id}").status_code == 302
     db_session.expire_all()
-    assert page.body == PAGE_FORM["body"] and page.revisions[0].note == "Восстановлена редакция №1"
+    assert page.revisions[0].note == "Восстановлена редакция №1" and page.draft_number == 3
+    staff_client.post(f"/admin/pageview/publish/{page.id}")
+    db_session.expire_all()
+    assert page.body == PAGE_FORM["body"]
 
 
 @pytest.mark.parametrize(
@@ -149,13 +157,13 @@ def test_page_saved_from_the_form_keeps_revisions_with_the_staff_name(app, staff
     ],
 )
 def test_bad_page_input_shows_a_russian_message_and_changes_nothing(app, staff_client, db_session, change, message):
-    page = make_page(db_session, title="Контакты", slug="contacts", body="Телефон")
+    page = make_page(db_session, title="Контакты", slug="telefony", body="Телефон")
     _editor(app, staff_client)
     response = staff_client.post(f"/admin/pageview/edit/{page.id}", data=PAGE_FORM | change)
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     db_session.expire_all()
-    assert (page.title, page.slug, page.body, len(page.revisions)) == ("Контакты", "contacts", "Телефон", 1)
+    assert (page.title, page.slug, page.body, len(page.revisions)) == ("Контакты", "telefony", "Телефон", 1)
 
 
 # ------------------------------------------------------------------------------------------ news and promotions
@@ -322,3 +330,14 @@ def test_lists_filter_and_deleting_a_page_takes_its_revisions(app, staff_client,
     assert "На сайте" in promos
     staff_client.post(f"/admin/pageview/delete/{page.id}")
     assert _count(db_session, Page) == 0 and _count(db_session, PageRevision) == 0
+
+
+def test_a_required_page_cannot_be_deleted_from_the_back_office(app, staff_client, db_session):
+    required = make_page(db_session, title="Контакты", slug="contacts", body="Телефон")
+    other = make_page(db_session, title="Вакансии", body="Ищем печатника")
+    _editor(app, staff_client)
+    response = staff_client.post(f"/admin/pageview/delete/{required.id}", follow_redirects=True)
+    assert "обязательна для магазина — удалить её нельзя" in response.get_data(as_text=True)
+    staff_client.post(f"/admin/pageview/delete/{other.id}")
+    db_session.expire_all()
+    assert db_session.scalars(sa.select(Page.slug)).all() == ["contacts"]

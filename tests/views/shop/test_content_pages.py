@@ -2,6 +2,7 @@
 page, the banner carousel, images of published content only, banner clicks, and stored XSS through every field."""
 
 import re
+from decimal import Decimal as D
 
 import sqlalchemy as sa
 import time_machine
@@ -37,7 +38,7 @@ def test_published_pages_are_linked_from_header_and_footer(client, db_session):
     _html(client, "/pages/net-takoy", 404)
 
 
-def test_demo_content_has_the_three_pages_news_promotions_and_banners(app, client, db_session):
+def test_demo_content_has_the_required_pages_news_promotions_and_banners(app, client, db_session):
     demo.load_vat_rates(db_session)
     demo.load_catalog(db_session)
     demo.load_promo_codes(db_session)
@@ -48,8 +49,19 @@ def test_demo_content_has_the_three_pages_news_promotions_and_banners(app, clien
         ("about", "Реквизиты"),
         ("contacts", "Часы работы"),
         ("delivery-and-payment", "Способы получения"),
+        ("privacy", "152-ФЗ"),
     ]:
         assert text in _html(client, f"/pages/{slug}")
+    # Only what the shop does: no e-document exchange, no delivery zones; the prices are the settings'.
+    delivery = _html(client, "/pages/delivery-and-payment")
+    assert "ЭДО" not in delivery and "за МКАД" not in delivery and "[[" not in delivery
+    assert "<td>Курьер</td><td>400,00&nbsp;₽, бесплатно при заказе от 5&nbsp;000,00&nbsp;₽</td>" in delivery
+    assert "<td>Почта России</td><td>350,00&nbsp;₽</td>" in delivery
+    app.config["DELIVERY_PRICE_POST"] = D("390.00")
+    try:
+        assert "<td>Почта России</td><td>390,00&nbsp;₽</td>" in _html(client, "/pages/delivery-and-payment")
+    finally:
+        app.config["DELIVERY_PRICE_POST"] = D("350.00")
     contacts = _html(client, "/pages/contacts")
     assert "ул. Полиграфическая" in contacts and "<table>" in contacts and 'href="tel:+74951234567"' in contacts
     home = _html(client, "/")

@@ -4,7 +4,7 @@ import re
 
 import sqlalchemy as sa
 
-from app.models import Address, Channel, ConsentSource, Customer, NewsletterConsent, Order
+from app.models import Address, Channel, ConsentSource, Customer, NewsletterConsent, NewsletterRequest, Order
 from app.services.customers import addresses
 from app.services.messaging import notifications, subscriptions
 from tests.factories import login_customer
@@ -82,7 +82,18 @@ def test_newsletter_switch_with_fetch_and_without_js(client, customer, db_sessio
     response = client.post(
         "/account/profile/newsletter", data={"subscribed": "1"}, headers={"Accept": "application/json"}
     )
-    assert response.json == {"ok": True, "subscribed": True, "message": "Вы подписаны на новости и акции."}
+    assert response.json["subscribed"] is False and response.json["pending"] is True  # double opt-in
+    token = db_session.scalar(sa.select(NewsletterRequest.token))
+    client.post(f"/newsletter/confirm/{token}")
+    response = client.post(
+        "/account/profile/newsletter", data={"subscribed": "1"}, headers={"Accept": "application/json"}
+    )
+    assert response.json == {
+        "ok": True,
+        "subscribed": True,
+        "pending": False,
+        "message": "Вы подписаны на новости и акции.",
+    }
     response = client.post("/account/profile/newsletter", data={})  # a plain form: the unchecked box sends nothing
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/profile#newsletter")
     client.post("/account/profile/newsletter", data={})  # no change: no new history entry
@@ -94,32 +105,10 @@ def test_newsletter_switch_with_fetch_and_without_js(client, customer, db_sessio
     ]
 
 
-def test_registration_can_give_consent_and_it_is_recorded(app, client, db_session):
-    for email, ticked in (("yes@example.ru", True), ("no@example.ru", False)):
-        form = {
-            "email": email,
-            "password": "long-password-1",
-            "password_confirm": "long-password-1",
-            "personal_data_consent": "y",
-        }
-        if ticked:
-            form["newsletter_subscribed"] = "y"
-        app.test_client().post("/account/register", data=form)
-    db_session.expire_all()
-    yes = db_session.scalar(sa.select(Customer).where(Customer.email == "yes@example.ru"))
-    no = db_session.scalar(sa.select(Customer).where(Customer.email == "no@example.ru"))
-    assert yes.newsletter_subscribed and not no.newsletter_subscribed
-    assert [(h.subscribed, h.source) for h in subscriptions.history(db_session, yes.id)] == [
-        (True, ConsentSource.registration)
-    ]
-    assert subscriptions.history(db_session, no.id) == []
-    assert "Получать новости и акции" in client.get("/account/register").get_data(as_text=True)
-
-
 def test_bad_unsubscribe_link_is_refused(client, customer, db_session):
     subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    token = subscriptions.unsubscribe_token(db_session, customer)
     db_session.commit()
-    token = subscriptions.unsubscribe_token(customer.id)
     response = client.get(f"/unsubscribe/{token[:-2]}xx")
     assert response.status_code == 404 and "Ссылка для отписки недействительна." in response.get_data(as_text=True)
     db_session.expire_all()
@@ -141,10 +130,9 @@ def test_bad_unsubscribe_link_is_refused(client, customer, db_session):
 
 def test_mail_client_one_click_unsubscribe_answers_in_plain_text(client, customer, db_session):
     subscriptions.set_subscription(db_session, customer, subscribed=True, source=ConsentSource.profile)
+    token = subscriptions.unsubscribe_token(db_session, customer)
     db_session.commit()
-    response = client.post(
-        f"/unsubscribe/{subscriptions.unsubscribe_token(customer.id)}", data={"List-Unsubscribe": "One-Click"}
-    )
+    response = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.get_data(as_text=True) == "Вы отписались от рассылки."
     db_session.expire_all()
@@ -160,7 +148,11 @@ def test_notification_settings_are_saved_and_bad_ones_refused(client, customer, 
     prefs = notifications.preferences(db_session, customer.id)
     assert prefs.channels["order_status"] == {notifications.Channel.email}
     assert {s.value for s in prefs.order_statuses} == {"ready", "cancelled"}
-    assert (prefs.quiet_hours, prefs.quiet_from, prefs.quiet_to) == (True, 23, 8)
+    assert (prefs.quiet_hours, prefs.quiet_from, prefs.quiet_to, prefs.quiet_email) == (True, 23, 8, False)
+    client.post("/account/profile/notifications", data=form | {"quiet_email": "1"})
+    db_session.expire_all()
+    assert notifications.preferences(db_session, customer.id).quiet_email is True
+    assert 'id="quiet_email" value="1" checked' in client.get("/account/profile").get_data(as_text=True)
     client.post("/account/profile/notifications", data=form | {"quiet_from": "99"})
     page = client.get("/account/profile").get_data(as_text=True)
     assert "Тихие часы: укажите час от 0 до 23." in page
