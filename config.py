@@ -166,6 +166,8 @@ class Config:
     # Fonts for PDF documents (fpdf2 needs a Unicode TTF for Cyrillic).
     PDF_FONT_REGULAR = env("PDF_FONT_REGULAR", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     PDF_FONT_BOLD = env("PDF_FONT_BOLD", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+    # Closing documents of a realised company order: "upd" (УПД) or "act" (акт + счёт-фактура).
+    DOCUMENTS_REALISATION_FORM = env("DOCUMENTS_REALISATION_FORM", "upd")
 
     # Back office (Flask-AppBuilder)
     ADMIN_APP_NAME = env("ADMIN_APP_NAME", "Печатный двор — офис")

@@ -42,7 +42,10 @@ def _base_app(import_name: str, settings: dict, **kwargs) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from app.extensions import db, migrate
-    from app.services import accounting  # noqa: F401  (the sales journal's effects on the order state machine)
+    from app.services import (
+        accounting,  # noqa: F401  (the sales journal's effects on the order state machine)
+        documents,  # noqa: F401  (closing documents issued on realisation; outbox messages)
+    )
 
     # Effects of order status changes and payments that live in their own domains register on import.
     from app.services.loyalty import effects as _loyalty_effects  # noqa: F401

@@ -252,6 +252,25 @@ def accounting_reconcile(start: str, end: str) -> None:
         raise click.exceptions.Exit(1)
 
 
+documents_cli = AppGroup("documents", help="Closing documents.")
+
+
+@documents_cli.command("monthly")
+@click.option("--month", default=None, help="Месяц, ГГГГ-ММ (по умолчанию — прошлый).")
+def documents_monthly(month: str | None) -> None:
+    """Issue the month's closing documents of every company with realisations and email them (once).
+
+    Safe beside the scheduler: documents and messages are unique by their source and dedupe keys, so a run
+    that races another fails on the key instead of issuing or sending twice."""
+    from app.jobs import dispatch_closing_documents
+    from app.services.errors import DomainError
+
+    try:
+        click.echo(dispatch_closing_documents(current_app._get_current_object(), month))
+    except DomainError as exc:
+        raise click.UsageError(exc.message) from None
+
+
 @click.command("scheduler")
 def scheduler_command() -> None:
     """Run the scheduled jobs (outbox delivery, review invitations, Telegram polling) until stopped; one at a time."""
@@ -260,6 +279,24 @@ def scheduler_command() -> None:
     from app.jobs import run_scheduler
 
     run_scheduler(current_app._get_current_object())
+
+
+dashboard_cli = AppGroup("dashboard", help="The back office's dashboard.")
+
+
+@dashboard_cli.command("reconcile")
+@click.option("--months", type=click.IntRange(min=1, max=240), default=2, show_default=True)
+def dashboard_reconcile(months: int) -> None:
+    """Reconcile the last MONTHS calendar months (this one included): accounting, journal and the dashboard's
+    rollup; the dashboard shows «сверено с бухгалтерией» per month. Exit 1 on any difference (nightly job)."""
+    from app.reports import dashboard
+
+    rows = dashboard.reconcile_recent(db.session, months=months)
+    db.session.commit()
+    for row in rows:
+        click.echo(f"{row.month:%m.%Y}: {'сверено' if row.ok else 'РАСХОЖДЕНИЕ ' + row.differences}")
+    if not all(row.ok for row in rows):
+        raise click.ClickException("the dashboard differs from the accounting")
 
 
 def register_commands(app: Flask) -> None:
@@ -272,4 +309,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(loyalty_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(accounting_cli)
+    app.cli.add_command(dashboard_cli)
     app.cli.add_command(content_cli)
+    app.cli.add_command(documents_cli)

@@ -3,14 +3,14 @@
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Category, Customer, LoyaltyEntry, Order, Product, PromoCode
+from app.models import Category, Customer, Document, LoyaltyEntry, Order, Product, PromoCode
 
 
 def _counts(app) -> tuple[int, ...]:
     with app.app_context():
         return tuple(
             db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (Category, Product, Customer, Order, PromoCode, LoyaltyEntry)
+            for model in (Category, Product, Customer, Order, PromoCode, LoyaltyEntry, Document)
         )
 
 
@@ -20,7 +20,8 @@ def test_seed_demo_twice_does_not_duplicate(app):
     assert first.exit_code == 0, first.output
     assert "admin@pechatnydvor.ru" in first.output and "demo12345" in first.output
     counts = _counts(app)
-    assert counts == (4, 4, 3, 5, 2, 8)  # one demo order partly paid with points; a points history
+    # One demo order partly paid with points; a points history; two orders of ООО «Ромашка» with 2 счета and a УПД.
+    assert counts == (4, 4, 3, 7, 2, 8, 3)
     second = runner.invoke(args=["seed", "demo"])
     assert second.exit_code == 0, second.output
     assert _counts(app) == counts
@@ -97,7 +98,7 @@ def test_demo_banners_promise_what_the_products_say(app, client):
     product = client.get("/product/banner").get_data(as_text=True)
     assert 'Срок изготовления — <span data-testid="product-days">2 рабочих дня</span>' in product
     delivery = client.get("/pages/delivery-and-payment").get_data(as_text=True)
-    assert "сразу после оформления" not in delivery and "Счёт пришлёт менеджер" in delivery
+    assert "сразу после оформления" not in delivery and "Счёт выставляется при оформлении заказа" in delivery
     assert "За МКАД" not in delivery and "700 ₽" not in delivery
 
 

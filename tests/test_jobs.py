@@ -15,32 +15,24 @@ from tests.support_helpers import open_ticket, outbox, staff_actor
 def test_jobs_are_registered_with_stable_ids(app, monkeypatch):
     scheduler = BackgroundScheduler(timezone="UTC")
     support = ["support_sla_alerts", "support_auto_close"]
-    assert register_jobs(scheduler, app) == [
-        "deliver_notifications",
-        *support,
-        "invite_reviews",
-        "loyalty_daily",
-        "publish_scheduled_pages",
-    ]
+    monthly = "closing_documents_monthly"
+    daily = ["loyalty_daily", "dashboard_reconcile", "publish_scheduled_pages"]
+    assert register_jobs(scheduler, app) == ["deliver_notifications", *support, "invite_reviews", monthly, *daily]
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setitem(app.config, "TELEGRAM_MODE", "polling")
     assert register_jobs(scheduler, app) == [
         "deliver_notifications",
         *support,
         "invite_reviews",
-        "loyalty_daily",
-        "publish_scheduled_pages",
+        monthly,
+        *daily,
         "poll_telegram",
     ]
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {
-        "deliver_notifications",
-        "poll_telegram",
-        "invite_reviews",
-        "loyalty_daily",
-        "publish_scheduled_pages",
-        *support,
-    }
+    assert set(jobs) == {"deliver_notifications", "poll_telegram", "invite_reviews", monthly, *daily, *support}
+    assert str(jobs["dashboard_reconcile"].trigger.fields[5]) == "4"  # hour
+    assert str(jobs[monthly].trigger) == "cron[day='1', hour='6']"
+    assert str(jobs[monthly].trigger.timezone) == "Europe/Moscow"
     assert str(jobs["loyalty_daily"].trigger.fields[5]) == "3"  # hour
     assert jobs["invite_reviews"].trigger.interval.total_seconds() == 60 * app.config["REVIEW_INVITE_INTERVAL_MINUTES"]
     assert jobs["deliver_notifications"].trigger.interval.total_seconds() == app.config["NOTIFICATION_SEND_INTERVAL"]

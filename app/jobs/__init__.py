@@ -97,6 +97,24 @@ def invite_reviews(app: Flask) -> str:
     return str(report)
 
 
+def dispatch_closing_documents(app: Flask, month: str | None = None) -> str:
+    """Close a month (by default the previous one, shop time zone): every company with realisations gets its
+    documents issued and one email with them and the акт сверки. Idempotent: a second run sends nothing."""
+    from app.services.actors import Actor
+    from app.services.documents import dispatch
+    from app.services.shoptime import shop_today
+
+    with app.app_context():
+        try:
+            first = dispatch.parse_month(month) if month else dispatch.previous_month(shop_today())
+            report = dispatch.dispatch_month(db.session, first, actor=Actor.system("закрывающие документы"))
+            db.session.commit()
+        finally:
+            db.session.remove()
+    log.info("Closing documents: %s", report.summary())
+    return report.summary()
+
+
 def loyalty_daily(app: Flask) -> str:
     """Bonus points: make pending points available, expire old ones, warn before expiry, recompute tiers."""
     from app.services.loyalty import maturity
@@ -109,6 +127,21 @@ def loyalty_daily(app: Flask) -> str:
             db.session.remove()
     log.info("Bonus points: %s", report)
     return str(report)
+
+
+def reconcile_dashboard(app: Flask) -> str:
+    """The dashboard's «сверено с бухгалтерией»: this month and the last compared with every accounting reader."""
+    from app.reports import dashboard
+
+    with app.app_context():
+        try:
+            rows = dashboard.reconcile_recent(db.session, months=2)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    text = ", ".join(f"{row.month:%m.%Y} {'сверено' if row.ok else 'расхождение'}" for row in rows)
+    log.info("Dashboard reconciliation: %s", text)
+    return text
 
 
 def publish_scheduled_pages(app: Flask) -> str:
@@ -171,6 +204,20 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids.append("invite_reviews")
+    # On the 1st of each month at 06:00 shop time; coalesced, so a scheduler that was down runs it once on start.
+    monthly = {k: v for k, v in common.items() if k != "next_run_time"}
+    scheduler.add_job(
+        dispatch_closing_documents,
+        "cron",
+        day=1,
+        hour=6,
+        timezone=app.config.get("SHOP_TIMEZONE", "Europe/Moscow"),
+        id="closing_documents_monthly",
+        name="Закрывающие документы за месяц",
+        misfire_grace_time=None,
+        **monthly,
+    )
+    ids.append("closing_documents_monthly")
     # Nightly in the shop's time zone (and once at start, so a missed night is caught up).
     scheduler.add_job(
         loyalty_daily,
@@ -182,6 +229,16 @@ def register_jobs(scheduler, app: Flask) -> list[str]:  # noqa: ANN001 - an APSc
         **common,
     )
     ids.append("loyalty_daily")
+    scheduler.add_job(
+        reconcile_dashboard,
+        "cron",
+        hour=app.config.get("DASHBOARD_RECONCILE_HOUR", 4),
+        timezone=app.config.get("SHOP_TIMEZONE", "Europe/Moscow"),
+        id="dashboard_reconcile",
+        name="Дашборд: сверка с бухгалтерией",
+        **common,
+    )
+    ids.append("dashboard_reconcile")
     scheduler.add_job(
         publish_scheduled_pages,
         "interval",

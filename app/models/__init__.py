@@ -47,6 +47,8 @@ from app.models.content import (
     SiteVersion,
 )
 from app.models.customers import Customer, CustomerRole
+from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, ReconciledMonth, SalesDay
+from app.models.documents import SERIES, Document, DocumentCancellation, DocumentCounter, DocumentKind
 from app.models.files import StoredFile
 from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
 from app.models.notifications import (
@@ -102,6 +104,11 @@ from app.models.support import (
 )
 
 __all__ = [
+    "BuyerDay",
+    "BuyerFirstSale",
+    "OrdersPlacedDay",
+    "ReconciledMonth",
+    "SalesDay",
     "ActorKind",
     "BatchKind",
     "Address",
@@ -121,6 +128,11 @@ __all__ = [
     "CustomerRole",
     "DeliveryMethod",
     "DeliveryState",
+    "Document",
+    "DocumentCancellation",
+    "DocumentCounter",
+    "DocumentKind",
+    "SERIES",
     "LineKind",
     "Model",
     "Notification",

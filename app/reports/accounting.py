@@ -28,6 +28,7 @@ from app.models.companies import Company
 from app.reports import metrics
 from app.reports.metrics import Period
 from app.services.accounting import seller
+from app.services.documents.issuing import issued_sales_total
 from app.services.money import ZERO, format_rate, to_money
 
 K = JournalKind
@@ -342,6 +343,27 @@ def _kopecks(value: Any) -> Decimal:
     return to_money(Decimal(str(value or 0)))
 
 
+# The journal side of the closing documents' figure: the sale and return entries a document (not cancelled) was
+# issued from — a sale's УПД/счёт-фактура, a return's correction, which also shows the new sale of a corrected
+# order (reason «correction», the cycle after the return). Realisations still waiting for their documents are not
+# a difference (the monthly run issues them); a document whose sum is not its entries' is.
+DOCUMENTED_SQL = sa.text(
+    """
+    SELECT COALESCE(SUM(j.amount), 0) FROM journal_entry j
+    WHERE j.kind IN ('sale', 'return') AND j.company_id IS NOT NULL AND j.day BETWEEN :start AND :end
+      AND EXISTS (
+        SELECT 1 FROM document d
+        WHERE d.revision = 0
+          AND d.source_key = CASE
+            WHEN j.kind = 'return' THEN 'return:' || j.order_id || ':' || j.cycle
+            WHEN j.reason = 'correction' THEN 'return:' || j.order_id || ':' || (j.cycle - 1)
+            ELSE 'sale:' || j.order_id || ':' || j.cycle END
+          AND NOT EXISTS (SELECT 1 FROM document_cancellation c WHERE c.document_id = d.id)
+      )
+    """
+)
+
+
 def reconcile(session: Session, period: Period) -> Reconciliation:
     """Revenue (with and without VAT) and VAT from the metrics module, the VAT report (by rate and its sales
     book), the profit report (by month) and the dashboards' daily series, against the journal summed in SQL."""
@@ -365,6 +387,12 @@ def reconcile(session: Session, period: Period) -> Reconciliation:
                 "отчёт по НДС: база": vat.base,
                 "отчёт о прибыли": profit.revenue,
                 "журнал (SQL)": _kopecks(net),
+            },
+            "Закрывающие документы (реализация компаниям)": {
+                "документы: УПД, счета-фактуры, УКД": _kopecks(issued_sales_total(session, period.start, period.end)),
+                "их записи журнала (SQL)": _kopecks(
+                    session.execute(DOCUMENTED_SQL, {"start": period.start, "end": period.end}).scalar()
+                ),
             },
             "НДС с реализации": {
                 "показатели (metrics)": sales.output_vat,
@@ -449,6 +477,11 @@ def profit_tables(report: ProfitReport) -> list[Table]:
         return [name] + [pick(m) for m in columns]
 
     rows = [
+        line("Продажи до скидок, с НДС", lambda m: m.sales.gross_sales),
+        line("Скидки по промокодам", lambda m: m.sales.discounts),
+        line("Оплачено баллами", lambda m: m.sales.points),
+        line("Выручка с НДС", lambda m: m.sales.revenue),
+        line("НДС", lambda m: m.sales.output_vat),
         line("Выручка без НДС", lambda m: m.sales.net_revenue),
         line("Себестоимость материалов", lambda m: m.sales.cost_of_goods),
         line("Валовая прибыль", lambda m: m.sales.gross_margin),

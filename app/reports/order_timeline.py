@@ -24,6 +24,8 @@ VERBS = {
     "removed": ("удалил", "удалила"),
     "replaced": ("заменил", "заменила"),
     "printed": ("напечатал", "напечатала"),
+    "issued": ("выставил", "выставила"),
+    "cancelled": ("аннулировал", "аннулировала"),
     "assigned": ("назначил", "назначила"),
     "unassigned": ("снял", "сняла"),
 }
@@ -186,6 +188,10 @@ def sentence(entry: OrderHistory) -> str:
         if times > 1:
             return f"{who} повторно {verb('printed')} этикетку{fmt}, {times}-й раз"
         return f"{who} {verb('printed')} этикетку{fmt}"
+    if field == "document":
+        return f"{who} {verb('issued')} документ: {new}"
+    if field == "document_cancelled":
+        return f"{who} {verb('cancelled')} документ: {new}"
     verb_key, what = FIELD_PHRASES.get(field, ("changed", f"поле «{field}»"))
     return f"{who} {verb(verb_key)} {what}{where}: {value_text(field, old)} → {value_text(field, new)}"
 

@@ -580,6 +580,9 @@ def load_demo(session: Session) -> str:
 
     support = load_demo_support(session, customers)
     accounting = load_demo_accounting(session)
+    from app.seed.demo_documents import load_demo_documents
+
+    documents = load_demo_documents(session)
     from app.seed.demo_loyalty import load_demo_loyalty
 
     points = load_demo_loyalty(session, customers)
@@ -591,6 +594,7 @@ def load_demo(session: Session) -> str:
         site,
         support,
         accounting,
+        documents,
         points,
         "",
         "Демо-входы (пароль у всех: " + DEMO_PASSWORD + ")",

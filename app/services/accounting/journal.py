@@ -19,9 +19,16 @@ none is open, a return reverses the open one, and the unique key (order, kind, c
 — or a concurrent double — fail instead of posting twice. Entries are never updated or deleted (ORM guard
 and database triggers); a correction is a new entry.
 
-Reading: `order_entries`, `entries_query` (the drill-down behind any figure); the figures themselves are
-defined once in `app/reports/metrics.py`. `backfill` posts orders that predate the journal (or bulk data)
-from their own dates and recorded amounts.
+Reading (for reports, dashboards and closing documents — all read-only):
+
+- `order_entries(session, order_id)` — an order's entries in posting order;
+- `order_balance(session, order_id)` — realised (sales − returns) and paid (payments − refunds);
+- `open_cycles(session, order_ids, money=False)` — orders with a sale (or payment) not yet reversed;
+- `entries_query(start=, end=, kinds=, vat_rate=, category_id=, company_id=)` — the entries of shop-local days
+  `start`..`end` behind any figure (e.g. a company's sales of a month for its closing documents).
+
+The money figures themselves are defined once, in `app/reports/metrics.py`, as sums of these entries.
+`backfill` posts orders that predate the journal (or bulk data) from their own dates and recorded lines.
 """
 
 from __future__ import annotations
@@ -111,6 +118,27 @@ def order_entries(session: Session, order_id: int) -> list[JournalEntry]:
     return list(
         session.scalars(sa.select(JournalEntry).where(JournalEntry.order_id == order_id).order_by(JournalEntry.id))
     )
+
+
+@dataclass(frozen=True)
+class OrderBalance:
+    """An order as the journal has it: realised (sales minus returns) and paid (payments minus refunds)."""
+
+    realised: Decimal
+    paid: Decimal
+    entries: int
+
+
+def order_balance(session: Session, order_id: int) -> OrderBalance:
+    def total(kinds: Sequence[JournalKind]) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((JournalEntry.kind.in_(kinds), JournalEntry.amount), else_=0)), 0)
+
+    row = session.execute(
+        sa.select(total(SALE_SIDE), total(MONEY_SIDE), sa.func.count(JournalEntry.id)).where(
+            JournalEntry.order_id == order_id
+        )
+    ).one()
+    return OrderBalance(to_money(Decimal(str(row[0]))), to_money(Decimal(str(row[1]))), int(row[2]))
 
 
 def entries_query(

@@ -55,6 +55,8 @@ FIELD_LABELS = {
     "invite": "Приглашение",
     "address": "Адрес доставки",
     "created": "Создана",
+    "document": "Выставлен документ",
+    "document_cancelled": "Аннулирован документ",
 }
 
 

@@ -34,6 +34,7 @@ def build_message(
     html: str | None = None,
     sender: str | None = None,
     headers: dict[str, str] | None = None,
+    attachments: tuple[tuple[str, str, bytes], ...] = (),
 ) -> EmailMessage:
     msg = EmailMessage(policy=POLICY)
     name, address = parseaddr(sender or current_app.config["MAIL_DEFAULT_SENDER"])
@@ -46,6 +47,9 @@ def build_message(
     msg.set_content(text, cte="quoted-printable")
     if html:
         msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    for filename, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
     return msg
 
 

@@ -37,6 +37,8 @@ class Rendered:
     subject: str
     text: str
     html: str | None = None
+    # Files sent with an email: (file name, MIME type, bytes); closing documents attach their PDFs.
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 class RenderError(Exception):
@@ -120,4 +122,4 @@ def render(ctx: MessageContext) -> Rendered:
             base_url=ctx.base_url.rstrip("/"),
             unsubscribe_url=ctx.unsubscribe_url,
         )
-    return Rendered(rendered.subject, text, html)
+    return Rendered(rendered.subject, text, html, rendered.attachments)

@@ -285,9 +285,12 @@ def order_status_changed(session: Session, changes: Sequence[StatusChange]) -> i
         for channel in settings.channels_for(event):
             groups[(channel, event, change.old, change.new)].append(change.order_id)
     moment = utcnow()
+    queued = 0
     for (channel, event, old, new), order_ids in groups.items():
-        _queue_from_orders(session, order_ids, channel=channel, event=event, old=old, new=new, moment=moment)
-    return sum(len(ids) for ids in groups.values())
+        unique = list(dict.fromkeys(order_ids))  # one message per order, as the rows come from the orders
+        _queue_from_orders(session, unique, channel=channel, event=event, old=old, new=new, moment=moment)
+        queued += len(unique)
+    return queued
 
 
 STATUS_MESSAGE_COLUMNS = (

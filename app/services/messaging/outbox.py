@@ -196,7 +196,12 @@ def _send_email(
     try:
         mail.send_message(
             mail.build_message(
-                to=address, subject=rendered.subject, text=rendered.text, html=rendered.html, headers=headers
+                to=address,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                headers=headers,
+                attachments=rendered.attachments,
             )
         )
     except mail.MailError as exc:

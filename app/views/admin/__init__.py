@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bokeh.util.paths import bokehjs_path
 from flask import Blueprint, Flask, abort, g, render_template, request
 from flask_appbuilder import AppBuilder, IndexView, expose
 from flask_appbuilder.const import AUTH_DB
@@ -99,6 +100,10 @@ def init_admin(app: Flask) -> None:
     register_template_filters(app)
     # The back office's own CSS and JS (FAB serves its files from /admin/static/appbuilder).
     app.register_blueprint(Blueprint("office", __name__, static_folder=STATIC_DIR, static_url_path="/office"))
+    # BokehJS from the installed bokeh package (the dashboard's charts): never a CDN.
+    app.register_blueprint(
+        Blueprint("bokehjs", __name__, static_folder=bokehjs_path() / "js", static_url_path="/bokeh/js")
+    )
 
     appbuilder = AppBuilder(update_perms=False)
     with app.app_context():
@@ -130,6 +135,9 @@ def init_admin(app: Flask) -> None:
             category_icon="fa-rub",
         )
         add(PromoCodeView, "PromoCodeView", label="Промокоды", icon="fa-ticket", category="Sales")
+        from app.views.admin.dashboard import DashboardView
+
+        add(DashboardView, "DashboardView", label="Дашборд", icon="fa-line-chart", category="Sales")
         add(
             CustomerView,
             "CustomerView",
@@ -244,6 +252,9 @@ def init_admin(app: Flask) -> None:
             icon="fa-id-card-o",
             category="Accounting",
         )
+        from app.views.admin.documents import DocumentView
+
+        add(DocumentView, "DocumentView", label="Документы", icon="fa-file-text-o", category="Accounting")
         from app.views.admin.loyalty import (
             LoyaltyAccountView,
             LoyaltyEntryView,

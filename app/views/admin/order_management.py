@@ -27,6 +27,7 @@ from app.reports import labels as label_report
 from app.reports import order_export, order_timeline
 from app.services.actors import Actor
 from app.services.catalog import products as catalog_products
+from app.services.documents import issuing as document_issuing
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.orders import batches
 from app.services.orders import editing as order_editing
@@ -93,6 +94,7 @@ class OrderManagementMixin:
 
         def _order(self, pk: int) -> Order: ...
 
+        appbuilder: Any
         search_columns: list[str]
         _base_filters: Any
         datamodel: Any
@@ -209,6 +211,16 @@ class OrderManagementMixin:
         flash(message, category)
         return redirect(url_for(".list"))
 
+    def _then_refresh_invoice(self, order: Order, edit: Callable[[], Any]) -> Callable[[], Any]:
+        """An edit of an unpaid order's lines, then its new счёт (when it had one), in the same transaction."""
+
+        def run() -> Any:
+            result = edit()
+            document_issuing.refresh_invoice(db.session, order, actor=self._actor())
+            return result
+
+        return run
+
     def management_context(self, order: Order) -> dict:
         """What the order page needs for editing, labels and the timeline."""
         return {
@@ -220,6 +232,9 @@ class OrderManagementMixin:
             "order_open": order.status not in order_editing.CLOSED_STATUSES,
             "label_formats": label_report.FORMATS.values(),
             "default_label_format": label_report.DEFAULT_FORMAT,
+            "documents": document_issuing.order_documents(db.session, order.id),
+            "can_read_documents": self.appbuilder.sm.has_access("can_list", "DocumentView"),
+            "can_issue_documents": self.appbuilder.sm.has_access("can_issue", "DocumentView"),
         }
 
     # --- list actions -------------------------------------------------------------------------------
@@ -524,14 +539,17 @@ class OrderManagementMixin:
         form = LineForm()
         if form.validate_on_submit():
             outcome = act(
-                lambda: order_editing.add_line(
-                    db.session,
+                self._then_refresh_invoice(
                     order,
-                    actor=self._actor(),
-                    product_id=product.id,
-                    quantity=str(form.quantity.data),
-                    option_value_ids=form.option_ids,
-                    comment=form.note.data or "",
+                    lambda: order_editing.add_line(
+                        db.session,
+                        order,
+                        actor=self._actor(),
+                        product_id=product.id,
+                        quantity=str(form.quantity.data),
+                        option_value_ids=form.option_ids,
+                        comment=form.note.data or "",
+                    ),
                 ),
                 success=f"В заказ {order.number} добавлена позиция «{product.name}».",
             )
@@ -562,15 +580,18 @@ class OrderManagementMixin:
         form = LineForm()
         if form.validate_on_submit():
             outcome = act(
-                lambda: order_editing.change_line(
-                    db.session,
+                self._then_refresh_invoice(
                     order,
-                    line_id,
-                    actor=self._actor(),
-                    quantity=str(form.quantity.data),
-                    option_value_ids=form.option_ids,
-                    price=form.price.data or "",
-                    comment=form.note.data or "",
+                    lambda: order_editing.change_line(
+                        db.session,
+                        order,
+                        line_id,
+                        actor=self._actor(),
+                        quantity=str(form.quantity.data),
+                        option_value_ids=form.option_ids,
+                        price=form.price.data or "",
+                        comment=form.note.data or "",
+                    ),
                 ),
                 success=f"Позиция заказа {order.number} изменена.",
             )
@@ -591,8 +612,11 @@ class OrderManagementMixin:
         form = CommentForm()
         if form.validate():
             act(
-                lambda: order_editing.remove_line(
-                    db.session, order, line_id, actor=self._actor(), comment=form.note.data or ""
+                self._then_refresh_invoice(
+                    order,
+                    lambda: order_editing.remove_line(
+                        db.session, order, line_id, actor=self._actor(), comment=form.note.data or ""
+                    ),
                 ),
                 success=f"Позиция удалена из заказа {order.number}.",
                 missing_is_404=True,

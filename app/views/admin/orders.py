@@ -15,6 +15,7 @@ from wtforms import SelectField, StringField
 from app.extensions import db
 from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
 from app.reports.labels import number_from_scan
+from app.services.accounting import journal
 from app.services.actors import Actor, staff_name
 from app.services.errors import NotFound
 from app.services.layouts import thumbnails
@@ -194,6 +195,12 @@ class OrderView(OrderManagementMixin, ShopModelView):
             can_mark_paid=self._can("can_mark_paid") and lifecycle.can_mark_paid(order),
             can_download=self._can("can_download"),
             points=order_points.for_order(db.session, order),
+            journal=(
+                journal.order_balance(db.session, order.id)
+                if self.appbuilder.sm.has_access("can_list", "AccountingReportsView")
+                else None
+            ),
+            journal_days=(shop_today(order.created_at).isoformat(), shop_today().isoformat()),
             drawable={
                 line.layout_file.id
                 for line in order.lines

@@ -194,6 +194,19 @@ ROLE_GRANTS["Manager"].update(
     {"AccountingReportsView": "r", "JournalEntryView": "r", "ExpenseView": "r", "ExpenseCategoryView": "r"}
 )
 ROLE_EXTRAS["Accountant"].append(("ExpenseView", "can_reverse"))
+
+# Closing documents: the Accountant issues, cancels, fixes and sends them; the Manager reads, issues and sends;
+# Admin may do everything. No role edits an issued document (the view has no edit).
+VIEW_CATEGORY["DocumentView"] = "Accounting"
+ROLE_GRANTS["Accountant"]["DocumentView"] = "r"
+ROLE_GRANTS["Manager"]["DocumentView"] = "r"
+ROLE_EXTRAS["Accountant"] += [
+    ("DocumentView", "can_issue"),
+    ("DocumentView", "can_cancel"),
+    ("DocumentView", "can_fix"),
+    ("DocumentView", "can_send"),
+]
+ROLE_EXTRAS["Manager"] += [("DocumentView", "can_issue"), ("DocumentView", "can_send")]
 # Bonus points: the ledger and balances are read by those who answer customers and by the accountant; the manager
 # adjusts balances (with a reason) and sets the programme's rules; the accountant reads the liability report.
 LOYALTY_VIEWS = ("LoyaltyEntryView", "LoyaltyAccountView", "LoyaltySettingsView", "PointsLiabilityView")
@@ -207,3 +220,10 @@ ROLE_GRANTS["Accountant"].update(
 for _role in ("Operator", "Support"):
     ROLE_GRANTS[_role].update({"LoyaltyEntryView": "r", "LoyaltyAccountView": "r"})
 ROLE_EXTRAS["Manager"].append(("LoyaltyAccountView", "can_adjust"))
+
+# Dashboard: Manager (and Admin) see every widget; Accountant the revenue only; Operator, Support and the
+# content editor do not see it.
+VIEW_CATEGORY["DashboardView"] = "Sales"
+ROLE_GRANTS["Manager"]["DashboardView"] = "r"
+ROLE_GRANTS["Accountant"]["DashboardView"] = "r"
+ROLE_EXTRAS["Manager"].append(("DashboardView", "can_all_widgets"))

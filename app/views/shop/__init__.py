@@ -111,6 +111,9 @@ def init_shop(app: Flask) -> None:
     from app.views.shop import bonuses, reviews
 
     app.register_blueprint(reviews.bp)
+    from app.views.shop import documents
+
+    app.register_blueprint(documents.bp)
     app.register_blueprint(bonuses.bp)
     register_template_filters(app)
 

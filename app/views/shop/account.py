@@ -8,6 +8,7 @@ from flask_security import auth_required, current_user
 from app.extensions import db
 from app.models import OrderStatus
 from app.reports.order_timeline import customer_timeline
+from app.services.documents import access
 from app.services.errors import NotFound
 from app.services.layouts import preflight
 from app.services.loyalty import statement as order_points
@@ -59,6 +60,7 @@ def order(number: str):
         "shop/order.html",
         order=found,
         statuses=customer_timeline(found.history),
+        documents=access.order_documents_for_customer(db.session, current_user, found.id),
         may_reorder=projects.may_reorder(db.session, found, customer=current_user),
         points=order_points.for_order(db.session, found),
     )

@@ -251,3 +251,17 @@ def test_a_cost_price_set_in_the_catalog_is_the_cost_of_goods_posted(app, staff_
     )
     [entry] = [e for e in db_session.scalars(sa.select(JournalEntry)) if e.line_kind.value == "product"]
     assert entry.cost == (D("0.85") * order.lines[0].quantity).quantize(D("0.01"))
+
+
+@pytest.mark.parametrize("role", ["Accountant", "Operator"])
+def test_the_order_page_shows_the_journal_to_those_who_read_the_accounting(
+    app, staff_client, db_session, catalog, customer, role
+):
+    order = advance(db_session, place_order(db_session, customer, catalog.cards), S.confirmed, S.in_production, S.ready)
+    advance(db_session, order, S.handed_over)
+    login_staff(staff_client, make_staff(app, role))
+    page = staff_client.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    from app.services.money import format_money
+
+    shown = "Журнал реализации: реализовано " + format_money(order.total) in page.replace("&nbsp;", "\u00a0")
+    assert shown == (role == "Accountant")

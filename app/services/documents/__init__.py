@@ -1,0 +1,31 @@
+"""Closing documents: счёт на оплату with the payment QR, УПД / акт / счёт-фактура from the sales journal,
+corrections (УКД) and исправленные documents, акт сверки, numbering, access, and the monthly dispatch.
+
+Importing this package registers its effect on the order state machine (documents issued when a company
+order is realised or returned, after the journal posted it) and its outbox messages; the app factory imports
+it, so every entry point issues.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.services.documents import dispatch as dispatch  # noqa: F401  (registers the outbox messages)
+from app.services.documents.issuing import issue_order_documents
+from app.services.documents.parties import SellerRequisitesMissing
+from app.services.orders.lifecycle import REALISED_STATUSES, Transition, on_status_change
+
+log = logging.getLogger(__name__)
+
+
+@on_status_change(order=30)
+def issue_on_realisation(transition: Transition) -> None:
+    """Company orders that became realised or stopped being so get their УПД (акт, счёт-фактура) or УКД."""
+    ids = [c.order_id for c in transition.changes if (c.new in REALISED_STATUSES) != (c.old in REALISED_STATUSES)]
+    if not ids:
+        return
+    try:
+        issue_order_documents(transition.session, ids, actor=transition.actor)
+    except SellerRequisitesMissing:
+        # The status change stands; the monthly run (or staff) issues the documents once requisites are in.
+        log.warning("documents not issued for orders %s: the shop's requisites are not filled in", ids)

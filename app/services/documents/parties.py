@@ -1,0 +1,65 @@
+"""The two sides of a document as `Party` snapshots: the shop (its requisites in force on the document's day)
+and the buyer (a company's requisites as they are when the document is issued, or a private customer)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.models import Company, CompanyKind, Customer, VatRegime
+from app.services.accounting import seller
+from app.services.documents.data import Party
+from app.services.errors import DomainError
+
+
+class SellerRequisitesMissing(DomainError):
+    """The shop has not filled in its requisites: no document can be issued."""
+
+
+def seller_party(session: Session, day: date) -> Party:
+    version = seller.in_force(session, day)
+    if version is None:
+        raise SellerRequisitesMissing(
+            "Реквизиты магазина не заполнены (Бухгалтерия → Реквизиты магазина): документ не выставлен."
+        )
+    return Party(
+        name=version.full_name,
+        short_name=version.short_name,
+        inn=version.inn,
+        kpp=version.kpp,
+        ogrn=version.ogrn,
+        address=version.legal_address,
+        is_individual=len(version.inn) == 12,
+        vat_payer=version.vat_regime != VatRegime.usn_exempt,
+        bank_name=version.bank_name,
+        bik=version.bik,
+        settlement_account=version.settlement_account,
+        correspondent_account=version.correspondent_account,
+        director=version.director,
+        accountant=version.chief_accountant,
+    )
+
+
+def company_party(company: Company) -> Party:
+    return Party(
+        name=company.full_name,
+        short_name=company.short_name,
+        inn=company.inn,
+        kpp=company.kpp,
+        ogrn=company.ogrn,
+        address=company.legal_address,
+        is_individual=company.kind == CompanyKind.individual,
+        vat_payer=company.vat_payer,
+        bank_name=company.bank_name,
+        bik=company.bik,
+        settlement_account=company.settlement_account,
+        correspondent_account=company.correspondent_account,
+        director=company.director,
+        phone=company.phone,
+        email=company.email,
+    )
+
+
+def customer_party(customer: Customer, name: str = "") -> Party:
+    return Party(name=name or customer.full_name or customer.email, inn="", email=customer.email)
