@@ -78,7 +78,7 @@ from app.models.orders import (
     PromoKind,
     PromoRedemption,
 )
-from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest
+from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest, PersonalDataConsent
 from app.models.projects import Project, ProjectVersion
 from app.models.reviews import (
     FlagRule,
@@ -117,6 +117,7 @@ __all__ = [
     "ConsentSource",
     "NewsletterConsent",
     "NewsletterRequest",
+    "PersonalDataConsent",
     "NotificationPreferences",
     "TelegramLink",
     "TelegramLinkToken",

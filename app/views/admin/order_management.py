@@ -402,7 +402,7 @@ class OrderManagementMixin:
         )
         batches.record_labels_printed(
             db.session, order_ids=[label.order_id for label in data], format_label=fmt.title, actor=self._actor()
-        )
+        )  # one entry per order, however many packages (labels) it has
         first = data[0].number if len(data) == 1 else f"{len(data)}"
         return Response(
             pdf,
