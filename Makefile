@@ -29,9 +29,11 @@ db: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo
 
-## Serve the shop at http://$(HOST):$(PORT)/ and the back office at /admin/.
+## Serve the shop at http://$(HOST):$(PORT)/ and the back office at /admin/, with the job scheduler
+## (`flask scheduler`: it delivers the notification outbox) running beside it and stopped with it.
 run: db
-	@echo "Магазин: http://$(HOST):$(PORT)/   Офис: http://$(HOST):$(PORT)/admin/"
+	@echo "Магазин: http://$(HOST):$(PORT)/   Офис: http://$(HOST):$(PORT)/admin/   Уведомления: flask scheduler"
+	@$(BIN)/flask scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python run.py
 
 ## Production: PostgreSQL (DATABASE_URL), migrations, the one scheduler process and gunicorn (gunicorn.conf.py:

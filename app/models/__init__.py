@@ -39,6 +39,7 @@ from app.models.content import (
     Banner,
     ContentImage,
     ContentImageVariant,
+    ContentRevision,
     ImageVariant,
     NewsItem,
     NewsKind,
@@ -70,13 +71,14 @@ from app.models.orders import (
     OrderLine,
     OrderNumberCounter,
     OrderStatus,
+    OrderTracking,
     PaymentMethod,
     PaymentStatus,
     PromoCode,
     PromoKind,
     PromoRedemption,
 )
-from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest
+from app.models.profile import Address, ConsentSource, NewsletterConsent, NewsletterRequest, PersonalDataConsent
 from app.models.projects import Project, ProjectVersion
 from app.models.referrals import (
     FriendReward,
@@ -123,6 +125,7 @@ __all__ = [
     "ConsentSource",
     "NewsletterConsent",
     "NewsletterRequest",
+    "PersonalDataConsent",
     "NotificationPreferences",
     "TelegramLink",
     "TelegramLinkToken",
@@ -148,6 +151,7 @@ __all__ = [
     "OptionValue",
     "Order",
     "OrderBatch",
+    "OrderTracking",
     "OrderHistory",
     "OrderLine",
     "OrderNumberCounter",
@@ -177,6 +181,7 @@ __all__ = [
     # site content
     "Banner",
     "ContentImage",
+    "ContentRevision",
     "ContentImageVariant",
     "ImageVariant",
     "NewsItem",

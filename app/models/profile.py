@@ -116,3 +116,20 @@ class NewsletterRequest(Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship()
+
+
+class PersonalDataConsent(AppendOnly, Model):
+    """Append-only: the customer's consent to personal-data processing (152-ФЗ) — which policy, which
+    edition of it, when, and where it was given. The session and the database (triggers) refuse changes."""
+
+    __tablename__ = "personal_data_consent"
+    __table_args__ = (sa.Index("ix_personal_data_consent_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    document: Mapped[str] = mapped_column(sa.String(300), nullable=False)  # the policy's title and address
+    edition: Mapped[str] = mapped_column(sa.String(40), default="", nullable=False)  # the page's last change
+    source: Mapped[ConsentSource] = mapped_column(enum_column(ConsentSource, "consent_source"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+    customer: Mapped[Customer] = relationship()

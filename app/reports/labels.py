@@ -2,7 +2,10 @@
 
 A label holds the order number in big type and as a QR code (the bare number, so a scanner typing
 it into the back office's search box opens the order), the recipient and phone, delivery method and
-address (or «Самовывоз»), an item summary, the number of packages and the due date.
+address (or «Самовывоз»), an item summary, the package («Место 1 из 2») and the due date. An order
+shipped in several packages gets one label per package. The recipient and the address are printed in
+full: wrapped over the free space, the type made smaller when they do not fit, and cut with «…» only
+when even the smallest type does not fit.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import segno
@@ -72,6 +75,12 @@ class LabelData:
     items: str
     packages: int
     due_date: date | None
+    package: int = 1  # which of the order's packages this label goes on
+
+
+def per_package(labels: Sequence[LabelData]) -> list[LabelData]:
+    """One label per package: an order in 2 packages gets «Место 1 из 2» and «Место 2 из 2»."""
+    return [replace(label, package=n) for label in labels for n in range(1, max(label.packages, 1) + 1)]
 
 
 def qr_payload(number: str) -> str:
@@ -228,6 +237,25 @@ class LabelSheet:
             self.pdf.text(x, y - size * PT * 0.25, line)
         return y
 
+    def _shrink(self, text: str, width: float, height: float, size: float, *, bold: bool, least: float) -> float:
+        """Print `text` wrapped into `width` × `height` mm: at `size` pt if it fits, else at the largest size
+        down to `least` that fits, else at `least` cut with «…». Returns the size chosen (the font is set)."""
+        current = size
+        while True:
+            self._font(current, bold=bold)
+            lines = max(1, int(height // (current * PT * 1.2)))
+            wrapped = self._fit(text, width, lines + 1)
+            fits = len(wrapped) <= lines and not any(line.endswith("…") for line in wrapped)
+            if fits or current <= least:
+                return current
+            current = max(least, current - 0.5)
+
+    def _block(self, x: float, y: float, text: str, width: float, height: float, size: float, *,
+               bold: bool, least: float) -> float:  # fmt: skip
+        chosen = self._shrink(text, width, height, size, bold=bold, least=least)
+        lines = max(1, int(height // (chosen * PT * 1.2)))
+        return self._lines(x, y, self._fit(text, width, lines), chosen)
+
     # One label -----------------------------------------------------------------------------------
 
     def _draw(self, label: LabelData, x0: float, y0: float) -> None:
@@ -247,31 +275,41 @@ class LabelSheet:
             size -= 0.5
             self._font(size, bold=True)
         y = self._lines(x, y0 + pad, [label.number], size)
-        self._font(d.name, bold=True)
-        y = self._lines(x, y, self._fit(label.name, side, d.name_lines), d.name)
+        # The recipient in full: as many lines as the design gives, in smaller type when needed.
+        y = self._block(
+            x, y, label.name, side, d.name * PT * 1.2 * d.name_lines + 0.01, d.name, bold=True, least=d.name * 0.6
+        )
         self._font(d.name)
         y = self._lines(x, y, [label.phone], d.name)
 
-        if not d.qr_at_bottom:
-            y = max(y, y0 + pad + d.qr)
-        y += pad * 0.3
-        self._font(d.delivery, bold=True)
-        y = self._lines(x, y, self._fit(label.delivery, full, d.delivery_lines), d.delivery)
-        if label.items:
-            self._font(d.items)
-            self._lines(x, y, self._fit(label.items, full, d.items_lines), d.items)
-
-        due = f"{label.due_date:%d.%m.%Y}" if label.due_date else "—"
-        self._font(d.footer, bold=True)
         bottom = y0 + h - pad
         if d.qr_at_bottom:
+            text_bottom = qr_y - pad * 0.5  # the text runs across the label above the code and the footer
+        else:
+            y = max(y, y0 + pad + d.qr)
+            text_bottom = bottom - d.footer * PT * 1.35
+        y += pad * 0.3
+        # The address gets all the free space but one line kept for the items; the items get what is left.
+        items_line = d.items * 0.75 * PT * 1.2 if label.items else 0
+        y = self._block(
+            x, y, label.delivery, full, max(text_bottom - y - items_line, d.delivery * 0.6 * PT * 1.2),
+            d.delivery, bold=True, least=d.delivery * 0.6,
+        )  # fmt: skip
+        if label.items and text_bottom - y >= d.items * 0.75 * PT * 1.2:
+            self._block(x, y, label.items, full, text_bottom - y, d.items, bold=False, least=d.items * 0.75)
+
+        due = f"{label.due_date:%d.%m.%Y}" if label.due_date else "—"
+        place = f"Место {label.package} из {max(label.packages, 1)}"
+        self._font(d.footer, bold=True)
+        if d.qr_at_bottom:
             step = d.footer * PT * 1.25
-            self.pdf.text(x, bottom - 2 * step, f"Мест: {label.packages}")
+            self.pdf.text(x, bottom - 2 * step, place)
             self.pdf.text(x, bottom - step, "Срок:")
             self.pdf.text(x, bottom, due)
         else:
-            self.pdf.text(x, bottom, f"Мест: {label.packages}")
             text = f"Срок: {due}"
+            self._font(d.footer * 0.85, bold=True)
+            self.pdf.text(x, bottom, place)
             self.pdf.text(x0 + w - pad - self.pdf.get_string_width(text), bottom, text)
 
     def _qr(self, payload: str, x: float, y: float, size: float) -> None:
@@ -304,10 +342,10 @@ class LabelSheet:
 
 
 def render_labels(labels: Sequence[LabelData], fmt: LabelFormat, *, font_regular: str, font_bold: str) -> bytes:
-    """One PDF with a label per order, in the given format."""
+    """One PDF with a label per package of each order, in the given format."""
     if not labels:
         raise ValidationError("Нет заказов для печати этикеток.")
     sheet = LabelSheet(fmt, font_regular=font_regular, font_bold=font_bold)
-    for label in labels:
+    for label in per_package(labels):
         sheet.add(label)
     return sheet.output()

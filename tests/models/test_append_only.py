@@ -130,3 +130,20 @@ def test_the_session_refuses_to_update_or_delete_append_only_rows(db_session, co
             db_session.execute(statement)
         db_session.rollback()
     assert _rows(db_session, table) == before
+
+
+def test_the_database_refuses_to_update_or_delete_personal_data_consent(db_session, customer):
+    from app.services.messaging import subscriptions
+
+    subscriptions.record_personal_data_consent(db_session, customer)
+    db_session.commit()
+    before = _rows(db_session, "personal_data_consent")
+    assert len(before) == 1
+    for sql in (
+        "UPDATE personal_data_consent SET document = 'другая политика'",
+        "UPDATE personal_data_consent SET source = 'staff'",
+        "DELETE FROM personal_data_consent",
+        f"DELETE FROM customer WHERE id = {customer.id}",  # would cascade into the consent
+    ):
+        _refused(sql)
+    assert _rows(db_session, "personal_data_consent") == before

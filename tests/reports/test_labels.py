@@ -76,14 +76,17 @@ def test_each_format_has_its_page_size_text_and_readable_codes(key, per_page, pa
     data = sample(10)
     pdf = render_labels(data, FORMATS[key], font_regular=FONT, font_bold=FONT_BOLD)
     reader = PdfReader(io.BytesIO(pdf))
-    assert len(reader.pages) == math.ceil(10 / per_page)
+    printed = labels.per_package(data)  # one label per package: 25 for these ten orders
+    assert len(printed) == sum(label.packages for label in data) == 25
+    assert len(reader.pages) == math.ceil(25 / per_page)
     box = reader.pages[0].mediabox
     assert (round(float(box.width) / MM), round(float(box.height) / MM)) == page_mm
     text = pdftotext(pdf)
     for label in data:
         assert label.number in text
-    assert "Иван Петров" in text and "Самовывоз" in text and "Мест: 4" in text and "03.12.2026" in text
-    on_first_page = [label.number for label in data[:per_page]]
+    assert "Иван Петров" in text and "Самовывоз" in text and "03.12.2026" in text
+    assert "Место 1 из 4" in text and "Место 4 из 4" in text and "Мест: " not in text
+    on_first_page = [label.number for label in printed[:per_page]]
     assert decoded_qr_codes(pdf, FORMATS[key], tmp_path) == sorted(on_first_page)
 
 
@@ -140,3 +143,38 @@ def test_long_text_is_cut_with_an_ellipsis_not_spilled(tmp_path):
 def test_a_scanned_label_code_gives_the_order_number(scanned, number):
     assert number_from_scan(scanned) == number
     assert number_from_scan(labels.qr_payload("2026-000777")) == "2026-000777"
+
+
+def test_a_long_address_and_recipient_are_printed_in_full_on_100x150(tmp_path):
+    address = (
+        "Курьер: 119002, Москва, переулок Сивцев Вражек, д. 43, строение 2, подъезд 3, этаж 5, офис 512 "
+        "(ООО «Альфа-Полиграф-Сервис»); получатель: Константин Константинопольский-Римский, +7 916 555-44-33; "
+        "позвонить за час, домофон 512К"
+    )
+    label = LabelData(
+        1, "2026-000123", "Анастасия Константинопольская-Римская", "+7 916 555-44-33", address,
+        "Визитки стандартные — 500 шт.", 2, date(2026, 12, 4),
+    )  # fmt: skip
+    pdf = render_labels([label], FORMATS["label_100x150"], font_regular=FONT, font_bold=FONT_BOLD)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
+    text = pdftotext(pdf)
+    assert "…" not in text
+    flat = " ".join(text.split())
+    for words in ("Константинопольская-Римская", "строение 2, подъезд 3, этаж 5", "позвонить за час, домофон 512К"):
+        assert words in flat, words
+    assert "Место 1 из 2" in text and "Место 2 из 2" in text
+
+
+def test_an_order_in_two_packages_gets_two_labels(db_session, catalog, customer):
+    from app.services.actors import Actor
+    from app.services.orders.history import acting
+
+    order = place_order(db_session, customer, catalog.cards)
+    with acting(db_session, Actor.system("test")):
+        order.packages = 2
+    db_session.commit()
+    found = label_data(db_session, [order.id])
+    pdf = render_labels(found, FORMATS["label_100x150"], font_regular=FONT, font_bold=FONT_BOLD)
+    text = pdftotext(pdf)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
+    assert text.count(order.number) == 2 and "Место 1 из 2" in text and "Место 2 из 2" in text

@@ -349,3 +349,24 @@ def test_a_bik_of_no_russian_bank_and_a_foreign_kpp_reason_are_refused_and_nothi
     assert "код причины постановки" in caught.value.errors["kpp"]
     db_session.rollback()
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Company)) == 0
+
+
+def test_owners_hear_of_each_decision_with_its_reason_and_other_members_do_not(
+    db_session, customer, other_customer, smtp_server
+):
+    from app.services.messaging import outbox
+
+    company = make_company(db_session, customer, status="pending")
+    add_member(db_session, company, other_customer, "buyer")
+    staff = Actor.system("проверка")
+    registry.review(db_session, company, "rejected", actor=staff, reason="ИНН не совпадает с выпиской")
+    db_session.commit()
+    rows = db_session.scalars(sa.select(Notification).where(Notification.event == registry.COMPANY_STATUS)).all()
+    assert {(r.customer_id, r.channel.value) for r in rows} == {(customer.id, "email")}
+    assert rows[0].payload["reason"] == "ИНН не совпадает с выпиской"
+    outbox.deliver_due(db_session)
+    [message] = [m for m in smtp_server.messages if m["Subject"].startswith("Компания ")]
+    assert message["To"] == customer.email and message["Subject"] == f"Компания {company.short_name}: отклонена"
+    text = smtp_server.mailbox.body(message)
+    assert "не подтверждена" in text and "Причина: ИНН не совпадает с выпиской" in text
+    assert f"/companies/{company.id}" in text

@@ -20,6 +20,7 @@ from app.models import (
 from app.services.actors import Actor
 from app.services.companies import requisites
 from app.services.errors import InvalidTransition, ValidationError
+from app.services.messaging import notifications
 from app.services.shoptime import now
 
 # Staff review: from each status, where it may go.
@@ -283,3 +284,25 @@ def review(session: Session, company: Company, target: CompanyStatus | str, *, a
         raise ValidationError("Укажите причину — её увидят сотрудники компании.", field="reason")
     _set_status(session, company, target, actor=actor, reason=reason)
     session.flush()
+    _tell_owners(session, company, target, reason)
+
+
+COMPANY_STATUS = "company_status"  # staff approved, rejected, blocked or unblocked a company
+notifications.register_event(COMPANY_STATUS, "Решение по компании (подтверждена, отклонена, заблокирована)")
+
+
+def _tell_owners(session: Session, company: Company, target: CompanyStatus, reason: str) -> None:
+    """Each owner of the company hears of the decision and its reason, by their own channels."""
+    owners = session.scalars(
+        sa.select(CompanyMember.customer_id).where(
+            CompanyMember.company_id == company.id, CompanyMember.role == MemberRole.owner
+        )
+    ).all()
+    payload = {
+        "company": company.short_name,
+        "company_id": company.id,
+        "status": target.value,
+        "status_label": target.label,
+        "reason": reason,
+    }
+    notifications.notify_many(session, COMPANY_STATUS, [{"customer_id": c, "payload": payload} for c in owners])

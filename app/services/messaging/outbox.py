@@ -238,6 +238,32 @@ def _quiet_until(session: Session, notification: Notification) -> datetime | Non
     return in_quiet_hours(now(), prefs.quiet_from, prefs.quiet_to)
 
 
+@dataclass(frozen=True)
+class Preview:
+    """A message as it is (or was) sent: rendered now from its event and data, nothing sent or changed."""
+
+    subject: str
+    text: str
+    html: str | None
+    recipient: str
+    error: str = ""
+
+
+def preview(session: Session, notification: Notification) -> Preview:
+    """What the customer gets (or got) for this row, for the back office: subject, text and the recipient."""
+    customer = session.get(Customer, notification.customer_id) if notification.customer_id else None
+    if notification.channel == Channel.email:
+        recipient = notification.recipient or (customer.email if customer else "")
+    else:
+        link = session.scalar(sa.select(TelegramLink).where(TelegramLink.customer_id == notification.customer_id))
+        recipient = f"Telegram, чат {link.chat_id}" if link is not None else "Telegram не подключён"
+    try:
+        rendered = messages.render(_context(session, notification, customer))
+    except messages.RenderError as exc:
+        return Preview(notification.subject, notification.body_text, None, recipient, error=str(exc))
+    return Preview(rendered.subject, rendered.text, rendered.html, recipient)
+
+
 def deliver_one(session: Session, notification_id: int, token: str) -> str:
     """Deliver one claimed row; returns its outcome: sent, retried, failed, cancelled, held or lost."""
     if not _still_mine(session, notification_id, token):

@@ -20,7 +20,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
-from app.models import Channel, ConsentSource, Customer, NewsletterConsent, NewsletterRequest
+from app.models import Channel, ConsentSource, Customer, NewsletterConsent, NewsletterRequest, Page, PersonalDataConsent
 from app.services.errors import NotFound, ValidationError
 from app.services.messaging import notifications
 from app.services.shoptime import now
@@ -189,6 +189,32 @@ def record_registration(session: Session, customer: Customer, *, origin: Origin 
         customer.newsletter_subscribed = False
         session.flush()
         request_subscription(session, customer, source=ConsentSource.registration, origin=origin)
+
+
+PRIVACY_SLUG = "privacy"  # the CMS page with the personal-data policy
+
+
+def privacy_policy(session: Session) -> Page | None:
+    """The published personal-data policy page (152-ФЗ), which registration asks consent to; None if missing."""
+    return session.scalar(sa.select(Page).where(Page.slug == PRIVACY_SLUG, Page.is_published.is_(True)))
+
+
+def record_personal_data_consent(
+    session: Session, customer: Customer, *, source: ConsentSource | str = ConsentSource.registration
+) -> PersonalDataConsent:
+    """Record the consent to personal-data processing with the policy (title, address, edition) it was given to."""
+    session.flush()
+    page = privacy_policy(session)
+    title = page.title if page is not None else "Политика обработки персональных данных"
+    consent = PersonalDataConsent(
+        customer_id=customer.id,
+        document=f"{title} (/pages/{PRIVACY_SLUG})"[:300],
+        edition=page.updated_at.isoformat(timespec="seconds") if page is not None else "",
+        source=ConsentSource(source),
+    )
+    session.add(consent)
+    session.flush()
+    return consent
 
 
 def history(session: Session, customer_id: int) -> list[NewsletterConsent]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
-from flask import Response, flash, g, redirect
+from flask import Response, current_app, flash, g, redirect
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
@@ -102,9 +103,30 @@ class NotificationView(ShopModelView):
         "dedupe_key": lambda v: v or "—",
         "last_error": error_cell,
         "body_text": pre_cell,
+        "payload": lambda v: pre_cell(json.dumps(v or {}, ensure_ascii=False, indent=2, sort_keys=True)),
     }
     base_order = ("created_at", "desc")
     page_size = 50
+    show_template = "admin/notification_show.html"
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):  # noqa: ANN001, ANN201
+        """The row, and the message rendered as it will be (or was) sent: subject, text, channel, recipient."""
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._show(pk)
+        item = db.session.get(Notification, int(pk))
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=self._related_views,
+            preview=outbox.preview(db.session, item) if item is not None else None,
+            channel_label=item.channel.label if item is not None else "",
+            pending=item is not None and item.state == DeliveryState.pending,
+            interval=current_app.config["NOTIFICATION_SEND_INTERVAL"],
+        )
 
     @action("resend_action", "Отправить снова", "Отправить выбранные сообщения снова?", "fa-repeat")
     def resend_action(self, items):  # noqa: ANN001, ANN201

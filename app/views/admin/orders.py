@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose
@@ -168,6 +170,69 @@ class OrderView(OrderManagementMixin, ShopModelView):
             abort(404)
         return order
 
+    # One-click filters above the list: (group, label, column, value); a click sets that column's filter,
+    # keeping the others, and a second click on an active one takes it off.
+    QUICK_FILTERS = (
+        ("Статус", "Новые", "status", "new"),
+        ("Статус", "Приняты", "status", "confirmed"),
+        ("Статус", "В печати", "status", "in_production"),
+        ("Статус", "Готовы", "status", "ready"),
+        ("Оплата", "Не оплачены", "payment_status", "unpaid"),
+        ("Оплата", "Оплачены", "payment_status", "paid"),
+        ("Оплата", "По счёту", "payment_method", "invoice"),
+        ("Получение", "Самовывоз", "delivery_method", "pickup"),
+        ("Получение", "Курьер", "delivery_method", "courier"),
+        ("Получение", "Почта", "delivery_method", "post"),
+        ("Заказчик", "Компании", "company", "company"),
+        ("Заказчик", "Частные лица", "company", "private"),
+    )
+
+    def _filter_bar(self) -> tuple[list[dict], list[dict]]:
+        """The quick filters (with whether each is on and the link that toggles it) and the active filters in
+        words, each with the link that removes it — so what narrows the list is always in view."""
+        args = filter_args()
+        active_values = dict(args)
+
+        def url_with(changes: dict[str, str | None]) -> str:
+            params: dict[str, Any] = dict(active_values)
+            for key, value in changes.items():
+                if value is None:
+                    params.pop(key, None)
+                else:
+                    params[key] = [value]
+            return url_for(".list", **params)
+
+        quick = []
+        for group, label, column, value in self.QUICK_FILTERS:
+            key = f"_flt_0_{column}"
+            on = active_values.get(key) == [value]
+            quick.append({"group": group, "label": label, "on": on, "url": url_with({key: None if on else value})})
+        today = shop_today().isoformat()
+        key = "_flt_0_created_at"
+        on = active_values.get(key) == [today]
+        quick.append({"group": "Дата", "label": "Сегодня", "on": on, "url": url_with({key: None if on else today})})
+
+        words = {value: label for _, label, _, value in self.QUICK_FILTERS}
+        enums = {"status": OrderStatus, "payment_status": PaymentStatus, "delivery_method": DeliveryMethod,
+                 "payment_method": PaymentMethod}  # fmt: skip
+        active = []
+        for key, values in active_values.items():
+            column = key.split("_", 3)[-1]
+            shown = []
+            for value in values:
+                if column in enums and value in enums[column]._value2member_map_:
+                    shown.append(enums[column](value).label)
+                else:
+                    shown.append(words.get(value, value) if column == "company" else value)
+            active.append(
+                {
+                    "label": self.label_columns.get(column, column),
+                    "value": ", ".join(shown),
+                    "url": url_with({key: None}),
+                }
+            )
+        return quick, active
+
     @expose("/list/")
     @has_access
     def list(self):  # noqa: ANN201
@@ -180,6 +245,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             widgets=widgets,
             filter_count=self.filter_count(query) if query is not None else 0,
             filter_args=filter_args(),
+            filter_bar=self._filter_bar(),
             can=self._can,
         )
 

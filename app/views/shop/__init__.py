@@ -10,6 +10,7 @@ from flask_security.forms import RegisterFormV2
 from flask_security.mail_util import MailUtil
 from flask_security.signals import user_not_registered, user_registered
 from wtforms import BooleanField
+from wtforms.validators import DataRequired
 
 from app.extensions import babel, csrf, db
 from app.models import Customer, CustomerRole, utcnow
@@ -35,11 +36,17 @@ class ShopRegisterForm(RegisterFormV2):
     """Registration with the marketing consent checkbox (off unless ticked)."""
 
     newsletter_subscribed = BooleanField(subscriptions.CONSENT_TEXT, default=False)
+    # 152-ФЗ: no account without the consent to personal-data processing (the policy is a CMS page).
+    personal_data_consent = BooleanField(
+        "Я даю согласие на обработку персональных данных",
+        validators=[DataRequired("Чтобы зарегистрироваться, дайте согласие на обработку персональных данных.")],
+    )
 
 
 def _record_registration_consent(_app, user, **_kwargs) -> None:  # noqa: ANN001
 
     subscriptions.record_registration(db.session, user, origin=origin())
+    subscriptions.record_personal_data_consent(db.session, user)
 
 
 def _registration_with_taken_address(_app, user, existing_email: bool = False, **_kwargs) -> None:  # noqa: ANN001

@@ -106,3 +106,20 @@ def test_resend_skips_messages_still_in_the_queue(app, staff_client, db_session,
     )
     assert "Поставлено в очередь: 0. Пропущено (ещё в очереди): 1." in response.get_data(as_text=True)
     assert db_session.scalar(sa.select(Notification.attempts).where(Notification.id == pending.id)) == 0
+
+
+def test_a_queued_message_is_shown_as_it_will_be_sent(app, db_session, catalog, customer):
+    from tests.factories import place_order
+
+    order = place_order(db_session, customer, catalog.cards)
+    row = db_session.scalar(sa.select(Notification).where(Notification.event == notifications.ORDER_PLACED))
+    assert row.state == DeliveryState.pending and row.subject == "" and row.body_text == ""
+    client = app.test_client()
+    login_staff(client, make_staff(app, "Manager"))
+    page = client.get(f"/admin/notificationview/show/{row.id}").get_data(as_text=True)
+    assert 'data-testid="outbox-preview"' in page
+    assert f'<span data-testid="outbox-preview-subject">Заказ {order.number} принят</span>' in page
+    assert "Визитки стандартные, 100 шт." in page and f"/account/orders/{order.number}" in page
+    assert f"Email, {customer.email}" in page or f"{customer.email}" in page
+    assert "flask scheduler" in page  # who sends it, and that it must run
+    assert db_session.get(Notification, row.id).state == DeliveryState.pending  # nothing was sent or changed

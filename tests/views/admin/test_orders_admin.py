@@ -131,3 +131,31 @@ def test_order_page_shows_the_layout_thumbnail(app, operator, db_session, catalo
     assert operator.get("/admin/orderview/file/999999/thumbnail.png").status_code == 404
     anonymous = app.test_client().get(f"/admin/orderview/file/{file_id}/thumbnail.png")
     assert anonymous.status_code in (302, 401, 403)
+
+
+def test_order_list_keeps_active_filters_in_view_and_common_ones_one_click_away(
+    operator, db_session, catalog, customer
+):
+    import html
+    import re
+
+    pickup = place_order(db_session, customer, catalog.cards)
+    courier = place_order(db_session, customer, catalog.cards, delivery="courier", address="Москва, ул. Тверская, д. 7")
+    page = operator.get("/admin/orderview/list/").get_data(as_text=True)
+    assert 'data-testid="quick-filters"' in page and 'data-testid="active-filters"' not in page
+    links = {
+        text: html.unescape(href)
+        for href, text in re.findall(r'<a class="btn btn-xs btn-default" href="([^"]+)"\s*>([^<]+)</a>', page)
+    }
+    for label in ("Новые", "Не оплачены", "Курьер", "Компании", "Частные лица", "Сегодня"):
+        assert label in links, label
+    filtered = operator.get(links["Курьер"]).get_data(as_text=True)
+    assert courier.number in filtered and pickup.number not in filtered
+    assert "Получение: Курьер" in filtered and 'data-testid="clear-filters"' in filtered
+    remove = html.unescape(re.search(r'Получение: Курьер <a href="([^"]+)"', filtered).group(1))
+    assert "_flt_0_delivery_method" not in remove
+    both = operator.get("/admin/orderview/list/?_flt_0_delivery_method=courier&_flt_0_status=new").get_data(
+        as_text=True
+    )
+    assert "Получение: Курьер" in both and "Статус: Новый" in both
+    assert courier.number in both and pickup.number not in both

@@ -44,7 +44,12 @@ def test_password_reset_answers_the_same_whether_the_address_has_an_account(app,
 def test_registering_a_taken_address_says_check_your_mail_and_tells_its_owner(app, client, customer, smtp_server):
     response = client.post(
         "/account/register",
-        data={"email": customer.email, "password": "other-pass-123", "password_confirm": "other-pass-123"},
+        data={
+            "email": customer.email,
+            "password": "other-pass-123",
+            "password_confirm": "other-pass-123",
+            "personal_data_consent": "y",
+        },
     )
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/login")
     page = _page(client.get(response.headers["Location"]))
@@ -55,7 +60,12 @@ def test_registering_a_taken_address_says_check_your_mail_and_tells_its_owner(ap
         # Again at once: one notice an hour, however often it is tried.
         client.post(
             "/account/register",
-            data={"email": customer.email, "password": "other-pass-123", "password_confirm": "other-pass-123"},
+            data={
+                "email": customer.email,
+                "password": "other-pass-123",
+                "password_confirm": "other-pass-123",
+                "personal_data_consent": "y",
+            },
         )
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 1
         report = outbox.deliver_due(db.session)
@@ -73,12 +83,23 @@ def test_registering_a_taken_address_says_check_your_mail_and_tells_its_owner(ap
 def test_registering_a_new_address_still_works_and_mail_errors_are_still_shown(app, client):
     response = client.post(
         "/account/register",
-        data={"email": "new.one@example.ru", "password": "long-password-1", "password_confirm": "long-password-1"},
+        data={
+            "email": "new.one@example.ru",
+            "password": "long-password-1",
+            "password_confirm": "long-password-1",
+            "personal_data_consent": "y",
+        },
     )
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/orders")
     assert client.get("/account/orders").status_code == 200
     bad = app.test_client().post(
-        "/account/register", data={"email": "not-an-email", "password": "long-password-1", "password_confirm": "x"}
+        "/account/register",
+        data={
+            "email": "not-an-email",
+            "password": "long-password-1",
+            "password_confirm": "x",
+            "personal_data_consent": "y",
+        },
     )
     assert "Неверный Email" in _page(bad) and "Пароли не совпадают" in _page(bad)
 
@@ -91,7 +112,12 @@ def test_with_email_confirmation_both_registrations_get_the_same_answer(customer
         client = shop.test_client()
         response = client.post(
             "/account/register",
-            data={"email": email, "password": "long-password-1", "password_confirm": "long-password-1"},
+            data={
+                "email": email,
+                "password": "long-password-1",
+                "password_confirm": "long-password-1",
+                "personal_data_consent": "y",
+            },
             follow_redirects=True,
         )
         answers.append(_page(response).replace(email, "X"))

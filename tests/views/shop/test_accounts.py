@@ -17,6 +17,7 @@ def test_registration_validates_in_russian(client):
             "email": "not-an-email",
             "password": "123",
             "password_confirm": "456",
+            "personal_data_consent": "y",
         },
     )
     text = response.get_data(as_text=True)
@@ -33,6 +34,7 @@ def test_password_is_stored_as_argon2(app, client):
             "email": "hash@example.ru",
             "password": "long-password-1",
             "password_confirm": "long-password-1",
+            "personal_data_consent": "y",
         },
     )
     with app.app_context():
@@ -50,7 +52,10 @@ def test_password_reset_by_email(app, client, customer, smtp_server):
     text = smtp_server.mailbox.body(message)
     link = re.search(r"http://\S+/account/reset/\S+", text).group(0)
     path = link.split("localhost", 1)[-1] if "localhost" in link else "/" + link.split("/", 3)[3]
-    response = client.post(path, data={"password": "brand-new-pass-9", "password_confirm": "brand-new-pass-9"})
+    response = client.post(
+        path,
+        data={"password": "brand-new-pass-9", "password_confirm": "brand-new-pass-9", "personal_data_consent": "y"},
+    )
     assert response.status_code == 302
     client.post("/account/logout")
     login_customer(client, customer.email, "brand-new-pass-9")
@@ -68,6 +73,7 @@ def test_confirmation_can_be_required(smtp_server, shop_app_with):
             "email": "confirm.me@example.ru",
             "password": "long-password-1",
             "password_confirm": "long-password-1",
+            "personal_data_consent": "y",
         },
     )
     message = next(m for m in smtp_server.messages if m["To"] == "confirm.me@example.ru")
@@ -161,12 +167,21 @@ def test_every_account_email_is_russian_in_text_and_html(client, smtp_server, sh
     client.post("/account/reset", data={"email": customer.email})
     reset = smtp_server.messages[-1]
     link = re.search(r"http://\S+/account/reset/\S+", smtp_server.mailbox.body(reset)).group(0)
-    new_password = {"password": "brand-new-pass-9", "password_confirm": "brand-new-pass-9"}
+    new_password = {
+        "password": "brand-new-pass-9",
+        "password_confirm": "brand-new-pass-9",
+        "personal_data_consent": "y",
+    }
     client.post("/" + link.split("/", 3)[3], data=new_password)
     client = shop_app_with(SECURITY_CONFIRMABLE=True, SECURITY_SEND_REGISTER_EMAIL=True).test_client()
     client.post(
         "/account/register",
-        data={"email": "novyj@example.ru", "password": "long-password-1", "password_confirm": "long-password-1"},
+        data={
+            "email": "novyj@example.ru",
+            "password": "long-password-1",
+            "password_confirm": "long-password-1",
+            "personal_data_consent": "y",
+        },
     )
     client.post("/account/confirm", data={"email": "novyj@example.ru"})
     subjects = [m["Subject"] for m in smtp_server.messages]

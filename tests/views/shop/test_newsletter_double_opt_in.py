@@ -81,7 +81,12 @@ def test_subscribing_in_the_profile_starts_only_after_the_emailed_link_is_confir
 
 def test_registration_with_the_box_ticked_asks_for_confirmation(app, db_session, smtp_server):
     for email, ticked in (("yes@example.ru", True), ("no@example.ru", False)):
-        form = {"email": email, "password": "long-password-1", "password_confirm": "long-password-1"}
+        form = {
+            "email": email,
+            "password": "long-password-1",
+            "password_confirm": "long-password-1",
+            "personal_data_consent": "y",
+        }
         if ticked:
             form["newsletter_subscribed"] = "y"
         app.test_client().post("/account/register", data=form, headers={"User-Agent": BROWSER})

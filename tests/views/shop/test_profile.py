@@ -266,7 +266,7 @@ def test_settings_offer_only_working_features_and_lock_telegram_until_it_is_link
     login_customer(client, customer.email)
     page = client.get("/account/profile").get_data(as_text=True)
     assert "Ответ службы поддержки" in page and "Заказ принят" in page
-    assert "бонусных баллов" not in page
+    assert "Начисление бонусных баллов" in page and "Скорое сгорание бонусных баллов" in page  # points work now
     box = re.search(r'<input[^>]*data-testid="channel-order_status-telegram"[^>]*>', page, re.S).group(0)
     assert "disabled" in box and "checked" not in box
     email_box = re.search(r'<input[^>]*data-testid="channel-order_status-email"[^>]*>', page, re.S).group(0)
@@ -279,3 +279,32 @@ def test_settings_offer_only_working_features_and_lock_telegram_until_it_is_link
     page = client.get("/account/profile").get_data(as_text=True)
     box = re.search(r'<input[^>]*data-testid="channel-order_status-telegram"[^>]*>', page, re.S).group(0)
     assert "disabled" not in box and "checked" in box
+
+
+def test_registration_needs_consent_to_personal_data_processing_and_records_it(app, client, db_session):
+    from app.models import PersonalDataConsent
+    from app.services.actors import Actor
+    from app.services.content import pages as content_pages
+
+    content_pages.save_page(
+        db_session,
+        data=content_pages.PageData(
+            title="Политика обработки персональных данных", slug="privacy", body="Текст политики.", is_published=True
+        ),
+        actor=Actor.system("test"),
+    )
+    db_session.commit()
+    page = client.get("/account/register").get_data(as_text=True)
+    assert 'href="/pages/privacy"' in page and "согласие на обработку персональных данных" in page
+    form = {"email": "bez.soglasiya@example.ru", "password": "long-password-1", "password_confirm": "long-password-1"}
+    refused = client.post("/account/register", data=form).get_data(as_text=True)
+    assert "дайте согласие на обработку персональных данных" in refused
+    assert db_session.scalar(sa.select(Customer).where(Customer.email == form["email"])) is None
+
+    app.test_client().post("/account/register", data=form | {"personal_data_consent": "y"})
+    db_session.expire_all()
+    customer = db_session.scalar(sa.select(Customer).where(Customer.email == form["email"]))
+    [consent] = db_session.scalars(sa.select(PersonalDataConsent)).all()
+    assert consent.customer_id == customer.id and consent.source == ConsentSource.registration
+    assert consent.document == "Политика обработки персональных данных (/pages/privacy)" and consent.edition
+    assert client.get("/pages/privacy").status_code == 200

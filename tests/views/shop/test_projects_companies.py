@@ -238,7 +238,12 @@ def test_invitation_link_for_a_guest_then_register_and_join(app, client, db_sess
     register = re.search(r'href="(/account/register\?next=[^"]+)"', landing).group(1)
     response = guest.post(
         register.replace("&amp;", "&"),
-        data={"email": "new.person@example.ru", "password": "long-enough-1", "password_confirm": "long-enough-1"},
+        data={
+            "email": "new.person@example.ru",
+            "password": "long-enough-1",
+            "password_confirm": "long-enough-1",
+            "personal_data_consent": "y",
+        },
     )
     assert response.status_code == 302 and "/companies/invite/" in response.headers["Location"]
     joined = guest.post(path)

@@ -60,6 +60,7 @@ def test_guest_adds_to_cart_registers_checks_out_and_sees_the_order(app, client,
             "email": "new.buyer@example.ru",
             "password": "long-password-1",
             "password_confirm": "long-password-1",
+            "personal_data_consent": "y",
         },
     )
     assert response.status_code == 302
@@ -134,8 +135,16 @@ def test_promo_code_can_be_applied_before_ordering(app, client, catalog, custome
     page = client.post("/checkout/", data=base | {"promo_code": "hello", "action": "apply_promo"})
     text = page.get_data(as_text=True)
     assert "Промокод HELLO применён" in text and "690,00\u00a0₽" in text
+    # A reload (GET) keeps the applied code, its discount, and the name and phone from the profile.
+    again = client.get("/checkout/").get_data(as_text=True)
+    assert 'value="hello"' in again and "Промокод HELLO применён" in again and "690,00\u00a0₽" in again
+    assert 'value="+7 999 000-11-22"' in again and 'value="Покупатель Первый"' in again
     wrong = client.post("/checkout/", data=base | {"promo_code": "NOPE", "action": "apply_promo"})
     assert "Промокод не найден." in wrong.get_data(as_text=True)
+    order = client.post("/checkout/", data=base | {"promo_code": "HELLO", "checkout_token": "t2"})
+    assert order.status_code == 302 and "/account/orders/" in order.headers["Location"]
+    with client.session_transaction() as stored:
+        assert "checkout_promo_code" not in stored  # the next order starts without it
 
 
 def test_bad_upload_is_refused_with_a_clear_message_and_nothing_is_stored(app, client, catalog):
