@@ -4,7 +4,7 @@ referral_settings refuses UPDATE and DELETE by trigger (the pattern of c083f816a
 refuse_append_only_change() is that migration's).
 
 Revision ID: e941b2ee7629
-Revises: 5b8e2f7d1c90
+Revises: f8911c7f3a7f
 Create Date: 2026-12-02 10:16:46.750591
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e941b2ee7629'
-down_revision = '5b8e2f7d1c90'
+down_revision = 'f8911c7f3a7f'
 branch_labels = None
 depends_on = None
 

@@ -52,6 +52,7 @@ def test_a_friend_registers_through_the_link_orders_and_the_referrer_gets_the_re
     friend.get_by_label("Email адрес").fill("boris.friend@example.ru")
     friend.get_by_label("Пароль", exact=True).fill(NEW_PASSWORD)
     friend.get_by_label("Подтверждение пароля").fill(NEW_PASSWORD)
+    friend.get_by_label("Я даю согласие на обработку персональных данных").check()
     friend.get_by_role("button", name="Зарегистрироваться").click()
     friend.wait_for_load_state("load")
 

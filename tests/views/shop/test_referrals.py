@@ -28,7 +28,10 @@ def make_referrer(app, email="anna.petrova@example.ru", name="Анна Петр�
 
 
 def register(client, email):
-    return client.post("/account/register", data={"email": email, "password": PASSWORD, "password_confirm": PASSWORD})
+    return client.post(
+        "/account/register",
+        data={"email": email, "password": PASSWORD, "password_confirm": PASSWORD, "personal_data_consent": "y"},
+    )
 
 
 def referral_of(app, email):
