@@ -1,7 +1,7 @@
 """loyalty settings bump the site version: product pages show the points an order earns at the programme's rates
 
 Revision ID: e7b3a9c4d210
-Revises: 3952cfca77a9
+Revises: 5b8e2f7d1c90
 Create Date: 2026-12-02 10:25:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e7b3a9c4d210'
-down_revision = '3952cfca77a9'
+down_revision = '5b8e2f7d1c90'
 branch_labels = None
 depends_on = None
 
