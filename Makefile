@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Test processes (pytest-xdist); each builds its own databases. `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= auto
 SERVE_PORT ?= 8000
 export SHOP_BASE_URL ?= http://$(HOST):$(PORT)
 
@@ -50,7 +52,7 @@ serve: install
 ## The whole suite, on SQLite and PostgreSQL (SQLite alone when PostgreSQL cannot be used and neither
 ## TEST_DATABASE_URL nor CI is set; the report header says which).
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install-dev
 	$(BIN)/ruff check .
