@@ -120,6 +120,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it (batch mode): with foreign keys on, dropping the old copy
+            # deletes (and cascades into) every row that references it. Off for the migration (the pragma only
+            # takes effect outside a transaction), and the references are checked before they are switched on.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         args = dict(conf_args)
         if args["include_object"] is include_object:
             args["include_object"] = functools.partial(include_object, dialect_name=connection.dialect.name)
@@ -127,6 +134,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migration left rows that reference missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -309,3 +309,59 @@ def test_the_repair_revision_leaves_a_current_database_untouched(new_database):
         upgrade(revision=REPAIR_REVISION)
         with db.engine.connect() as conn:
             assert _physical_checks(conn) == before
+
+
+def test_upgrading_keeps_every_row_that_references_a_rebuilt_table(new_database):
+    """SQLite alters a table by rebuilding it; the catalogue that references `product` must survive the rebuild
+    (with foreign keys on, dropping the old copy would cascade-delete price tiers and options)."""
+    from flask_migrate import upgrade
+
+    landed = new_database("landed-catalogue")
+    with landed.app_context():
+        upgrade(revision="0331f2c903a6")  # the head that landed before the sales journal rebuilt `product`
+        with db.engine.begin() as conn:
+            now = "2026-11-26 04:00:00"
+            _insert(
+                conn,
+                "category",
+                {
+                    "id": 1,
+                    "slug": "cards",
+                    "name": "Визитки",
+                    "description": "",
+                    "position": 1,
+                    "is_active": True,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            _insert(
+                conn,
+                "product",
+                {
+                    "id": 1,
+                    "category_id": 1,
+                    "slug": "cards",
+                    "name": "Визитки",
+                    "summary": "",
+                    "description": "",
+                    "is_active": True,
+                    "position": 1,
+                    "vat_category": "standard",
+                    "bleed_mm": 2,
+                    "max_sides": 2,
+                    "production_days": 2,
+                    "requires_layout": True,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            _insert(conn, "price_tier", {"id": 1, "product_id": 1, "quantity": 100, "price": "990.00"})
+            _insert(conn, "price_tier", {"id": 2, "product_id": 1, "quantity": 500, "price": "2490.00"})
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM price_tier")).scalar() == 2
+            assert conn.execute(sa.text("SELECT count(*) FROM product")).scalar() == 1
+            if conn.dialect.name == "sqlite":
+                assert conn.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+                assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1  # switched back on
