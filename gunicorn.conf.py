@@ -13,8 +13,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 5
 timeout = 60
 graceful_timeout = 30
-# A worker is replaced after this many requests (with jitter), bounding any slow growth of its memory.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+# A worker is replaced after this many requests (with jitter), bounding any slow growth of its memory; a
+# replacement boots the app for seconds, so keep it rare at campaign rates (thousands of requests a second).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"

@@ -46,8 +46,15 @@ def seed_bulk(customers: int, orders_count: int, days: int, random_seed: int) ->
 
     from app.services.errors import DomainError
 
+    def show(done: int, total: int, elapsed: float) -> None:
+        click.echo("\r" + bulk_data.progress_line(done, total, elapsed), nl=False, err=True)
+        if done >= total:
+            click.echo("", err=True)
+
     try:
-        result = bulk_data.generate(db.session, customers=customers, orders=orders_count, days=days, seed=random_seed)
+        result = bulk_data.generate(
+            db.session, customers=customers, orders=orders_count, days=days, seed=random_seed, progress=show
+        )
     except DomainError as exc:
         db.session.rollback()
         raise click.UsageError(exc.message) from None

@@ -191,10 +191,10 @@ def main() -> None:
     hello_rps = results[0][1]["rps"]
     print(f"gunicorn: {args.workers} workers × {args.threads} threads (gthread); wrk: {args.connections} connections, "
           f"{args.seconds} s per page; {os.cpu_count()} cores shared with wrk and PostgreSQL")  # fmt: skip
-    print(f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9}  errors")
+    print(f"{'page':<20} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9}  non-2xx/3xx, timeouts")
     for name, found in results:
         ratio = found["rps"] / hello_rps if hello_rps else 0
-        problems = found["errors"] + found["timeouts"]
+        problems = f"{found['errors']}, {found['timeouts']}"
         print(f"{name:<20} {found['rps']:8.0f} {found['p50']:8.1f} {found['p99']:8.1f} {ratio:8.0%}  {problems}")
     print("SQL statements per guest request: " + ", ".join(f"{name} {counts[path]}" for name, path in pages.items()))
     for name, sizes in rss.items():

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import LabelledEnum, Model, UTCDateTime, enum_column, utcnow
+from app.models.base import JSONType, LabelledEnum, Model, UTCDateTime, enum_column, utcnow
 from app.models.files import StoredFile
 from app.models.orders import PromoCode
 
@@ -258,3 +258,23 @@ class SiteVersion(Model):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     token: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ContentRevision(Model):
+    """A saved state of a news item, promotion or banner (`kind` + `object_id`), for its history and restore:
+    written on every save that changes something; never changed."""
+
+    __tablename__ = "content_revision"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "object_id", "number", name="uq_content_revision_kind_object_number"),
+        sa.Index("ix_content_revision_kind_object", "kind", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)  # "news" (news and promotions), "banner"
+    object_id: Mapped[int] = mapped_column(nullable=False)
+    number: Mapped[int] = mapped_column(nullable=False)
+    snapshot: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    author_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    note: Mapped[str] = mapped_column(sa.String(200), default="", nullable=False)

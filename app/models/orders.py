@@ -200,6 +200,7 @@ class Order(Model):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan"
     )
+    tracking: Mapped[list[OrderTracking]] = relationship(order_by="OrderTracking.id", cascade="all, delete-orphan")
     history: Mapped[list[OrderHistory]] = relationship(
         back_populates="order", order_by="OrderHistory.id", viewonly=True
     )
@@ -273,6 +274,24 @@ class BatchKind(LabelledEnum):
             "labels": "Печать этикеток",
             "payment": "Отметка об оплате",
         }
+
+
+class OrderTracking(Model):
+    """A tracking number of an order's shipment (or of one of its packages) with the carrier."""
+
+    __tablename__ = "order_tracking"
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "carrier", "number", name="uq_order_tracking_order_carrier_number"),
+        sa.CheckConstraint("package IS NULL OR package >= 1", name="package_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    carrier: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    number: Mapped[str] = mapped_column(sa.String(40), nullable=False, index=True)
+    package: Mapped[int | None] = mapped_column()  # None: the whole order
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_by_name: Mapped[str] = mapped_column(sa.String(200), default="", nullable=False)
 
 
 class OrderBatch(Model):

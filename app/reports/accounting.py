@@ -74,6 +74,7 @@ class VatReport:
     period: Period
     regime_label: str
     deducts: bool
+    seller: str  # the shop's requisites in force at the period's end («» until they are set)
     by_rate: list[metrics.RateLine]
     input_vat: Decimal  # incoming VAT of the period's expenses
     sales_book: list[SalesBookRow]
@@ -190,10 +191,14 @@ def purchase_book(session: Session, period: Period) -> list[PurchaseBookRow]:
 
 def vat_report(session: Session, period: Period) -> VatReport:
     regime = seller.regime_on(session, period.end)
+    version = seller.in_force(session, period.end)
     return VatReport(
         period=period,
         regime_label=regime.label,
         deducts=regime in seller.DEDUCTS_INPUT_VAT,
+        seller=f"{version.short_name}, ИНН {version.inn}" + (f", КПП {version.kpp}" if version.kpp else "")
+        if version
+        else "",
         by_rate=metrics.sales_by_rate(session, period),
         input_vat=metrics.expenses(session, period).vat,
         sales_book=sales_book(session, period),
@@ -226,6 +231,7 @@ class ProfitReport:
     categories: list[metrics.CategoryLine]
     expense_categories: list[str]
     total: ProfitMonth
+    category_ids: dict[str, int | None] = field(default_factory=dict)  # expense category name → id (drill-down)
 
     @property
     def revenue(self) -> Decimal:
@@ -243,9 +249,11 @@ def _expense_costs(session: Session, period: Period) -> dict[str, Decimal]:
 
 def profit_report(session: Session, period: Period) -> ProfitReport:
     months = [ProfitMonth(m, metrics.sales(session, m), _expense_costs(session, m)) for m in period.months()]
-    names = list(_expense_costs(session, period))
+    lines = metrics.expenses_by_category(session, period)
+    names = [line.name for line in lines]
     total = ProfitMonth(period, metrics.sales(session, period), _expense_costs(session, period))
-    return ProfitReport(period, months, metrics.sales_by_category(session, period), names, total)
+    ids = {line.name: line.key if isinstance(line.key, int) else None for line in lines}
+    return ProfitReport(period, months, metrics.sales_by_category(session, period), names, total, ids)
 
 
 # --- расходы ---------------------------------------------------------------------------------------------
@@ -429,7 +437,8 @@ def vat_tables(report: VatReport) -> list[Table]:
     summary = Table(
         f"НДС за {report.period.label}",
         ["Ставка", "База, ₽", "НДС, ₽", "С НДС, ₽"],
-        [[_rate_title(line.rate), line.base, line.vat, line.total] for line in report.by_rate]
+        [["Продавец", report.seller or "реквизиты не заданы", "", ""], ["Режим", report.regime_label, "", ""]]
+        + [[_rate_title(line.rate), line.base, line.vat, line.total] for line in report.by_rate]
         + [
             ["Итого реализация", report.base, report.output_vat, report.base + report.output_vat],
             ["НДС к вычету (входящий)", "", report.deductible_vat, ""],

@@ -29,6 +29,7 @@ from app.models import (
     BuyerFirstSale,
     Category,
     JournalEntry,
+    JournalKind,
     LineKind,
     Order,
     OrdersPlacedDay,
@@ -208,7 +209,7 @@ def _money(value: object) -> Decimal:
 
 def _sales(row: Sequence[Any], orders: Any) -> Sales:
     """A row of the rollup's sums (in `SUMS` order) as `metrics.Sales`."""
-    return metrics._sales_row([_money(v) for v in row], int(orders or 0))
+    return metrics._sales_row(row, int(orders or 0))
 
 
 def _add(a: Sales, b: Sales) -> Sales:
@@ -239,6 +240,16 @@ def sales_by_day(session: Session, period: Period, filters: Filters = Filters())
         .group_by(SalesDay.day)
     ).all()
     return {_day(row[0]): _sales(row[1:8], row[8]) for row in rows}
+
+
+def _sums_by_day(session: Session, period: Period, filters: Filters) -> list[tuple[date, list[Decimal], int]]:
+    """The rollup's sums per day as exact decimals (not yet rounded: a bucket is rounded once)."""
+    rows = session.execute(
+        sa.select(SalesDay.day, *_SALES_SUMS, _sum(filters.orders_column))
+        .where(_in(SalesDay.day, period), *filters.on_sales())
+        .group_by(SalesDay.day)
+    ).all()
+    return [(_day(row[0]), [Decimal(str(v)) for v in row[1:8]], int(row[8] or 0)) for row in rows]
 
 
 def sales_total(session: Session, period: Period, filters: Filters = Filters()) -> Sales:
@@ -315,15 +326,17 @@ def change(current: Decimal, before: Decimal) -> Decimal | None:
 def _points(session: Session, period: Period, grouping: str, filters: Filters) -> list[Point]:
     parts = buckets(period, grouping)
     index = {bucket_start(part.start, grouping): i for i, part in enumerate(parts)}
-    sales = [Sales() for _ in parts]
+    sums = [[Decimal(0)] * len(SUMS) for _ in parts]
+    orders = [0 for _ in parts]
     placed = [0 for _ in parts]
-    for day, day_sales in sales_by_day(session, period, filters).items():
+    for day, values, count in _sums_by_day(session, period, filters):
         i = index[bucket_start(day, grouping)]
-        sales[i] = _add(sales[i], day_sales)
+        sums[i] = [a + b for a, b in zip(sums[i], values, strict=True)]
+        orders[i] += count
     for day, count in placed_by_day(session, period, filters).items():
         placed[index[bucket_start(day, grouping)]] += count
     return [
-        Point(part, bucket_label(bucket_start(part.start, grouping), grouping), sales[i], placed[i])
+        Point(part, bucket_label(bucket_start(part.start, grouping), grouping), _sales(sums[i], orders[i]), placed[i])
         for i, part in enumerate(parts)
     ]
 
@@ -477,6 +490,15 @@ class PromoRow:
     name: str
     placed: int
     sales: Sales
+    buyers: int = 0  # buyers with a sale with the code in the period
+    new_buyers: int = 0  # … for whom it was their first realisation
+
+    @property
+    def new_share(self) -> Decimal | None:
+        """The share (%) of the code's buyers who bought for the first time with it."""
+        if not self.buyers:
+            return None
+        return (Decimal(self.new_buyers) * 100 / self.buyers).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
     @property
     def revenue_per_rouble(self) -> Decimal | None:
@@ -485,6 +507,42 @@ class PromoRow:
         if spent <= 0:
             return None
         return (self.sales.revenue / spent).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def buyer_key(customer_id: Any, company_id: Any) -> Any:
+    """The buyer of a journal entry as the rollups key it: «c<company>» or «p<customer>»."""
+    return sa.case(
+        (company_id.is_(None), sa.literal("p") + sa.cast(customer_id, sa.String)),
+        else_=sa.literal("c") + sa.cast(company_id, sa.String),
+    )
+
+
+def promo_buyers(session: Session, period: Period, filters: Filters = Filters()) -> dict[int, tuple[int, int]]:
+    """Per promo code: buyers with a sale with it in the period, and those of them for whom it was their first
+    realisation (from the journal's sales of promo-code orders only, by the orders' promo code index)."""
+    buyer = buyer_key(JournalEntry.customer_id, JournalEntry.company_id)
+    sales = (
+        sa.select(Order.promo_code_id.label("promo"), buyer.label("buyer"), JournalEntry.day.label("day"))
+        .join(Order, Order.id == JournalEntry.order_id)
+        .where(
+            Order.promo_code_id.is_not(None),
+            JournalEntry.kind == JournalKind.sale,
+            _in(JournalEntry.day, period),
+            *filters.on_journal(),
+        )
+        .distinct()
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            sales.c.promo,
+            sa.func.count(sa.distinct(sales.c.buyer)),
+            sa.func.count(sa.distinct(sa.case((BuyerFirstSale.first_day == sales.c.day, sales.c.buyer)))),
+        )
+        .join(BuyerFirstSale, BuyerFirstSale.buyer == sales.c.buyer)
+        .group_by(sales.c.promo)
+    ).all()
+    return {promo: (int(total), int(new)) for promo, total, new in rows}
 
 
 def promo_widget(session: Session, period: Period, filters: Filters = Filters()) -> list[PromoRow]:
@@ -505,7 +563,11 @@ def promo_widget(session: Session, period: Period, filters: Filters = Filters())
     sales = {row[0]: _sales(row[1:8], row[8]) for row in rows}
     ids = set(sales) | set(placed)
     codes = dict(session.execute(sa.select(PromoCode.id, PromoCode.code).where(PromoCode.id.in_(ids))).all())
-    result = [PromoRow(pid, codes.get(pid, "—"), placed.get(pid, 0), sales.get(pid, Sales())) for pid in ids]
+    buyers = promo_buyers(session, period, filters)
+    result = [
+        PromoRow(pid, codes.get(pid, "—"), placed.get(pid, 0), sales.get(pid, Sales()), *buyers.get(pid, (0, 0)))
+        for pid in ids
+    ]
     result.sort(key=lambda r: (-r.sales.revenue, r.name))
     points = sales_total(session, period, filters).points
     if points:
@@ -614,7 +676,7 @@ def widget_table(board: Dashboard, widget: str) -> tuple[list[str], list[list[st
         return ["Показатель", "Значение"], rows
     if widget == "promos" and board.promos is not None:
         header = ["Промокод", "Оформлено заказов", "Заказов реализовано", "Выручка, ₽", "Скидка, ₽", "Баллы, ₽",
-                  "Выручка на 1 ₽ скидки"]  # fmt: skip
+                  "Выручка на 1 ₽ скидки", "Новых покупателей, %"]  # fmt: skip
         return header, [
             [
                 r.name,

@@ -183,6 +183,10 @@ def sentence(entry: OrderHistory) -> str:
         return f"{who} {verb('created')} бесплатную перепечатку — заказ {new}"
     if field == "reprint_of":
         return f"{who} {verb('created')} этот заказ как бесплатную перепечатку заказа {new}"
+    if field == "tracking":
+        if new:
+            return f"{who} {verb('added')} трек-номер: {new}"
+        return f"{who} {verb('removed')} трек-номер: {old}"
     if field == "label_printed":
         fmt, times = _label_print(entry)
         if times > 1:

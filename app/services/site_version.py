@@ -42,14 +42,21 @@ def _forget_after_commit(_session: Session) -> None:
     forget()
 
 
+def trusted(max_age: float) -> Version | None:
+    """The version this process read less than `max_age` seconds ago (and has not committed since), or None."""
+    with _lock:
+        last = _last
+    if max_age > 0 and last is not None and time.monotonic() - last[1] < max_age:
+        return last[0]
+    return None
+
+
 def current(session: Session, *, max_age: float = 0.0) -> Version | None:
     """The site's version; None when the row is missing (an emptied database): cache nothing then."""
     global _last
-    if max_age > 0:
-        with _lock:
-            last = _last
-        if last is not None and time.monotonic() - last[1] < max_age:
-            return last[0]
+    found = trusted(max_age)
+    if found is not None:
+        return found
     row = session.execute(sa.select(SiteVersion.token, SiteVersion.changed_at).where(SiteVersion.id == 1)).first()
     if row is None:
         return None

@@ -1,7 +1,7 @@
 """personal data consent (152-FZ): one row per consent given, append-only (UPDATE/DELETE-refusing triggers)
 
 Revision ID: f8911c7f3a7f
-Revises: 5b8e2f7d1c90
+Revises: 2612078ca753
 Create Date: 2026-12-02 10:40:21.896445
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f8911c7f3a7f'
-down_revision = '5b8e2f7d1c90'
+down_revision = '2612078ca753'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,5 @@
-"""In a real browser: an editor changes a published page, the site keeps the old text while the draft is
-previewed in the back office, and «Опубликовать» puts the new text on the site."""
+"""In a real browser: an editor changes a published page with the toolbar, the site keeps the old text while the
+draft is previewed in the back office, and «Опубликовать» puts the new text on the site."""
 
 import re
 
@@ -21,11 +21,20 @@ def test_editor_publishes_a_page_draft(app, live_server, page, browser, db_sessi
     page.wait_for_url(re.compile(r"/admin/"))
 
     page.goto(f"{live_server}/admin/pageview/edit/{contacts.id}")
-    page.fill("#body", "Телефон: **+7 495 123-45-67**\n\nПишите: zakaz@pechatnydvor.ru")
+    # The toolbar: select the number, «Жирный» wraps it in **…** (no Markdown typed by hand).
+    page.fill("#body", "Телефон: +7 495 123-45-67")
+    page.eval_on_selector("#body", "el => { el.selectionStart = 9; el.selectionEnd = el.value.length; }")
+    page.locator("[data-markdown-action=bold]").click()
+    assert page.input_value("#body") == "Телефон: **+7 495 123-45-67**"
+    page.eval_on_selector("#body", "el => { el.selectionStart = el.selectionEnd = el.value.length; }")
+    page.locator("[data-markdown-action=list]").click()
+    assert page.input_value("#body").endswith("\n\n- пункт списка\n\n")
     page.get_by_role("button", name="Сохранить").click()
     page.wait_for_url(re.compile(r"/admin/pageview/show/\d+$"))
     assert "Черновик сохранён" in page.inner_text("body")
     assert "+7 495 123-45-67" in page.get_by_test_id("draft-preview").inner_text()
+    assert page.get_by_test_id("draft-preview").locator("strong").inner_text() == "+7 495 123-45-67"
+    assert page.get_by_test_id("draft-preview").locator("li").inner_text() == "пункт списка"
     assert "+7 495 000-00-00" in page.get_by_test_id("page-body").inner_text()
 
     # A visitor still sees the published text.

@@ -127,6 +127,7 @@ def test_top_customers_and_promo_widgets(db_session, march, catalog):
     assert (minus.placed, minus.sales.orders, minus.sales.discounts) == (1, 1, D("100.00"))
     assert minus.sales.revenue == o["stickers"].total
     assert minus.revenue_per_rouble == (o["stickers"].total / 100).quantize(D("0.01"))
+    assert (minus.buyers, minus.new_buyers, minus.new_share) == (1, 1, D("100.0"))  # the company's first order
 
 
 def test_grouping_by_day_week_month_and_year():
@@ -181,6 +182,10 @@ def test_rollups_equal_the_journal_and_the_accounting_reports_on_random_periods(
     categories = [None, *db_session.scalars(sa.select(JournalEntry.category_id).distinct())]
     sales = [(e.day, e.order_id, e.kind, e.company_id, e.customer_id) for e in db_session.scalars(
         sa.select(JournalEntry).where(JournalEntry.kind == JournalKind.sale))]  # fmt: skip
+    promo_of = dict(db_session.execute(sa.select(Order.id, Order.promo_code_id)).all())
+    first_sale = {}
+    for day, _, _, company, person in sorted(sales, key=lambda row: row[0]):
+        first_sale.setdefault(f"c{company}" if company else f"p{person}", day)
     created = [to_shop(c).date() for c in db_session.scalars(sa.select(Order.created_at))]
     ledger = [(to_shop(e.created_at).date(), e.kind.value, e.pending + e.available) for e in db_session.scalars(
         sa.select(LoyaltyEntry))]  # fmt: skip
@@ -214,6 +219,15 @@ def test_rollups_equal_the_journal_and_the_accounting_reports_on_random_periods(
             assert points["earned"] == sum(n for kind, n in inside if kind in ("earn_pending", "reverse"))
             assert points["referral"] == sum(n for kind, n in inside if kind.startswith("referral"))
             points_seen += points["earned"]
+            expected = {}
+            for day, order_id, _, company, person in sales:
+                if period.start <= day <= period.end and promo_of[order_id]:
+                    who = f"c{company}" if company else f"p{person}"
+                    expected.setdefault(promo_of[order_id], {})[who] = first_sale[who] == day or expected.get(
+                        promo_of[order_id], {}).get(who, False)  # fmt: skip
+            assert report.promo_buyers(db_session, period) == {
+                promo: (len(who), sum(who.values())) for promo, who in expected.items()
+            }
     assert points_seen > 0
 
 

@@ -284,11 +284,22 @@ def test_cli_command(app):
     result = runner.invoke(args=["seed", "bulk", "--customers", "4", "--orders", "25", "--days", "10", "--seed", "5"])
     assert result.exit_code == 0, result.output
     assert "заказов: 25" in result.output
+    assert "[##############################] 25/25 заказов ·" in result.stderr  # the progress bar, finished
     with app.app_context():
         from app.extensions import db
 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 25
         db.session.remove()
+
+
+def test_progress_is_told_after_each_batch_with_rate_and_time_left(db_session, monkeypatch):
+    monkeypatch.setattr(seed_bulk, "BATCH_ORDERS", 20)
+    told = []
+    seed_bulk.generate(db_session, customers=5, orders=50, days=10, seed=2, progress=lambda *a: told.append(a))
+    assert [done for done, _, _ in told] == [20, 40, 50] and all(total == 50 for _, total, _ in told)
+    line = seed_bulk.progress_line(250_000, 1_000_000, 100.0)
+    assert line.startswith("[#######.......................] 250\u00a0000/1\u00a0000\u00a0000 заказов")
+    assert "2\u00a0500 заказов/с" in line and "осталось 5 мин 00 с" in line
 
 
 @pytest.mark.parametrize(

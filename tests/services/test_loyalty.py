@@ -166,6 +166,14 @@ def test_a_company_order_neither_spends_nor_earns_personal_points(db_session, ca
 
 
 def test_pending_points_become_available_only_after_completion_and_the_return_window(db_session, catalog, customer):
+    from app.services.messaging import notifications
+
+    notifications.save_preferences(
+        db_session,
+        customer_id=customer.id,
+        channels={notifications.POINTS_CREDITED: ["email"]},
+        order_statuses=[],
+    )
     order = place_order(db_session, customer, catalog.cards)
     lifecycle.mark_paid(db_session, order, actor=SYSTEM)
     db_session.commit()
@@ -185,6 +193,10 @@ def test_pending_points_become_available_only_after_completion_and_the_return_wi
         db_session.commit()
     assert bal(db_session, customer) == ledger.Balance(earned, 0)
     assert [k for k, _, _ in kinds(db_session, customer)] == [EntryKind.earn_pending, EntryKind.activate]
+    credited = db_session.scalars(sa.select(Notification).where(Notification.event == "points_credited")).all()
+    assert [(n.channel.value, n.payload["points"], n.payload["balance"]) for n in credited] == [
+        ("email", earned, earned)
+    ]
     assert_ledger_consistent(db_session)
 
 
@@ -440,8 +452,50 @@ def test_the_order_status_email_names_the_points_spent_and_earned(db_session, ca
     earned = bal(db_session, customer).pending
     outbox.deliver_due(db_session)
     db_session.commit()
+    placed = next(m for m in smtp_server.messages if m["Subject"].endswith("принят"))
+    assert "Оплачено баллами: 100\u00a0баллов" in smtp_server.mailbox.body(placed)
     mail = next(m for m in smtp_server.messages if "Принят" in m["Subject"])
     text = smtp_server.mailbox.body(mail)
     assert "Оплачено баллами: 100\u00a0баллов" in text
     assert f"Бонусные баллы за заказ: {checkout.format_points(earned)} — ожидают окончания срока возврата" in text
     assert "Оплачено баллами: 100\u00a0баллов" in smtp_server.mailbox.body(mail, "html")
+
+
+def test_a_line_removed_by_staff_gives_back_exactly_its_points(db_session, catalog, customer):
+    from app.services.orders import editing
+
+    give(db_session, customer, 2000)
+    fill_cart(db_session, customer, catalog.cards)
+    order = order_with_points(db_session, customer, catalog.flyers, 900)  # the cart holds cards and flyers
+    assert len(order.product_lines) == 2 and order.points_paid == 900
+    cards = next(line for line in order.product_lines if line.product_id == catalog.cards.id)
+    cards_points = cards.points
+    assert 0 < cards_points < 900 and cards_points == int(cards_points)
+    staff = Actor.system("оператор")
+    editing.remove_line(db_session, order, cards.id, actor=staff, comment="клиент передумал")
+    db_session.commit()
+    db_session.expire_all()
+    assert order.points_paid == 900 - cards_points
+    assert order.total == order.goods_total - order.discount_total - order.points_paid
+    assert bal(db_session, customer).available == 2000 - 900 + int(cards_points)
+    assert kinds(db_session, customer)[-1] == (EntryKind.return_spent, int(cards_points), 0)
+    # a cheaper remaining line keeps at most its own amount in points; the rest comes back too
+    flyers = order.product_lines[0]
+    editing.change_line(
+        db_session,
+        order,
+        flyers.id,
+        actor=staff,
+        quantity=flyers.quantity,
+        option_value_ids=[o["value_id"] for o in flyers.options],
+        price="500",
+    )
+    db_session.commit()
+    db_session.expire_all()
+    assert order.points_paid == 500 and order.total == order.amount_due
+    assert bal(db_session, customer).available == 1500
+    # cancelling gives back what is still spent, not the original 900
+    lifecycle.change_status(db_session, order, S.cancelled, actor=staff)
+    db_session.commit()
+    assert bal(db_session, customer).available == 2000
+    assert_ledger_consistent(db_session)

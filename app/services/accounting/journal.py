@@ -178,7 +178,26 @@ def _base(posting: Posting, kind: JournalKind) -> dict[str, Any]:
     }
 
 
-def _unit_costs(session: Session, lines: Sequence[OrderLine]) -> dict[int, Decimal]:
+LINE_COLUMNS = (
+    OrderLine.id,
+    OrderLine.order_id,
+    OrderLine.position,
+    OrderLine.kind,
+    OrderLine.product_id,
+    OrderLine.product_name,
+    OrderLine.options,
+    OrderLine.quantity,
+    OrderLine.vat_rate,
+    OrderLine.gross_amount,
+    OrderLine.discount,
+    OrderLine.points,
+    OrderLine.total,
+    OrderLine.net_amount,
+    OrderLine.vat_amount,
+)
+
+
+def _unit_costs(session: Session, lines: Sequence[Any]) -> dict[int, Decimal]:
     """Material cost of one unit of each product line: the product's cost price plus its option values'."""
     product_ids = {line.product_id for line in lines if line.product_id is not None}
     value_ids = {
@@ -234,11 +253,11 @@ def post_sales(
             )
         )
     }
-    lines = [
+    lines = [  # plain rows, not ORM objects: a mass change may realise thousands of orders at once
         line
         for chunk in sets.chunks(session, wanted)
-        for line in session.scalars(
-            sa.select(OrderLine)
+        for line in session.execute(
+            sa.select(*LINE_COLUMNS)
             .where(sets.id_filter(session, OrderLine.order_id, chunk))
             .order_by(OrderLine.order_id, OrderLine.position)
         )
@@ -309,20 +328,20 @@ def _reverse(
     forward = K.payment if money else K.sale
     rows = []
     for chunk in sets.chunks(session, list(open_now)):
-        for entry in session.scalars(
-            sa.select(JournalEntry)
+        for entry in session.execute(
+            sa.select(JournalEntry.__table__)
             .where(sets.id_filter(session, JournalEntry.order_id, chunk), JournalEntry.kind == forward)
             .order_by(JournalEntry.order_id, JournalEntry.line_position)
-        ):
-            if entry.cycle != open_now[entry.order_id]:
+        ).mappings():
+            if entry["cycle"] != open_now[entry["order_id"]]:
                 continue
             row = {
-                column.key: getattr(entry, column.key)
-                for column in JournalEntry.__table__.columns
-                if column.key not in ("id", "kind", "reason", "day", "posted_at", "batch_id", "actor_name", "comment")
+                key: value
+                for key, value in entry.items()
+                if key not in ("id", "kind", "reason", "day", "posted_at", "batch_id", "actor_name", "comment")
             }
             row.update(_base(posting, kind))
-            row["day"] = (days or {}).get(entry.order_id, posting.on)
+            row["day"] = (days or {}).get(entry["order_id"], posting.on)
             for name in _NEGATED:
                 row[name] = -row[name]
             rows.append(row)

@@ -13,6 +13,7 @@ from app.models import (
     ContentImage,
 )
 from app.services.actors import Actor
+from app.services.content import snapshots
 from app.services.content.fields import aware, required_text, validate_link
 from app.services.content.media import ImageUpload, upload_image
 from app.services.errors import NotFound, ValidationError
@@ -60,6 +61,7 @@ def save_banner(
     image: ImageUpload | None = None,
     mobile_image: ImageUpload | None = None,
     remove_mobile_image: bool = False,
+    note: str = "",
 ) -> Banner:
     """Create or change a banner; a new banner needs an image. Links are checked here, on every save."""
     banner = None
@@ -97,7 +99,48 @@ def save_banner(
     banner.updated_at = now()
     banner.updated_by_name = actor.name[:200]
     session.flush()
+    state = snapshots.snapshot_of(banner, BANNER_FIELDS)
+    snapshots.record(session, snapshots.BANNER, banner.id, state, actor=actor, note=note)
     return banner
+
+
+BANNER_FIELDS = (
+    "title",
+    "alt_text",
+    "link",
+    "position",
+    "active_from",
+    "active_until",
+    "is_active",
+    "image_id",
+    "mobile_image_id",
+)
+
+
+def restore_banner_revision(session: Session, *, revision_id: int, actor: Actor) -> Banner:
+    """Bring a banner back to a revision (its pictures too, while they are in the library)."""
+    old = snapshots.revision(session, snapshots.BANNER, revision_id)
+    state = old.snapshot
+    banner = session.get(Banner, old.object_id)
+    if banner is None:
+        raise NotFound("Баннер не найден.")
+    for column, relation in (("image_id", "image"), ("mobile_image_id", "mobile_image")):
+        image_id = state.get(column)
+        picture = session.get(ContentImage, image_id) if image_id is not None else None
+        if picture is not None or (image_id is None and relation == "mobile_image"):
+            setattr(banner, relation, picture)
+    data = BannerData(
+        title=state["title"],
+        alt_text=state["alt_text"],
+        link=state["link"],
+        position=state["position"],
+        active_from=snapshots.moment(state["active_from"]),
+        active_until=snapshots.moment(state["active_until"]),
+        is_active=state["is_active"],
+    )
+    return save_banner(
+        session, data=data, actor=actor, banner_id=banner.id, note=f"Восстановлена редакция №{old.number}"
+    )
 
 
 def active_banners(session: Session) -> list[Banner]:

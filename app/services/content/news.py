@@ -17,6 +17,7 @@ from app.models import (
 )
 from app.services.actors import Actor
 from app.services.catalog import promo
+from app.services.content import snapshots
 from app.services.content.fields import aware, clean_slug, images_in, markdown_body, optional_text, required_text
 from app.services.content.media import ImageUpload, upload_image
 from app.services.errors import NotFound, ValidationError
@@ -126,6 +127,7 @@ def save_news_item(
     item_id: int | None = None,
     cover: ImageUpload | None = None,
     remove_cover: bool = False,
+    note: str = "",
 ) -> NewsItem:
     """Create or change a news item or promotion (with a new cover image, if one is uploaded)."""
     item = None
@@ -156,7 +158,53 @@ def save_news_item(
     item.updated_at = moment
     item.updated_by_name = actor.name[:200]
     session.flush()
+    snapshots.record(session, snapshots.NEWS, item.id, snapshots.snapshot_of(item, NEWS_FIELDS), actor=actor, note=note)
     return item
+
+
+NEWS_FIELDS = (
+    "kind",
+    "title",
+    "slug",
+    "teaser",
+    "body",
+    "publish_at",
+    "expire_at",
+    "is_published",
+    "promo_code_id",
+    "seo_title",
+    "seo_description",
+    "cover_image_id",
+)
+
+
+def restore_news_revision(session: Session, *, revision_id: int, actor: Actor) -> NewsItem:
+    """Bring a news item or promotion back to a revision (the cover too, while the image is in the library)."""
+    old = snapshots.revision(session, snapshots.NEWS, revision_id)
+    state = old.snapshot
+    data = NewsData(
+        kind=state["kind"],
+        title=state["title"],
+        slug=state["slug"],
+        teaser=state["teaser"],
+        body=state["body"],
+        publish_at=snapshots.moment(state["publish_at"]),  # type: ignore[arg-type]
+        expire_at=snapshots.moment(state["expire_at"]),
+        is_published=state["is_published"],
+        promo_code_id=state["promo_code_id"],
+        seo_title=state["seo_title"],
+        seo_description=state["seo_description"],
+    )
+    item = session.get(NewsItem, old.object_id)
+    if item is None:
+        raise NotFound("Новость не найдена.")
+    cover = state.get("cover_image_id")
+    picture = session.get(ContentImage, cover) if cover is not None else None
+    if picture is not None or cover is None:
+        item.cover_image = picture
+    return save_news_item(
+        session, data=data, actor=actor, item_id=old.object_id, note=f"Восстановлена редакция №{old.number}"
+    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from app.models import (
     Channel,
     Company,
     CompanyMember,
+    Customer,
     Document,
     DocumentCancellation,
     JournalEntry,
@@ -186,8 +187,6 @@ def send_documents(session: Session, documents: list[Document], *, actor: Actor)
             company = session.get(Company, document.company_id)
             to = recipient(session, company) if company is not None else None
         elif document.customer_id is not None:
-            from app.models import Customer
-
             customer = session.get(Customer, document.customer_id)
             to = (customer.id, customer.email) if customer is not None else None
         if to is None:

@@ -7,7 +7,8 @@ a mass change and its undo all do the same):
   (pending or already available — the balance may go below zero; future earnings pay it off);
 - undoing a cancel or refund spends the order's points again (refused when the balance no longer covers them)
   and earns again what the order had earned;
-- completing or refunding an order recomputes the customer's tier.
+- completing or refunding an order recomputes the customer's tier;
+- staff removing a line of an order that spent points give back exactly that line's points (`editing`).
 
 Every amount is computed from the ledger under the account lock, so a repeated call finds nothing left to do.
 """
@@ -25,7 +26,7 @@ from app.models import EntryKind, LineKind, LoyaltyEntry, Order, OrderLine, Orde
 from app.services.actors import Actor
 from app.services.loyalty import ledger, rules, tiers
 from app.services.money import format_rate
-from app.services.orders import lifecycle
+from app.services.orders import editing, lifecycle
 from app.services.orders.lifecycle import Change, Guard, Payment, Transition
 
 S = OrderStatus
@@ -241,3 +242,23 @@ def _give_back(transition: Transition, lost: Sequence[Change]) -> None:
 
 
 lifecycle.add_guard(Guard("loyalty_points", _spend_again, _give_back))
+
+
+@editing.on_lines_changed
+def return_unspent_points(session: Session, order: Order, actor: Actor) -> None:
+    """Staff removed a line (or made it cheaper) of an order that spent points: exactly the points the order no
+    longer carries come back — a removed line's share, as it was spread over the lines."""
+    ledger.lock(session, order.customer_id)
+    state = order_points(session, [order.id])[order.id]
+    extra = state.spent - int(order.points_paid or 0)
+    if extra > 0:
+        ledger.post(
+            session,
+            customer_id=order.customer_id,
+            kind=EntryKind.return_spent,
+            key=ledger.entry_key(session, EntryKind.return_spent, order.id),
+            actor=actor,
+            available=extra,
+            order_id=order.id,
+            reason=f"Заказ {order.number}: позиции изменены",
+        )

@@ -1,8 +1,10 @@
-"""Points in the order messages: the «order status» email and Telegram text name the points the order spent and
-earned (with their state), rendered at delivery from the ledger — so a cancelled order's message says they came
-back. Registered as a wrapper around the message's own renderer."""
+"""Points in the order messages: the «order placed» and «order status» emails and Telegram texts name the points
+the order spent and earned (with their state), rendered at delivery from the ledger — so a cancelled order's
+message says they came back. Registered as a wrapper around each message's own renderer."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from sqlalchemy.orm import object_session
 
@@ -31,6 +33,13 @@ def points_lines(ctx: MessageContext) -> list[str]:
         lines.append(f"Возвращено баллов: {format_points(view.returned)}")
     if view.earned:
         lines.append(f"Бонусные баллы за заказ: {format_points(view.earned)} — {view.state}")
+    elif view.state == "начислим после оплаты":
+        from app.services.loyalty.checkout import earn_estimate
+
+        paid = sum((line.total for line in order.product_lines), Decimal("0"))
+        estimate = earn_estimate(session, customer_id=order.customer_id, products_paid=paid, for_company=False)
+        if estimate:
+            lines.append(f"После оплаты начислим: {format_points(estimate)}")
     return lines
 
 
@@ -44,9 +53,10 @@ def _wrap(previous: messages.Renderer) -> messages.Renderer:
 
 
 def register() -> None:
-    current = messages.RENDERERS.get(notifications.ORDER_STATUS, messages.template_renderer)
-    if getattr(current, "__name__", "") != "with_points":
-        messages.register_renderer(notifications.ORDER_STATUS, _wrap(current))
+    for event in (notifications.ORDER_PLACED, notifications.ORDER_STATUS):
+        current = messages.RENDERERS.get(event, messages.template_renderer)
+        if getattr(current, "__name__", "") != "with_points":
+            messages.register_renderer(event, _wrap(current))
 
 
 register()

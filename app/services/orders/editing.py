@@ -7,9 +7,10 @@ per line (`money.extract_vat`) and the order totals are the sums of the lines (`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import BinaryIO
 
 import sqlalchemy as sa
@@ -70,11 +71,7 @@ def ensure_open(order: Order) -> None:
 
 
 def lines_editable(order: Order) -> bool:
-    return (
-        order.status in LINES_EDITABLE_STATUSES
-        and order.payment_status == PaymentStatus.unpaid
-        and not order.points_paid
-    )
+    return order.status in LINES_EDITABLE_STATUSES and order.payment_status == PaymentStatus.unpaid
 
 
 def layout_replaceable(order: Order) -> bool:
@@ -184,7 +181,7 @@ def update_details(session: Session, order: Order, details: OrderDetails, *, act
         for key, value in changes.items():
             setattr(order, key, value)
         if "delivery_method" in changes:
-            reprice(session, order)
+            reprice(session, order, actor)
     return len(changes)
 
 
@@ -270,7 +267,7 @@ def add_line(
             layout_file_id=None,
         )
         order.lines.append(line)
-        reprice(session, order)
+        reprice(session, order, actor)
     return line
 
 
@@ -300,7 +297,7 @@ def change_line(
         line.options = quote.options
         line.gross_amount = gross
         line.unit_price = to_money(gross / quote.quantity)
-        reprice(session, order)
+        reprice(session, order, actor)
     return line
 
 
@@ -313,7 +310,7 @@ def remove_line(session: Session, order: Order, line_id: int, *, actor: Actor, c
         raise ValidationError("В заказе должна остаться хотя бы одна позиция — отмените заказ, если он не нужен.")
     with acting(session, actor, comment=comment):
         order.lines.remove(line)
-        reprice(session, order)
+        reprice(session, order, actor)
 
 
 def replace_layout(
@@ -339,15 +336,38 @@ def replace_layout(
     return stored
 
 
-def reprice(session: Session, order: Order) -> None:
-    """Spread the promo discount over the product lines, price delivery, split VAT per line, sum the totals."""
+# Called after staff change an order's lines with (session, order, actor): bonus points give back what the
+# order no longer spends (a removed line's points). Registered by the loyalty package.
+LinesEffect = Callable[[Session, Order, Actor], None]
+_LINES_EFFECTS: dict[str, LinesEffect] = {}
+
+
+def on_lines_changed(fn: LinesEffect) -> LinesEffect:
+    _LINES_EFFECTS[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
+def reprice(session: Session, order: Order, actor: Actor | None = None) -> None:
+    """Spread the promo discount, then the bonus points still spent, over the product lines, price delivery, split
+    VAT per line, sum the totals.
+
+    The points stay what the remaining lines carry (a removed line's points are no longer spent), never more than
+    the products' amount after the discount, whole points; the registered effects settle the difference.
+    """
     products = order.product_lines
     goods = sum((line.gross_amount for line in products), ZERO)
     discount_total = promo.discount_for(order.promo_code, goods) if order.promo_code is not None else ZERO
     pricing.spread_discount(products, discount_total)
+    points = sum((line.points or ZERO for line in products), ZERO)
+    if points:
+        payable = sum((line.gross_amount - line.discount for line in products), ZERO)
+        pricing.spread_points(products, min(points, payable).to_integral_value(rounding=ROUND_DOWN))
     _sync_delivery_line(session, order, goods - discount_total)
     pricing.settle(order.lines)
     pricing.recalculate_totals(order)
+    if actor is not None:
+        for effect in _LINES_EFFECTS.values():
+            effect(session, order, actor)
 
 
 def _sync_delivery_line(session: Session, order: Order, goods_after_discount: Decimal) -> None:

@@ -56,8 +56,17 @@ def spread_discount(product_lines: Sequence[OrderLine], discount_total: Decimal)
 
 def spread_points(product_lines: Sequence[OrderLine], points_total: Decimal) -> None:
     """Give each product line its share of the bonus points spent, in proportion to what is left of it after
-    the promo discount (points never pay for delivery)."""
-    shares = allocate(points_total, [line.gross_amount - line.discount for line in product_lines])
+    the promo discount (points never pay for delivery).
+
+    Whole points are spread in whole points (so a line removed later gives back a whole number of them), unless
+    a line's whole share would exceed what is left of it; otherwise in kopecks.
+    """
+    weights = [line.gross_amount - line.discount for line in product_lines]
+    shares = allocate(points_total, weights)
+    if points_total == points_total.to_integral_value():
+        whole = [share * 100 for share in allocate(points_total / 100, weights)]
+        if all(share <= weight for share, weight in zip(whole, weights, strict=True)):
+            shares = whole
     for line, share in zip(product_lines, shares, strict=True):
         line.points = share
 

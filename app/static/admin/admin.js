@@ -26,3 +26,79 @@
     if (!window.confirm(text)) event.preventDefault();
   });
 })();
+
+// The Markdown toolbar over the content editors' text fields (<textarea data-markdown>): bold, italic,
+// headings, lists, links, tables and images from the library. The buttons' definitions come from the server
+// (app/services/content/toolbar.py) in <div data-markdown-toolbar>, so the browser writes what the tests check.
+(function () {
+  var holder = document.querySelector("[data-markdown-toolbar]");
+  if (!holder) return;
+  var config = JSON.parse(holder.getAttribute("data-markdown-toolbar"));
+
+  function apply(action, selected) {
+    var text = selected || action.placeholder;
+    var body;
+    if (action.per_line) {
+      body = text.split("\n").map(function (line) { return action.before + line; }).join("\n");
+    } else {
+      body = action.before + text + action.after;
+    }
+    return action.block ? "\n\n" + body + "\n\n" : body;
+  }
+
+  function replaceSelection(area, text) {
+    var start = area.selectionStart, end = area.selectionEnd;
+    area.value = area.value.slice(0, start) + text + area.value.slice(end);
+    area.selectionStart = start;
+    area.selectionEnd = start + text.length;
+    area.focus();
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  document.querySelectorAll("textarea[data-markdown]").forEach(function (area) {
+    var bar = document.createElement("div");
+    bar.className = "btn-toolbar markdown-toolbar";
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", "Оформление текста");
+    var group = document.createElement("div");
+    group.className = "btn-group btn-group-sm";
+    config.actions.forEach(function (action) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-default";
+      button.title = action.label;
+      button.setAttribute("aria-label", action.label);
+      button.setAttribute("data-markdown-action", action.key);
+      var icon = document.createElement("i");
+      icon.className = "fa " + action.icon;
+      button.appendChild(icon);
+      button.addEventListener("click", function () {
+        replaceSelection(area, apply(action, area.value.slice(area.selectionStart, area.selectionEnd)));
+      });
+      group.appendChild(button);
+    });
+    bar.appendChild(group);
+    if (config.images.length) {
+      var select = document.createElement("select");
+      select.className = "form-control input-sm markdown-images";
+      select.setAttribute("aria-label", "Вставить изображение из библиотеки");
+      var first = document.createElement("option");
+      first.value = "";
+      first.textContent = "Вставить изображение…";
+      select.appendChild(first);
+      config.images.forEach(function (image) {
+        var option = document.createElement("option");
+        option.value = image.markdown;
+        option.textContent = image.label;
+        select.appendChild(option);
+      });
+      select.addEventListener("change", function () {
+        if (!select.value) return;
+        replaceSelection(area, "\n\n" + select.value + "\n\n");
+        select.value = "";
+      });
+      bar.appendChild(select);
+    }
+    area.parentNode.insertBefore(bar, area);
+  });
+})();

@@ -37,7 +37,9 @@
       update();
     });
   }
+  let asked = 0;  // only the answer to the latest question updates the page
   async function refreshTotals() {
+    const mine = ++asked;
     const delivery = form.querySelector("input[name=delivery_method]:checked");
     const promo = form.querySelector("input[name=promo_code]");
     if (!delivery || !form.dataset.summaryUrl) return;
@@ -53,7 +55,7 @@
         headers: { Accept: "application/json" }, credentials: "same-origin",
       });
       const data = await response.json();
-      if (!data.ok) return;
+      if (mine !== asked || !data.ok) return;
       const set = (id, text) => { const el = form.querySelector(`[data-testid=${id}]`); if (el) el.textContent = text; };
       set("checkout-delivery", data.delivery);
       set("checkout-total", data.total);
@@ -91,6 +93,7 @@
   if (most) {
     most.addEventListener("click", () => {
       const input = document.getElementById("points");
+      clearTimeout(typing);
       input.value = input.dataset.limit;
       refreshTotals();
     });

@@ -86,10 +86,9 @@ IN_USE_MESSAGE = (
 
 
 class ShopInterface(SQLAInterface):
-    """FAB's data interface with the shop's filters; list pages load what they show in a fixed number of
-        queries (`list_loads`: select-in loads of the relations a list shows — a join would also be done for every
-    row a deep page's OFFSET skips) and count at most MAX_EXACT_COUNT
-        rows (an estimate «≈» past it)."""
+    """FAB's data interface with the shop's filters. List pages load what they show in a fixed number of
+    queries (`list_loads`: select-in loads of the relations a list shows; a join would also be done for every
+    row a deep page's OFFSET skips) and count at most MAX_EXACT_COUNT rows (an estimate «≈» past it)."""
 
     filter_converter_class = ShopFilterConverter
 

@@ -26,6 +26,8 @@ from app.services.content import news as content_news
 from app.services.content import newsletter as content_newsletter
 from app.services.content import pages as content_pages
 from app.services.content import revisions as content_revisions
+from app.services.content import snapshots as content_snapshots
+from app.services.content import toolbar as content_toolbar
 from app.services.content.media import ImageUpload
 from app.services.errors import NotFound, ValidationError
 from app.services.markup import render_markdown, staff_view
@@ -44,6 +46,45 @@ MARKDOWN_HELP = (
 
 def _actor() -> Actor:
     return Actor.staff(g.user)
+
+
+def _revision_context(kind: str, obj: object, fields: tuple[str, ...], endpoint: str) -> dict:
+    """The revisions panel: the list, which fields each differs in from the current state, the restore route."""
+    current = content_snapshots.snapshot_of(obj, fields)
+    labels = REVISION_LABELS
+
+    def changes(revision) -> list[str]:  # noqa: ANN001 - a ContentRevision
+        return [labels.get(name, name) for name in fields if revision.snapshot.get(name) != current.get(name)]
+
+    return {
+        "revisions": content_snapshots.revisions(db.session, kind, obj.id),  # type: ignore[attr-defined]
+        "revision_changes": changes,
+        "restore_endpoint": endpoint,
+    }
+
+
+REVISION_LABELS = {
+    "kind": "тип",
+    "title": "заголовок",
+    "slug": "адрес",
+    "teaser": "анонс",
+    "body": "текст",
+    "publish_at": "начало показа",
+    "expire_at": "окончание показа",
+    "is_published": "публикация",
+    "promo_code_id": "промокод",
+    "seo_title": "SEO-заголовок",
+    "seo_description": "SEO-описание",
+    "cover_image_id": "обложка",
+    "alt_text": "alt",
+    "link": "ссылка",
+    "position": "порядок",
+    "active_from": "начало показа",
+    "active_until": "окончание показа",
+    "is_active": "включён",
+    "image_id": "изображение",
+    "mobile_image_id": "мобильное изображение",
+}
 
 
 def _staff_html(fragment: str) -> Markup:
@@ -103,7 +144,9 @@ def thumbnail(image_id: int | None, variant: str = "small", css: str = "content-
 class PageForm(FlaskForm):
     title = StringField("Заголовок")
     slug = StringField("Адрес (slug)", description="Латиница, цифры и дефис: /pages/адрес. Пусто — из заголовка.")
-    body = TextAreaField("Текст", description=MARKDOWN_HELP, render_kw={"rows": 18, "class": "monospace"})
+    body = TextAreaField(
+        "Текст", description=MARKDOWN_HELP, render_kw={"rows": 18, "class": "monospace", "data-markdown": "1"}
+    )
     seo_title = StringField("SEO-заголовок", description="Заголовок окна браузера и поисковиков; пусто — заголовок.")
     seo_description = TextAreaField("SEO-описание", description="До 300 символов.", render_kw={"rows": 2})
     is_published = BooleanField("Опубликована")
@@ -181,6 +224,7 @@ class PageView(ContentView):
             page=page,
             preview=_staff_html(preview) if preview is not None else None,
             title=self.edit_title if page else self.add_title,
+            markdown_toolbar=content_toolbar.toolbar_json(db.session),
         )
 
     def _save(self, form: PageForm, page: Page | None):  # noqa: ANN202
@@ -338,7 +382,9 @@ class NewsForm(FlaskForm):
     title = StringField("Заголовок")
     slug = StringField("Адрес (slug)", description="Латиница, цифры и дефис: /news/адрес. Пусто — из заголовка.")
     teaser = TextAreaField("Анонс", description="Пара предложений для списка новостей и письма.", render_kw={"rows": 3})
-    body = TextAreaField("Текст", description=MARKDOWN_HELP, render_kw={"rows": 14, "class": "monospace"})
+    body = TextAreaField(
+        "Текст", description=MARKDOWN_HELP, render_kw={"rows": 14, "class": "monospace", "data-markdown": "1"}
+    )
     cover = FileField("Обложка", description="PNG или JPEG, лучше 1200×675 px и больше; уменьшим сами.")
     remove_cover = BooleanField("Убрать обложку")
     publish_at = DateTimeLocalField("Опубликовать с", format=DATETIME_FORMATS, description="Время магазина (МСК).")
@@ -377,7 +423,7 @@ class NewsItemView(ContentView):
     show_title = "Новость"
     add_title = "Новая новость или акция"
     edit_title = "Редактирование новости"
-    method_permission_name = {"send_action": "send_newsletter"}
+    method_permission_name = {"send_action": "send_newsletter", "restore": "edit"}
     base_permissions = [*ContentView.base_permissions, "can_send_newsletter"]
     list_columns = ["cover_image_id", "title", "kind", "publish_at", "expire_at", "id", "newsletter_sent_at"]
     add_columns = edit_columns = ["title"]
@@ -411,6 +457,7 @@ class NewsItemView(ContentView):
             item=item,
             preview=preview,
             title=self.edit_title if item else self.add_title,
+            markdown_toolbar=content_toolbar.toolbar_json(db.session),
         )
 
     def _save(self, form: NewsForm, item: NewsItem | None):  # noqa: ANN202
@@ -479,7 +526,20 @@ class NewsItemView(ContentView):
             site_url=f"/news/{item.slug}",
             promo_text=content_news.promo_validity(item.promo_code) if item.promo_code else "",
             title=f"{item.kind.label} «{item.title}»",
+            **_revision_context(content_snapshots.NEWS, item, content_news.NEWS_FIELDS, "NewsItemView.restore"),
         )
+
+    @expose("/restore/<int:revision_id>", methods=["POST"])
+    @has_access
+    def restore(self, revision_id: int):  # noqa: ANN201
+        outcome = act(
+            lambda: content_news.restore_news_revision(db.session, revision_id=revision_id, actor=_actor()),
+            success="Редакция восстановлена — сохранена как новая.",
+            missing_is_404=True,
+        )
+        if outcome.result is None:
+            return redirect(url_for(".list"))
+        return redirect(url_for(".show", pk=outcome.result.id))
 
     @action(
         "send_action",
@@ -532,7 +592,7 @@ class BannerView(ContentView):
     show_title = "Баннер"
     add_title = "Новый баннер"
     edit_title = "Редактирование баннера"
-    method_permission_name = {"move": "edit", "delete_action": "delete"}
+    method_permission_name = {"move": "edit", "delete_action": "delete", "restore": "edit"}
     list_columns = ["title"]
     add_columns = edit_columns = show_columns = ["title"]
     label_columns = {"title": "Название"}
@@ -564,7 +624,25 @@ class BannerView(ContentView):
             form=form,
             banner=banner,
             title=self.edit_title if banner else self.add_title,
+            can_edit=self._can("can_edit"),
+            **(
+                _revision_context(content_snapshots.BANNER, banner, content_banners.BANNER_FIELDS, "BannerView.restore")
+                if banner is not None
+                else {}
+            ),
         )
+
+    @expose("/restore/<int:revision_id>", methods=["POST"])
+    @has_access
+    def restore(self, revision_id: int):  # noqa: ANN201
+        outcome = act(
+            lambda: content_banners.restore_banner_revision(db.session, revision_id=revision_id, actor=_actor()),
+            success="Редакция баннера восстановлена — сохранена как новая.",
+            missing_is_404=True,
+        )
+        if outcome.result is None:
+            return redirect(url_for(".list"))
+        return redirect(url_for(".edit", pk=outcome.result.id))
 
     def _save(self, form: BannerForm, banner: Banner | None):  # noqa: ANN202
         if _submitted(form):

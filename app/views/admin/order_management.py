@@ -31,6 +31,7 @@ from app.services.documents import issuing as document_issuing
 from app.services.errors import DomainError, NotFound, ValidationError
 from app.services.orders import batches
 from app.services.orders import editing as order_editing
+from app.services.orders import tracking as order_tracking
 from app.services.shoptime import shop_today
 from app.views.admin.forms import (
     AssignForm,
@@ -67,6 +68,8 @@ METHOD_PERMISSIONS = {
     "edit_line": "edit_order",
     "remove_line": "edit_order",
     "replace_layout": "edit_order",
+    "add_tracking": "edit_order",
+    "remove_tracking": "edit_order",
 }
 
 
@@ -232,6 +235,8 @@ class OrderManagementMixin:
             "order_open": order.status not in order_editing.CLOSED_STATUSES,
             "label_formats": label_report.FORMATS.values(),
             "default_label_format": label_report.DEFAULT_FORMAT,
+            "carriers": order_tracking.CARRIERS.values(),
+            "tracking_link": order_tracking.link,
             "documents": document_issuing.order_documents(db.session, order.id),
             "can_read_documents": self.appbuilder.sm.has_access("can_list", "DocumentView"),
             "can_issue_documents": self.appbuilder.sm.has_access("can_issue", "DocumentView"),
@@ -429,6 +434,37 @@ class OrderManagementMixin:
             chosen=str(form.assignee_id.data or ""),
             comment=form.comment.data or "",
         )
+
+    # --- tracking numbers -----------------------------------------------------------------------------
+
+    @expose("/tracking/<int:pk>", methods=["POST"])
+    @has_access
+    def add_tracking(self, pk: int):  # noqa: ANN201
+        order = self._order(pk)
+        values = _tracking_form()
+        act(
+            lambda: order_tracking.add_tracking(
+                db.session,
+                order,
+                carrier=values["carrier"],
+                number=values["number"],
+                package=values["package"],
+                actor=self._actor(),
+            ),
+            success=lambda entry: f"Трек-номер {entry.number} добавлен — покупатель видит его на странице заказа.",
+        )
+        return redirect(url_for(".show", pk=pk))
+
+    @expose("/tracking/<int:pk>/<int:tracking_id>/remove", methods=["POST"])
+    @has_access
+    def remove_tracking(self, pk: int, tracking_id: int):  # noqa: ANN201
+        order = self._order(pk)
+        act(
+            lambda: order_tracking.remove_tracking(db.session, order, tracking_id, actor=self._actor()),
+            success="Трек-номер удалён.",
+            missing_is_404=True,
+        )
+        return redirect(url_for(".show", pk=pk))
 
     # --- one order: details and lines ---------------------------------------------------------------
 
@@ -651,6 +687,10 @@ class OrderManagementMixin:
 
 def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def _tracking_form() -> dict[str, str]:
+    return {key: request.form.get(key, "")[:60] for key in ("carrier", "number", "package")}
 
 
 def _scope_of(scope: list[int] | sa.Select) -> dict[str, object]:

@@ -13,7 +13,7 @@ from app.services.errors import NotFound
 from app.services.layouts import preflight
 from app.services.loyalty import statement as order_points
 from app.services.money import format_money
-from app.services.orders import lookup
+from app.services.orders import lookup, tracking
 from app.services.projects import projects
 from app.views.common import act
 from app.views.shop.forms import OrderListForm
@@ -62,6 +62,7 @@ def order(number: str):
         statuses=customer_timeline(found.history),
         documents=access.order_documents_for_customer(db.session, current_user, found.id),
         may_reorder=projects.may_reorder(db.session, found, customer=current_user),
+        tracking_link=tracking.link,
         points=order_points.for_order(db.session, found),
     )
 

@@ -13,6 +13,8 @@ page — the CSRF token of a form, the CSP nonce — are kept as placeholders an
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +26,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.http import dump_cookie, http_date, parse_etags, quote_etag
 
 from app.extensions import db
 from app.services import site_version
@@ -51,6 +55,7 @@ class Entry:
     body: Any  # a page's HTML, or a fragment's value
     stored_at: float
     changed_at: datetime
+    headers: tuple[tuple[str, str], ...] | None = None  # a page's final headers, once seen (GuestPages)
 
 
 class PageCache:
@@ -124,7 +129,7 @@ def _guest_page_request(app: Flask) -> bool:
 def _validated(response: Response, body: str, changed_at: datetime, *, per_visitor: bool) -> Response:
     """ETag of the page as sent; Last-Modified only for a page without a per-visitor token (a client that
     revalidates by date alone must not keep a stale form token). Browsers revalidate on every visit."""
-    response.set_etag(hashlib.blake2b(body.encode(), digest_size=16).hexdigest())
+    response.set_etag(_etag(body.encode()))
     if not per_visitor:
         response.last_modified = changed_at
     response.headers["Cache-Control"] = "no-cache"
@@ -148,7 +153,7 @@ def init_page_cache(app: Flask) -> None:
         version = request_version()
         if version is None:
             return None
-        key = (request.full_path, version.token)
+        key = (page_key(request.environ), version.token)
         g.page_cache = (key, version)
         entry = cache.get(key)
         if entry is None:
@@ -179,7 +184,114 @@ def init_page_cache(app: Flask) -> None:
         if nonce:
             template = template.replace(nonce, NONCE_MARK)
         cache.put(key, Entry(body=template, stored_at=time.monotonic(), changed_at=version.changed_at))
+        request.environ[PENDING] = (key, template, version.changed_at, nonce or "")
         return _validated(response, body, version.changed_at, per_visitor=bool(token))
+
+    app.wsgi_app = GuestPages(app, cache, app.wsgi_app)  # type: ignore[method-assign]
+
+
+PENDING = "printshop.page_cache"
+SKIPPED_HEADERS = frozenset({"content-length", "etag", "last-modified", "cache-control", "vary", "set-cookie", "date"})
+
+
+def page_key(environ: dict) -> str:
+    return f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+
+
+def _etag(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+class GuestPages:
+    """In front of the storefront's WSGI app: a cached page for a visitor without any of the shop's cookies
+    (a first visit, a campaign's traffic) is answered without the framework — the same body, headers and
+    validators the app gave it, a fresh CSP nonce, and for a page with a form a new session holding the
+    token's secret. Visitors with a session or a login, and a site version this process has not checked
+    lately, go through the app as before."""
+
+    def __init__(self, app: Flask, cache: PageCache, wsgi: Callable) -> None:
+        self.app = app
+        self.cache = cache
+        self.wsgi = wsgi
+        self.max_age = float(app.config["STOREFRONT_VERSION_CHECK_SECONDS"])
+        self.cookies = (f"{app.config['SESSION_COOKIE_NAME']}=", f"{app.config['REMEMBER_COOKIE_NAME']}=")
+        self.token_header = "HTTP_" + str(
+            app.config.get("SECURITY_TOKEN_AUTHENTICATION_HEADER", "Authentication-Token")
+        ).upper().replace("-", "_")
+
+    def _someone(self, environ: dict) -> bool:
+        cookie = environ.get("HTTP_COOKIE", "")
+        if any(name in cookie for name in self.cookies):
+            return True
+        return bool(environ.get("HTTP_AUTHORIZATION") or environ.get(self.token_header))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        if environ.get("REQUEST_METHOD") == "GET" and not self._someone(environ):
+            version = site_version.trusted(self.max_age)
+            if version is not None:
+                entry = self.cache.get((page_key(environ), version.token))
+                if entry is not None and entry.headers is not None:
+                    return self._serve(entry, environ, start_response)
+        seen: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> Any:
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        result = self.wsgi(environ, capture)
+        pending = environ.get(PENDING)
+        if pending and str(seen.get("status", "")).startswith("200"):
+            key, template, changed_at, nonce = pending
+            headers = tuple(
+                (name, value.replace(nonce, NONCE_MARK) if nonce else value)
+                for name, value in seen["headers"]
+                if name.lower() not in SKIPPED_HEADERS
+            )
+            self.cache.put(
+                key, Entry(body=template, stored_at=time.monotonic(), changed_at=changed_at, headers=headers)
+            )
+        return result
+
+    def _new_session(self) -> tuple[str, str]:
+        """A form token for a new visitor and the session cookie holding its secret, as Flask-WTF and Flask's
+        session would make them (the next request of this visitor goes through the app and checks them)."""
+        app = self.app
+        raw = hashlib.sha1(os.urandom(64)).hexdigest()
+        secret: str | bytes = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key or ""
+        token = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+        interface = app.session_interface
+        signer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        cookie = dump_cookie(
+            interface.get_cookie_name(app),
+            signer.dumps({"csrf_token": raw}),
+            path=interface.get_cookie_path(app),
+            domain=interface.get_cookie_domain(app),
+            secure=interface.get_cookie_secure(app),
+            httponly=interface.get_cookie_httponly(app),
+            samesite=interface.get_cookie_samesite(app),
+        )
+        return token, cookie
+
+    def _serve(self, entry: Entry, environ: dict, start_response: Callable) -> list[bytes]:
+        nonce = secrets.token_urlsafe(16)
+        text = entry.body.replace(NONCE_MARK, nonce)
+        headers = [(name, value.replace(NONCE_MARK, nonce)) for name, value in entry.headers or ()]
+        per_visitor = CSRF_MARK in text
+        if per_visitor:
+            token, cookie = self._new_session()
+            text = text.replace(CSRF_MARK, token)
+            headers.append(("Set-Cookie", cookie))
+        body = text.encode()
+        etag = _etag(body)
+        headers += [("ETag", quote_etag(etag)), ("Cache-Control", "no-cache"), ("Vary", "Cookie")]
+        if not per_visitor:
+            headers.append(("Last-Modified", http_date(entry.changed_at)))
+        asked = environ.get("HTTP_IF_NONE_MATCH")
+        if asked and parse_etags(asked).contains(etag):
+            start_response("304 Not Modified", headers)
+            return []
+        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
 
 def init_static_fingerprints(app: Flask) -> None:

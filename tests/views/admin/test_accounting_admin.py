@@ -91,6 +91,8 @@ def test_an_accountant_enters_edits_and_reverses_an_expense_never_deletes_it(app
     assert response.status_code == 302
     expense = db_session.scalar(sa.select(Expense))
     assert (expense.amount, expense.vat_amount, expense.supplier_inn) == (D("12200.00"), D("2200.00"), "7707083893")
+    profit = staff_client.get("/admin/accounting/profit").get_data(as_text=True)
+    assert f'source=expenses&amp;category={categories["Бумага"]}">10\u00a0000,00' in profit  # drill-down, net of VAT
 
     form = _expense_form(categories["Бумага"], amount="24 400,00", vat_amount="4400,00")
     assert staff_client.post(f"/admin/expenseview/edit/{expense.id}", data=form).status_code == 302
@@ -221,6 +223,10 @@ def test_the_shop_requisites_are_versions_in_force_from_their_day(app, staff_cli
     assert seller.regime_on(db_session, date(2026, 3, 31)).value == "osno"
     assert seller.regime_on(db_session, date(2026, 7, 1)).value == "usn_5"
     assert seller.in_force(db_session, date(2025, 12, 31)) is None
+    march = staff_client.get("/admin/accounting/vat?month=3&year=2026").get_data(as_text=True)
+    assert "ООО «Ромашка», ИНН 7707083893, КПП 773601001" in march and "ОСНО, НДС 22 %" in march
+    july = staff_client.get("/admin/accounting/vat?month=7&year=2026").get_data(as_text=True)
+    assert "ООО «Ромашка-Принт»" in july and "УСН, НДС 5 %" in july and "не принимается" in july
 
 
 def test_a_cost_price_set_in_the_catalog_is_the_cost_of_goods_posted(app, staff_client, db_session, catalog, customer):

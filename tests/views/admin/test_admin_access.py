@@ -18,6 +18,7 @@ LIST_URLS = {
     "VatRateView": "/admin/vatrateview/list/",
     "Users": "/admin/users/list/",
     "Roles": "/admin/roles/list/",
+    "DocumentView": "/admin/documentview/list/",
 }
 ADD_URLS = {
     "PromoCodeView": "/admin/promocodeview/add",
@@ -31,9 +32,9 @@ CATALOG = {"CategoryView", "ProductView", "OptionGroupView", "OptionValueView", 
 # The expected matrix, written out by hand: role → views it may list, views it may add to, extra rights.
 CAN_LIST = {
     "Admin": set(LIST_URLS),
-    "Manager": CATALOG | {"VatRateView", "PromoCodeView", "OrderView", "CustomerView"},
+    "Manager": CATALOG | {"VatRateView", "PromoCodeView", "OrderView", "CustomerView", "DocumentView"},
     "Operator": CATALOG | {"OrderView", "CustomerView"},
-    "Accountant": {"OrderView", "CustomerView", "PromoCodeView", "VatRateView"},
+    "Accountant": {"OrderView", "CustomerView", "PromoCodeView", "VatRateView", "DocumentView"},
     "ContentEditor": CATALOG,
     "Support": {"OrderView", "CustomerView"},
 }

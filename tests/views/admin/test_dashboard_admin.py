@@ -36,6 +36,7 @@ def test_the_dashboard_by_role(app, staff_client, role):
     assert 'id="chart-revenue"' in html and "Выручка (реализация)" in html
     assert ('id="chart-orders"' in html) == (role in SEES_ALL_WIDGETS)
     assert ('data-testid="promo-table"' in html) == (role in SEES_ALL_WIDGETS)
+    assert ('data-testid="points-earned"' in html) == (role in SEES_ALL_WIDGETS)
     products = staff_client.get("/admin/dashboard/export/products.csv")
     assert (products.status_code == 200) == (role in SEES_ALL_WIDGETS)
     assert staff_client.get("/admin/dashboard/export/revenue.csv").status_code == 200

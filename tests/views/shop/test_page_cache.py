@@ -144,6 +144,20 @@ def test_static_files_are_fingerprinted_and_cached_for_a_year(shops):
     assert "immutable" not in plain.headers.get("Cache-Control", "")
 
 
+def test_new_loyalty_rates_drop_the_cached_product_page(shops):
+    """The product page says how many points an order earns: a change of the programme's rates is seen at once."""
+    from app.services.actors import Actor
+    from app.services.loyalty import rules
+
+    shop, _ = shops
+    guest = shop.test_client()
+    assert "+23\u00a0балла за этот заказ" in guest.get(PRODUCT).text  # 3 % of 790 ₽
+    with shop.app_context():
+        rules.save(db.session, {**rules.DEFAULTS, "start_rate": "10"}, actor=Actor.system("test"))
+        db.session.commit()
+    assert "+79\u00a0баллов за этот заказ" in guest.get(PRODUCT).text
+
+
 def test_a_customer_gets_the_catalog_parts_from_memory_and_sees_changes_at_once(shops, db_session):
     first, second = shops
     make_customer(db_session, email="cache@example.ru", full_name="Кэш Покупатель")
@@ -169,3 +183,64 @@ def test_a_process_trusting_its_version_for_a_while_still_sees_its_own_changes_a
     assert seen == []  # the version read a moment ago is trusted: no SQL at all
     _rename(shop, "Визитки премиум")
     assert "Визитки премиум" in guest.get("/").text
+
+
+def test_a_first_visit_is_answered_without_the_framework_with_the_same_page_and_a_fresh_nonce(
+    app, shop_app_with, db_session
+):
+    from flask import request_started
+
+    load_catalog(db_session)
+    shop = shop_app_with(STOREFRONT_CACHE_SECONDS=600, STOREFRONT_VERSION_CHECK_SECONDS=600)
+    handled: list[str] = []
+
+    def count(sender, **extra):  # noqa: ANN001, ANN003
+        handled.append("flask")
+
+    request_started.connect(count, shop)
+    try:
+        first = shop.test_client().get("/")
+        handled.clear()
+        again = [shop.test_client().get("/") for _ in range(2)]
+        assert handled == []  # neither reached the app
+        assert all(r.status_code == 200 and r.get_data() == first.get_data() for r in again)
+        assert again[0].headers["ETag"] == first.headers["ETag"] and again[0].headers["Last-Modified"]
+        nonces = {re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1) for r in again}
+        assert len(nonces) == 2 and again[0].headers["X-Frame-Options"] == "DENY"
+        assert "Set-Cookie" not in again[0].headers and again[0].headers["Content-Type"].startswith("text/html")
+        assert shop.test_client().get("/", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        assert handled == []
+        visitor = shop.test_client()
+        visitor.set_cookie("shop_session", "something")
+        visitor.get("/")
+        assert handled == ["flask"]  # someone with a session: the app decides
+        _rename(shop, "Визитки премиум")  # a commit here: this process checks the version again
+        assert "Визитки премиум" in shop.test_client().get("/").text
+    finally:
+        request_started.disconnect(count, shop)
+
+
+def test_first_visitors_of_a_product_page_get_their_own_form_token_and_session_and_can_order(
+    app, shop_app_with, db_session
+):
+    from flask import request_started
+
+    load_catalog(db_session)
+    shop = shop_app_with(STOREFRONT_CACHE_SECONDS=600, STOREFRONT_VERSION_CHECK_SECONDS=600, WTF_CSRF_ENABLED=True)
+    shop.test_client().get(PRODUCT)
+    handled: list[str] = []
+    request_started.connect(lambda sender, **extra: handled.append("flask"), shop, weak=False)
+    tokens = []
+    for _ in range(2):
+        guest = shop.test_client()
+        handled.clear()
+        page = guest.get(PRODUCT)
+        assert handled == [] and "shop_session=" in page.headers["Set-Cookie"]
+        assert "Last-Modified" not in page.headers
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        tokens.append(token)
+        response = guest.post(PRODUCT, data={"csrf_token": token, "quantity": "100"})
+        assert response.status_code in (302, 400) and "Форма устарела" not in response.text
+        forged = guest.post(PRODUCT, data={"csrf_token": tokens[0] + "x", "quantity": "100"})
+        assert forged.status_code == 400 and "Форма устарела" in forged.text
+    assert tokens[0] != tokens[1]
