@@ -97,6 +97,8 @@ register_event(ORDER_PLACED, "Заказ принят")
 register_event(ORDER_STATUS, "Изменение статуса заказа")
 register_event(ORDER_READY, "Заказ готов к выдаче или отправлен")
 register_event(TICKET_REPLY, "Ответ службы поддержки")
+# Offered in the settings because the loyalty programme sends them (app/services/loyalty/maturity.py); an event
+# no feature sends is registered with configurable=False until it does.
 register_event(POINTS_CREDITED, "Начисление бонусных баллов", default_channels={Channel.telegram})
 register_event(POINTS_EXPIRING, "Скорое сгорание бонусных баллов")
 register_event(NEWSLETTER, "Новости и акции", default_channels={Channel.email}, configurable=False, marketing=True)
