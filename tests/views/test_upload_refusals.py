@@ -2,6 +2,7 @@
 the uploads folder is the same after the refused request as before it."""
 
 import io
+import uuid
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,8 @@ def test_a_cart_layout_that_is_a_bomb_or_an_unreadable_pdf_is_refused_and_not_ke
     assert response.status_code == 400 and message in _text(response)
     assert _uploads(app) == before
     assert db_session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 0
-    good = _add_to_cart(client, catalog, pdf_bytes(), "ok.pdf")
+    # Stored files are named by their content: a layout no earlier test stored.
+    good = _add_to_cart(client, catalog, pdf_bytes(text=f"Макет {uuid.uuid4().hex}"), "ok.pdf")
     assert good.status_code == 302 and len(_uploads(app)) == len(before) + 1
 
 

@@ -155,8 +155,9 @@ def show():
     if wanted.isdigit() and int(wanted) in {c.id for c in members.ordering_companies(db.session, current_user.id)}:
         form["company_id"] = wanted
         form["payment_method"] = PaymentMethod.invoice.value
-    # An invited friend's personal discount code is filled in for their first order.
-    form["promo_code"] = referral_programme.welcome_code(db.session, current_user.id) or ""
+    # An invited friend's personal discount code is filled in for their first order (a code they applied wins).
+    if not form["promo_code"]:
+        form["promo_code"] = referral_programme.welcome_code(db.session, current_user.id) or ""
     primary = addresses.primary_address(db.session, current_user.id)
     form["address_id"] = str(primary.id) if primary else "new"
     form["save_address"] = "1"
