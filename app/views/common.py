@@ -4,8 +4,9 @@ database's range in URLs and forms, the security headers, and the Russian error 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, Response, abort, flash, g, request
@@ -57,6 +58,25 @@ def bound_ids_in_urls(app: Flask, *, view_args: tuple[str, ...] = ()) -> None:
             for value in ((request.view_args or {}).get(name), request.args.get(name)):
                 if value is not None and parse_id(value) is None:
                     abort(404)
+
+
+def report_period(
+    args: Mapping[str, str], *, today: date, default_start: Callable[[date], date], max_days: int
+) -> tuple[date, date]:
+    """A report's period from `?start=…&end=…` (ISO days): an absent or unreadable day takes its default (the end:
+    today; the start: `default_start(end)`), the ends are put in order and the span is cut to `max_days`."""
+
+    def day(value: str | None) -> date | None:
+        try:
+            return date.fromisoformat((value or "").strip())
+        except ValueError:
+            return None
+
+    end = day(args.get("end")) or today
+    start = day(args.get("start")) or default_start(end)
+    if start > end:
+        start, end = end, start
+    return max(start, end - timedelta(days=max_days)), end
 
 
 # ---------------------------------------------------------------------------------------------- running a service

@@ -4,9 +4,8 @@ adjustment with a reason, the programme's settings with their history, and the p
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
@@ -16,11 +15,11 @@ from app.extensions import db
 from app.models import Customer, EntryKind, LoyaltyAccount, LoyaltyEntry, Tier
 from app.reports import points_liability
 from app.services.actors import Actor
-from app.services.errors import DomainError
 from app.services.loyalty import ledger, rules, tiers
 from app.services.loyalty.checkout import format_points
 from app.services.shoptime import shop_today
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select, label_of, money_cell
+from app.views.common import act, report_period
 
 
 def signed_cell(value: int | None) -> Markup:
@@ -147,20 +146,17 @@ class LoyaltyAccountView(ShopModelView):
     def adjust(self, customer_id: int):  # noqa: ANN201
         if db.session.get(Customer, customer_id) is None:
             abort(404)
-        try:
-            ledger.adjust(
+        act(
+            lambda: ledger.adjust(
                 db.session,
                 customer_id=customer_id,
                 points=request.form.get("points", ""),
                 reason=request.form.get("reason", ""),
                 actor=Actor.staff(g.user),
                 key=request.form.get("form_key", ""),
-            )
-            db.session.commit()
-            flash("Корректировка проведена.", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+            ),
+            success="Корректировка проведена.",
+        )
         return redirect(url_for(".show", pk=customer_id))
 
 
@@ -186,26 +182,16 @@ class LoyaltySettingsView(BaseView):
     @expose("/save", methods=["POST"])
     @has_access
     def save(self):  # noqa: ANN201
-        try:
-            rules.save(
+        act(
+            lambda: rules.save(
                 db.session,
                 {name: request.form.get(name, "") for name in rules.DEFAULTS},
                 actor=Actor.staff(g.user),
                 comment=request.form.get("comment", ""),
-            )
-            db.session.commit()
-            flash("Настройки бонусной программы сохранены.", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+            ),
+            success="Настройки бонусной программы сохранены.",
+        )
         return redirect(url_for(".index"))
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
-    except ValueError:
-        return None
 
 
 class PointsLiabilityView(BaseView):
@@ -218,13 +204,9 @@ class PointsLiabilityView(BaseView):
     @expose("/")
     @has_access
     def index(self):  # noqa: ANN201
-        today = shop_today()
-        end = _day(request.args.get("end")) or today
-        start = _day(request.args.get("start")) or end.replace(day=1)
-        if start > end:
-            start, end = end, start
-        if (end - start).days > 10 * 366:
-            start = end - timedelta(days=10 * 366)
+        start, end = report_period(
+            request.args, today=shop_today(), default_start=lambda end: end.replace(day=1), max_days=10 * 366
+        )
         report = points_liability.liability(db.session, start=start, end=end)
         return self.render_template(
             "admin/loyalty/liability.html",

@@ -4,8 +4,6 @@ settings with history, and the manager's figures for a period."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
@@ -18,12 +16,11 @@ from wtforms import SelectField
 from app.extensions import db
 from app.models import Customer, FriendReward, Referral, ReferralState
 from app.services.actors import Actor
-from app.services.errors import DomainError
 from app.services.referrals import figures, programme
 from app.services.referrals import settings as referral_settings
 from app.services.shoptime import shop_today
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select
-from app.views.common import act
+from app.views.common import act, report_period
 
 STATE_CSS = {
     "registered": "label-default",
@@ -224,26 +221,16 @@ class ReferralSettingsView(BaseView):
     @expose("/save", methods=["POST"])
     @has_access
     def save(self):  # noqa: ANN201
-        try:
-            referral_settings.save(
+        act(
+            lambda: referral_settings.save(
                 db.session,
                 {name: request.form.get(name, "") for name in referral_settings.DEFAULTS},
                 actor=Actor.staff(g.user),
                 comment=request.form.get("comment", ""),
-            )
-            db.session.commit()
-            flash("Настройки программы приглашений сохранены.", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+            ),
+            success="Настройки программы приглашений сохранены.",
+        )
         return redirect(url_for(".index"))
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return datetime.strptime((value or "").strip(), "%Y-%m-%d").date()
-    except ValueError:
-        return None
 
 
 class ReferralFiguresView(BaseView):
@@ -256,13 +243,9 @@ class ReferralFiguresView(BaseView):
     @expose("/")
     @has_access
     def index(self):  # noqa: ANN201
-        today = shop_today()
-        end = _day(request.args.get("end")) or today
-        start = _day(request.args.get("start")) or end.replace(day=1)
-        if start > end:
-            start, end = end, start
-        if (end - start).days > 3650:
-            start = end - timedelta(days=3650)
+        start, end = report_period(
+            request.args, today=shop_today(), default_start=lambda end: end.replace(day=1), max_days=3650
+        )
         return self.render_template(
             "admin/referrals/figures.html",
             f=figures.figures(db.session, start, end),

@@ -4,7 +4,7 @@ per review, the review settings and the moderation figures."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, g, make_response, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
@@ -24,7 +24,7 @@ from app.services.errors import NotFound
 from app.services.reviews import moderation, photos, settings
 from app.services.shoptime import shop_today
 from app.views.admin.base import ShopInterface, ShopModelView, dt_cell, enum_select
-from app.views.common import act
+from app.views.common import act, report_period
 
 EXCERPT_CHARS = 140
 
@@ -368,13 +368,12 @@ class ReviewFiguresView(BaseView):
     @expose("/")
     @has_access
     def index(self):  # noqa: ANN201
-        today = shop_today()
-        end = _day(request.args.get("end")) or today
-        start = _day(request.args.get("start")) or end - timedelta(weeks=12) + timedelta(days=1)
-        if start > end:
-            start, end = end, start
-        if (end - start).days > 3 * 366:
-            start = end - timedelta(days=3 * 366)
+        start, end = report_period(
+            request.args,
+            today=shop_today(),
+            default_start=lambda end: end - timedelta(weeks=12) + timedelta(days=1),
+            max_days=3 * 366,
+        )
         grouping = request.args.get("grouping", "week")
         figures = review_report.review_figures(db.session, start=start, end=end, grouping=grouping)
         return self.render_template(
@@ -384,10 +383,3 @@ class ReviewFiguresView(BaseView):
             format_wait=review_report.format_wait,
             title="Отзывы: показатели модерации",
         )
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
