@@ -56,6 +56,7 @@ from app.models import (
     PaymentStatus,
     Product,
 )
+from app.services import bulk_write
 from app.services.actors import Actor
 from app.services.money import ZERO, to_money
 from app.services.orders import sets
@@ -66,6 +67,7 @@ S = OrderStatus
 K = JournalKind
 SALE_SIDE = (K.sale, K.sale_return)
 MONEY_SIDE = (K.payment, K.payment_refund)
+JOURNAL_TABLE: sa.Table = JournalEntry.__table__  # type: ignore[assignment]
 _NEGATED = ("quantity", "gross", "discount", "points", "amount", "net", "vat", "cost")
 
 
@@ -308,7 +310,7 @@ def post_sales(
             }
         )
     if rows:
-        session.execute(sa.insert(JournalEntry), rows)
+        bulk_write.insert_rows(session, JOURNAL_TABLE, rows)
     return sorted({row["order_id"] for row in rows})
 
 
@@ -346,7 +348,7 @@ def _reverse(
                 row[name] = -row[name]
             rows.append(row)
     if rows:
-        session.execute(sa.insert(JournalEntry), rows)
+        bulk_write.insert_rows(session, JOURNAL_TABLE, rows)
     return sorted({row["order_id"] for row in rows})
 
 
@@ -400,7 +402,7 @@ def post_payments(session: Session, paid: dict[int, datetime], posting: Posting)
                 }
             )
     if rows:
-        session.execute(sa.insert(JournalEntry), rows)
+        bulk_write.insert_rows(session, JOURNAL_TABLE, rows)
     return sorted(row["order_id"] for row in rows)
 
 
