@@ -41,7 +41,10 @@ class WholeNumber(click.ParamType):
 @click.option("--orders", "orders_count", type=WholeNumber(), default=10000, show_default=True)
 @click.option("--days", type=WholeNumber(), default=730, show_default=True)
 @click.option("--seed", "random_seed", type=WholeNumber(), default=1, show_default=True, help="Random seed.")
-def seed_bulk(customers: int, orders_count: int, days: int, random_seed: int) -> None:
+@click.option(
+    "--resume", is_flag=True, help="Continue the last interrupted run with its own parameters (the others are ignored)."
+)
+def seed_bulk(customers: int, orders_count: int, days: int, random_seed: int, resume: bool) -> None:
     """Many customers and orders over `days` days, inserted in bulk (for benchmarks and reports)."""
 
     from app.services.errors import DomainError
@@ -52,9 +55,12 @@ def seed_bulk(customers: int, orders_count: int, days: int, random_seed: int) ->
             click.echo("", err=True)
 
     try:
-        result = bulk_data.generate(
-            db.session, customers=customers, orders=orders_count, days=days, seed=random_seed, progress=show
-        )
+        if resume:
+            result = bulk_data.resume(db.session, progress=show)
+        else:
+            result = bulk_data.generate(
+                db.session, customers=customers, orders=orders_count, days=days, seed=random_seed, progress=show
+            )
     except DomainError as exc:
         db.session.rollback()
         raise click.UsageError(exc.message) from None

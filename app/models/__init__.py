@@ -100,6 +100,7 @@ from app.models.reviews import (
     ReviewState,
     ReviewVote,
 )
+from app.models.seed import BulkRun
 from app.models.support import (
     CannedReply,
     OrderReprint,
@@ -114,6 +115,7 @@ from app.models.support import (
 )
 
 __all__ = [
+    "BulkRun",
     "BuyerDay",
     "BuyerFirstSale",
     "OrdersPlacedDay",

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session, selectinload
 
 from app.models import (
+    BulkRun,
     Category,
     Customer,
     DeliveryMethod,
@@ -704,14 +705,33 @@ class _Stats:
 class _Loader:
     """Writes batches in order, one transaction each: ids reserved, customers, orders, lines, history."""
 
-    def __init__(self, writer: _Writer, total_orders: int, started: float, progress: Progress | None = None) -> None:
+    def __init__(
+        self, writer: _Writer, total_orders: int, started: float, progress: Progress | None, run: BulkRun
+    ) -> None:
         self.progress = progress
+        self.run_id = run.id
+        self.skip_orders = 0  # orders of batches an interrupted run committed (resume)
         self.writer = writer
         self.session = writer.session
         self.customer_ids: dict[int, int] = {}
         self.stats = _Stats()
         self.total_orders = total_orders
         self.started = started
+
+    def skip_committed(self, first_number: int, customers: int, seed: int) -> None:
+        """Resuming: the customers already written keep their ids; the orders already written are not again."""
+        run = self.session.get(BulkRun, self.run_id)
+        assert run is not None
+        self.skip_orders = run.orders_done
+        prefix = f"bulk-{seed}-"
+        for customer_id, email in self.session.execute(
+            sa.select(Customer.id, Customer.email).where(Customer.email.like(f"{prefix}%@example.ru"))
+        ):
+            number = int(email[len(prefix) :].split("@", 1)[0])
+            if first_number <= number < first_number + customers:
+                self.customer_ids[number - first_number] = customer_id
+        self.stats.customers = len(self.customer_ids)
+        self.session.commit()
 
     def load(self, batch: _Batch) -> None:
         try:
@@ -722,14 +742,20 @@ class _Loader:
 
     def _load(self, batch: _Batch) -> None:
         writer, customer_ids = self.writer, self.customer_ids
+        if batch.orders and self.skip_orders >= len(batch.orders):
+            self.skip_orders -= len(batch.orders)  # committed by the interrupted run
+            self._committed(0, len(batch.orders), 0, 0)
+            return
         customer_table: sa.Table = Customer.__table__  # type: ignore[assignment]
         order_table: sa.Table = Order.__table__  # type: ignore[assignment]
-        for index, db_id in zip(
-            batch.new_customers, writer.reserve_ids(customer_table, len(batch.new_customers)), strict=True
-        ):
+        new_customers = [index for index in batch.new_customers if index not in customer_ids]
+        if not batch.orders and not new_customers:
+            return
+        for index, db_id in zip(new_customers, writer.reserve_ids(customer_table, len(new_customers)), strict=True):
             customer_ids[index] = db_id
         order_ids = writer.reserve_ids(order_table, len(batch.orders))
-        customer_rows = [(customer_ids[row[0]], *row[1:]) for row in batch.customers]
+        fresh = set(new_customers)
+        customer_rows = [(customer_ids[row[0]], *row[1:]) for row in batch.customers if row[0] in fresh]
         order_rows = [
             (db_id, row[1], customer_ids[row[2]], *row[3:]) for db_id, row in zip(order_ids, batch.orders, strict=True)
         ]
@@ -756,13 +782,24 @@ class _Loader:
                 .values(times_used=PromoCode.times_used + uses)
                 .execution_options(synchronize_session=False)
             )
+        self.session.execute(
+            sa.update(BulkRun)
+            .where(BulkRun.id == self.run_id)
+            .values(
+                orders_done=BulkRun.orders_done + len(order_rows),
+                customers_done=BulkRun.customers_done + len(customer_rows),
+            )
+        )
         self.session.commit()
+        self._committed(len(customer_rows), len(order_rows), len(line_rows), len(history_rows))
+
+    def _committed(self, customers: int, orders: int, lines: int, history: int) -> None:
         stats = self.stats
         before = stats.orders
-        stats.customers += len(customer_rows)
-        stats.orders += len(order_rows)
-        stats.lines += len(line_rows)
-        stats.history += len(history_rows)
+        stats.customers += customers
+        stats.orders += orders
+        stats.lines += lines
+        stats.history += history
         if stats.orders // 100_000 > before // 100_000:
             log.info("bulk: %d/%d orders, %.1f s", stats.orders, self.total_orders, time.perf_counter() - self.started)
         if self.progress is not None:
@@ -862,26 +899,58 @@ def generate(
     COPY a background thread writes one batch while the next is generated.
     Repeatable for a seed, backend and moment (the day counts and statuses depend on the current time,
     and on SQLite some draws are repeated, see below); running it again adds new customers and orders.
-    A failure keeps the batches already committed, each whole. `progress` is told after each batch.
+    A failure keeps the batches already committed, each whole, and the run's record (`BulkRun`) says how far
+    it got: `resume` continues it. `progress` is told after each batch.
     """
     _validate(customers, orders, days)
-    started = time.perf_counter()
-    rng = random.Random(seed)
-    # The real session: with COPY it is used by the writer thread only, which a scoped proxy cannot follow.
     session = session() if isinstance(session, scoped_session) else session
     dialect = session.get_bind().dialect.name
     use_copy = method == "copy" or (method == "auto" and dialect == "postgresql")
     if use_copy and dialect != "postgresql":
         raise ValidationError("Загрузка через COPY доступна только на PostgreSQL.")
+    _ensure_catalog(session)
+    run = BulkRun(
+        seed=seed,
+        customers=customers,
+        orders=orders,
+        days=days,
+        method="copy" if use_copy else "insert",
+        moment=shop_now(),
+        first_customer_number=_next_customer_number(session, seed),
+    )
+    return _run(session, run, progress, resuming=False)
+
+
+def last_unfinished(session: Session) -> BulkRun | None:
+    return session.scalar(sa.select(BulkRun).where(BulkRun.finished_at.is_(None)).order_by(BulkRun.id.desc()))
+
+
+def resume(session: Session, *, progress: Progress | None = None) -> str:
+    """Continue the last run that did not finish, with its own parameters and moment: the batches it committed
+    are generated again (the same random draws) but not written; the rest are written, then the journal."""
+    session = session() if isinstance(session, scoped_session) else session
+    run = last_unfinished(session)
+    if run is None:
+        raise ValidationError("Прерванной загрузки нет — продолжать нечего.")
+    if run.method == "copy" and session.get_bind().dialect.name != "postgresql":
+        raise ValidationError("Загрузка начиналась через COPY — продолжить её можно только на PostgreSQL.")
+    return _run(session, run, progress, resuming=True)
+
+
+def _run(session: Session, run: BulkRun, progress: Progress | None, *, resuming: bool) -> str:
+    customers, orders, days, seed = run.customers, run.orders, run.days, run.seed
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    dialect = session.get_bind().dialect.name
+    use_copy = run.method == "copy"
     writer: _Writer = _CopyWriter(session) if use_copy else _Writer(session)
 
-    _ensure_catalog(session)
     promos = _ensure_promos(session)
-    first_number = _next_customer_number(session, seed)
+    first_number = run.first_customer_number
     password_hash = hash_password(PASSWORD)
 
     tz = shop_tz()
-    now_dt = shop_now()
+    now_dt = run.moment
     now = now_dt.timestamp()
     today = now_dt.astimezone(tz).date()
     day_list = [today - timedelta(days=days - 1 - i) for i in range(days)]
@@ -929,11 +998,19 @@ def generate(
         per_year: dict[int, int] = {}
         for day, count in zip(day_list, counts, strict=True):
             per_year[day.year] = per_year.get(day.year, 0) + count
-        next_number = _reserve_numbers(session, per_year)
+        if resuming:
+            next_number = {int(year): first for year, first in run.first_numbers.items()}
+        else:
+            next_number = _reserve_numbers(session, per_year)
+            run.first_numbers = {str(year): first for year, first in next_number.items()}
+            session.add(run)
+            session.commit()  # the run is on record with its reserved numbers before any batch
         if reader is not session:
             reader.commit()  # no transaction (and no locks) held while the rows are written
 
-        loader = _Loader(writer, orders, started, progress)
+        loader = _Loader(writer, orders, started, progress, run)
+        if resuming:
+            loader.skip_committed(first_number, customers, seed)
         batch = _Batch()
 
         def submit() -> None:
@@ -1204,6 +1281,7 @@ def generate(
         posted = journal.backfill(session, actor=ACTOR)
         if paused:
             rollups.rebuild(session)
+    session.execute(sa.update(BulkRun).where(BulkRun.id == run.id).values(finished_at=shop_now()))
     session.commit()
     if dialect == "postgresql":
         for table in ("customer", "orders", "order_line", "order_history", "journal_entry"):
@@ -1215,6 +1293,7 @@ def generate(
         f"Создано покупателей: {stats.customers}, заказов: {stats.orders} "
         f"(строк: {stats.lines}, записей истории: {stats.history}, с промокодом: {promo_orders}) "
         f"за {days} дн., seed {seed}, {'COPY' if use_copy else 'INSERT'}: {elapsed:.1f} с. "
+        f"{'Продолжена прерванная загрузка: записанные раньше пакеты пропущены. ' if resuming else ''}"
         f"{posted.summary()}"
     )
 

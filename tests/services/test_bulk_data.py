@@ -15,6 +15,8 @@ from sqlalchemy.orm import selectinload
 from app.models import (
     Customer,
     DeliveryMethod,
+    JournalEntry,
+    JournalKind,
     LineKind,
     Order,
     OrderHistory,
@@ -343,3 +345,67 @@ def test_generation_is_deterministic_for_a_seed(app, db_session):
         sa.select(Order.number, Order.created_at, Order.total, Order.status).order_by(Order.id)
     ).all()
     assert first == second
+
+
+def _generated_rows(session):  # noqa: ANN001, ANN202
+    orders = session.execute(
+        sa.select(Order.number, Order.created_at, Order.total, Order.status, Customer.email)
+        .join(Customer, Customer.id == Order.customer_id)
+        .order_by(Order.number)
+    ).all()
+    customers = sorted(session.scalars(sa.select(Customer.email)))
+    history = session.scalar(sa.select(sa.func.count()).select_from(OrderHistory))
+    sales = session.scalar(
+        sa.select(sa.func.count()).select_from(JournalEntry).where(JournalEntry.kind == JournalKind.sale)
+    )
+    return orders, customers, history, sales
+
+
+def test_an_interrupted_run_is_resumed_to_the_same_data(app, db_session, monkeypatch):
+    from tests.conftest import truncate_all
+
+    monkeypatch.setattr(seed_bulk, "BATCH_ORDERS", 20)
+    monkeypatch.setattr(seed_bulk, "BATCH_CUSTOMERS", 4)
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        seed_bulk.generate(db_session, customers=14, orders=90, days=60, seed=31)
+    whole = _generated_rows(db_session)
+    assert len(whole[0]) == 90 and len(whole[1]) == 14 and whole[3] > 0
+    db_session.commit()
+    truncate_all(app)
+    factories.load_reference_data()
+    db_session.commit()
+
+    with pytest.raises(ValidationError, match="Прерванной загрузки нет"):
+        seed_bulk.resume(db_session)
+    load = seed_bulk._Loader._load
+    calls = []
+
+    def failing(self, batch):  # noqa: ANN001, ANN202
+        calls.append(len(batch.orders))
+        if len(calls) == 3:
+            raise RuntimeError("connection lost")
+        return load(self, batch)
+
+    monkeypatch.setattr(seed_bulk._Loader, "_load", failing)
+    with time_machine.travel(FROZEN_NOW, tick=False), pytest.raises(RuntimeError, match="connection lost"):
+        seed_bulk.generate(db_session, customers=14, orders=90, days=60, seed=31)
+    monkeypatch.setattr(seed_bulk._Loader, "_load", load)
+    run = seed_bulk.last_unfinished(db_session)
+    assert run is not None and run.orders_done == 40 and run.finished_at is None
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 40
+
+    # Later, at another moment: the run continues with its own parameters and moment.
+    told = []
+    summary = seed_bulk.resume(db_session, progress=lambda *a: told.append(a[0]))
+    assert "Продолжена прерванная загрузка" in summary and "заказов: 90" in summary
+    assert told[-1] == 90
+    assert _generated_rows(db_session) == whole
+    assert seed_bulk.last_unfinished(db_session) is None
+    with pytest.raises(ValidationError, match="Прерванной загрузки нет"):
+        seed_bulk.resume(db_session)
+
+
+def test_cli_resume_without_an_interrupted_run_says_so(app):
+    result = app.test_cli_runner().invoke(args=["seed", "bulk", "--resume"])
+    assert result.exit_code == 2
+    assert "Прерванной загрузки нет — продолжать нечего." in result.output
