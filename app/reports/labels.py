@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-import segno
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
@@ -314,6 +313,8 @@ class LabelSheet:
 
     def _qr(self, payload: str, x: float, y: float, size: float) -> None:
         # A fixed mask: every mask is valid QR, and choosing the "best" of eight makes the code 4× slower.
+        import segno
+
         code = segno.make_qr(payload, error="m", mask=0, boost_error=False)
         matrix = code.matrix
         modules = len(matrix) + 2 * QUIET_ZONE

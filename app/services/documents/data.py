@@ -9,8 +9,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from num2words import num2words
-
 from app.services.money import ZERO, format_money, format_rate, to_money
 
 OKEI_PIECE = ("796", "шт")
@@ -286,6 +284,8 @@ def amount_in_words(amount: Decimal) -> str:
     amount = abs(to_money(amount))
     roubles = int(amount)
     kopecks = int((amount - roubles) * 100)
+    from num2words import num2words  # here: only documents need it, not every web worker
+
     words = num2words(roubles, lang="ru")
     text = f"{words} {plural(roubles, ('рубль', 'рубля', 'рублей'))} {kopecks:02d} "
     text += plural(kopecks, ("копейка", "копейки", "копеек"))

@@ -48,7 +48,6 @@ from app.models import (
     Order,
     PaymentMethod,
 )
-from app.reports import document_pdf
 from app.services import storage
 from app.services.actors import Actor
 from app.services.companies import registry
@@ -99,6 +98,8 @@ def issue(
     if number is None:
         number = next_number(session, series, day.year)
     data = build(str(number))
+    from app.reports import document_pdf  # here: fpdf2 and fontTools load where documents are made
+
     pdf = document_pdf.render_document(
         data, font_regular=current_app.config["PDF_FONT_REGULAR"], font_bold=current_app.config["PDF_FONT_BOLD"]
     )
@@ -263,6 +264,8 @@ def order_confirmation(session: Session, order: Order) -> bytes:
         order_number=order.number,
         basis=_basis(order),
     )
+    from app.reports import document_pdf
+
     return document_pdf.render_document(
         data, font_regular=current_app.config["PDF_FONT_REGULAR"], font_bold=current_app.config["PDF_FONT_BOLD"]
     )

@@ -23,8 +23,8 @@ from markupsafe import Markup
 from app.extensions import db
 from app.models import Category, JournalEntry, LineKind, PromoCode
 from app.models.orders import DeliveryMethod
-from app.reports import charts, metrics
 from app.reports import dashboard as report
+from app.reports import metrics
 from app.reports.dashboard import Filters, TopRow
 from app.reports.metrics import Period
 from app.services.errors import DomainError
@@ -158,6 +158,8 @@ class DashboardView(BaseView):
     @expose("/")
     @has_access
     def index(self):  # noqa: ANN201
+        from app.reports import charts  # here: bokeh (~50 MB) loads in a worker that shows the dashboard, not in all
+
         req = parse_request()
         all_widgets = self._all_widgets()
         board = report.dashboard(db.session, req.period, req.grouping, req.filters, revenue_only=not all_widgets)

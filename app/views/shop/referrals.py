@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from urllib.parse import quote
 
-import segno
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_security import auth_required, current_user
 
@@ -110,6 +109,8 @@ def qr(fmt: str):
     link = link_for(programme.code_for(db.session, current_user.id))
     db.session.commit()
     buffer = io.BytesIO()
+    import segno  # here: only this page and the documents draw QR codes
+
     code = segno.make_qr(link, error="m")
     if fmt == "svg":
         code.save(buffer, kind="svg", scale=8, border=2, xmldecl=True)
