@@ -43,7 +43,7 @@ from app.models import (
     VatCategory,
 )
 from app.seed import demo as seed_demo
-from app.services.accounting import rollups
+from app.services.accounting import journal, rollups
 from app.services.actors import Actor
 from app.services.bulk_write import copy_rows, unnamed_defaults
 from app.services.catalog import products as catalog_products
@@ -711,6 +711,7 @@ class _Loader:
         self.progress = progress
         self.run_id = run.id
         self.skip_orders = 0  # orders of batches an interrupted run committed (resume)
+        self.posted = journal.BackfillReport()
         self.writer = writer
         self.session = writer.session
         self.customer_ids: dict[int, int] = {}
@@ -762,11 +763,13 @@ class _Loader:
         line_rows = [(order_ids[row[0]], *row[1:]) for row in batch.lines]
         history_rows = [(order_ids[row[0]], *row[1:]) for row in batch.history]
         writer.write(customer_table, CUSTOMER_COLS, customer_rows)
-        # The orders-placed rollup is rebuilt once at the end (with the journal), not upserted per order.
-        with rollups.triggers_off(self.session, "orders") if writer.pause_rollups else nullcontext():
+        # The dashboard rollups are rebuilt once at the end, not upserted per order and journal entry.
+        with rollups.triggers_off(self.session) if writer.pause_rollups else nullcontext():
             writer.write(order_table, ORDER_COLS, order_rows)
-        writer.write(OrderLine.__table__, LINE_COLS, line_rows)  # type: ignore[arg-type]
-        writer.write(OrderHistory.__table__, HISTORY_COLS, history_rows)  # type: ignore[arg-type]
+            writer.write(OrderLine.__table__, LINE_COLS, line_rows)  # type: ignore[arg-type]
+            writer.write(OrderHistory.__table__, HISTORY_COLS, history_rows)  # type: ignore[arg-type]
+            if order_ids:  # the batch's journal, from the orders' own dates, in the batch's transaction
+                self.posted.add(journal.backfill(self.session, actor=ACTOR, id_range=(order_ids[0], order_ids[-1])))
         # Each order holding a promo use has its redemption (the bulk codes have no per-customer limit: no seq).
         columns = dict(zip(ORDER_COLS, range(len(ORDER_COLS)), strict=True))
         redemption_rows = [
@@ -1274,13 +1277,10 @@ def _run(session: Session, run: BulkRun, progress: Progress | None, *, resuming:
         if reader is not session:
             reader.close()
 
-    # The sales journal of the generated orders, from their own dates (sales, returns, payments, refunds).
-    from app.services.accounting import journal
-
-    with rollups.triggers_off(session) as paused:
-        posted = journal.backfill(session, actor=ACTOR)
-        if paused:
-            rollups.rebuild(session)
+    # Each batch posted its journal; the rollups are summed once (they missed the batches written without them).
+    posted = loader.posted
+    if writer.pause_rollups:
+        rollups.rebuild(session)
     session.execute(sa.update(BulkRun).where(BulkRun.id == run.id).values(finished_at=shop_now()))
     session.commit()
     if dialect == "postgresql":

@@ -421,6 +421,12 @@ class BackfillReport:
     payments: int = 0
     refunds: int = 0
 
+    def add(self, other: BackfillReport) -> None:
+        self.sales += other.sales
+        self.returns += other.returns
+        self.payments += other.payments
+        self.refunds += other.refunds
+
     def summary(self) -> str:
         return (
             f"Проведено по данным заказов: реализаций {self.sales}, возвратов {self.returns}, "
@@ -428,17 +434,21 @@ class BackfillReport:
         )
 
 
-def backfill(session: Session, *, actor: Actor | None = None) -> BackfillReport:
+def backfill(
+    session: Session, *, actor: Actor | None = None, id_range: tuple[int, int] | None = None
+) -> BackfillReport:
     """Post orders the journal has not seen (older than the journal, or bulk data) from their own dates and
     recorded lines: a sale on the realisation day (shipped_at), its return on the refund or cancellation day
     if the order is no longer realised; a payment on paid_at, its refund on refunded_at. An order with
-    sale-side (or money-side) entries already is left alone on that side, so running it again posts nothing."""
+    sale-side (or money-side) entries already is left alone on that side, so running it again posts nothing.
+    `id_range` (first, last order id) limits it to those orders (a bulk load posts each batch it writes)."""
     actor = actor or Actor.system("backfill")
     posting = Posting(now(), actor, JournalReason.backfill, "")
     report = BackfillReport()
 
     def no_entries(*kinds: JournalKind) -> sa.ColumnElement[bool]:
-        return ~sa.exists().where(JournalEntry.order_id == Order.id, JournalEntry.kind.in_(kinds))
+        unseen = ~sa.exists().where(JournalEntry.order_id == Order.id, JournalEntry.kind.in_(kinds))
+        return unseen if id_range is None else sa.and_(Order.id.between(*id_range), unseen)
 
     realised = session.execute(
         sa.select(Order.id, Order.status, Order.shipped_at, Order.refunded_at, Order.cancelled_at, Order.updated_at)
