@@ -32,7 +32,7 @@ from app.services.documents import issuing
 from app.services.documents.data import DocumentData
 from app.services.errors import NotFound, ValidationError
 from app.services.loyalty import effects, maturity
-from app.services.orders import lifecycle, refunds
+from app.services.orders import batches, lifecycle, refunds
 from app.services.shoptime import now, shop_today
 from tests.document_helpers import pdftotext, set_shop_requisites
 from tests.factories import advance, make_company, place_cards_and_flyers
@@ -168,6 +168,35 @@ def test_a_full_refund_after_a_partial_one_settles_the_rest_and_its_undo_restore
     state = effects.order_points(db_session, [order.id])[order.id]
     assert state.spent == 0 and state.earned == 0
     assert bal(db_session, customer).available == 2000 and bal(db_session, customer).pending == 0
+    assert_figures_agree(db_session)
+    assert_ledger_consistent(db_session)
+
+
+def test_undoing_a_mass_refund_after_a_line_refund_restores_only_what_the_kept_lines_carry(
+    app, db_session, catalog, customer
+):
+    from tests.services.test_order_batches import staff_actor
+
+    operator = staff_actor(app)
+    order = paid_order_with_points(db_session, customer, catalog)
+    refunds.refund_line(db_session, order, cards_line(order, catalog).id, actor=STAFF, comment="брак")
+    db_session.commit()
+    db_session.expire_all()
+    kept = effects.order_points(db_session, [order.id])[order.id]
+    assert kept.line_reversed > 0 and kept.earned == kept.earned_kept
+    balance_then = bal(db_session, customer)
+    advance(db_session, order, S.completed)
+    report = batches.change_status(db_session, order_ids=[order.id], target=S.refunded, actor=operator)
+    db_session.commit()
+    batches.undo(db_session, batch_id=report.batch_id, actor=operator)
+    db_session.commit()
+    db_session.expire_all()
+    assert order.status == S.completed
+    again = effects.order_points(db_session, [order.id])[order.id]
+    assert (again.spent, again.earned) == (kept.spent, kept.earned)  # not the points of the refunded line
+    assert bal(db_session, customer) == balance_then
+    balance = journal.order_balance(db_session, order.id)
+    assert balance.realised == balance.paid == order.total
     assert_figures_agree(db_session)
     assert_ledger_consistent(db_session)
 
