@@ -5,8 +5,10 @@ stay equal."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -32,9 +34,10 @@ from app.services.documents import issuing
 from app.services.documents.data import DocumentData
 from app.services.errors import NotFound, ValidationError
 from app.services.loyalty import effects, maturity
+from app.services.money import format_money
 from app.services.orders import batches, lifecycle, refunds
 from app.services.shoptime import now, shop_today
-from tests.document_helpers import pdftotext, set_shop_requisites
+from tests.document_helpers import pdftotext, render_pages, set_shop_requisites
 from tests.factories import advance, make_company, place_cards_and_flyers
 from tests.services.test_loyalty import assert_ledger_consistent, bal, fill_cart, give, order_with_points
 
@@ -292,7 +295,7 @@ def test_a_double_submit_refunds_once(db_session, catalog, customer):
     assert footprint(db_session, order) == before
 
 
-def test_a_company_order_realised_with_a_upd_gets_a_decrease_correction(db_session, catalog, customer):
+def test_a_company_order_realised_with_a_upd_gets_a_decrease_correction(db_session, catalog, customer, tmp_path):
     set_shop_requisites(db_session, valid_from=date(2020, 1, 1))
     company = make_company(db_session, customer)
     order = place_cards_and_flyers(db_session, customer, catalog, company_id=company.id)
@@ -314,8 +317,17 @@ def test_a_company_order_realised_with_a_upd_gets_a_decrease_correction(db_sessi
     assert data.total_before == total_before and data.total == total_before - line_total
     returned = [r for r in journal_rows(db_session, order) if r.kind == K.sale_return]
     assert data.total_before == -sum(r.amount for r in returned)
-    text = pdftotext(issuing.pdf_bytes(correction))
+    # the returned goods are named as the УПД named them (with their options), the decrease is the line's amount
+    upd_names = [line.name for line in DocumentData.from_json(upd.snapshot).lines]
+    assert [line.name for line in data.lines_before] == upd_names == [line.name for line in data.lines]
+    assert [line.total for line in data.lines if line.quantity == 0] == [0]
+    pdf = issuing.pdf_bytes(correction)
+    text = pdftotext(pdf)
     assert "Изменение стоимости" in text and "Г (уменьшение)" in text
-    assert f"№ {upd.number}" in text
+    assert f"№ {upd.number}" in text and "Скругление углов" in text
+    assert format_money(line_total, currency=False).replace("\u00a0", " ") in text
+    render_pages(pdf, tmp_path)
+    if os.environ.get("SCREENSHOT_DIR"):
+        render_pages(pdf, Path(os.environ["SCREENSHOT_DIR"]), dpi=80, name="ukd")
     assert not effects.order_points(db_session, [order.id])[order.id].earned  # a company order earns no points
     assert_figures_agree(db_session)
