@@ -23,6 +23,7 @@ from app.models import (
     JournalReason,
     LineKind,
     LoyaltyEntry,
+    Notification,
     OrderHistory,
     OrderStatus,
 )
@@ -34,6 +35,7 @@ from app.services.documents import issuing
 from app.services.documents.data import DocumentData
 from app.services.errors import NotFound, ValidationError
 from app.services.loyalty import effects, maturity
+from app.services.messaging import messages, notifications, outbox
 from app.services.money import format_money
 from app.services.orders import batches, lifecycle, refunds
 from app.services.shoptime import now, shop_today
@@ -158,6 +160,17 @@ def test_a_refunded_line_gives_back_its_money_its_points_and_a_share_of_the_earn
     text = order_timeline.sentence(entry)
     assert text.startswith("Система (менеджер) вернула позицию: ")
     assert cards.product_name in text and "к возврату" in text
+
+    # The customer is told by email (their settings): the line and the money, the points recomputed.
+    [message] = db_session.scalars(
+        sa.select(Notification).where(Notification.event == notifications.ORDER_LINE_REFUNDED)
+    ).all()
+    rendered = messages.render(outbox._context(db_session, message, customer))
+    assert rendered.subject == f"Заказ {order.number}: возврат позиции «{cards.product_name}»"
+    assert (
+        f"К возврату: {format_money(line_total)}." in rendered.text
+        and "Бонусные баллы заказа пересчитаны" in rendered.text
+    )
 
 
 def test_a_full_refund_after_a_partial_one_settles_the_rest_and_its_undo_restores_it(db_session, catalog, customer):

@@ -14,7 +14,8 @@ with the amount), and the registered effects settle the rest, each by the record
   realised order, the sale corrected (`repost_orders`, reason «Исправление»);
 - bonus points (`loyalty.effects`): the points the line spent come back, the points the order earned are taken
   back in proportion to the line's share of the money paid for products;
-- closing documents (`documents`): a company order already realised gets its УКД.
+- closing documents (`documents`): a company order already realised gets its УКД;
+- the customer hears of it by their settings (`order_line_refunded`: the line and the amount given back).
 
 A whole order is refunded by the status «Возврат» (`lifecycle`), never line by line: the last product line, the
 delivery line, an unpaid order (its lines are edited before production instead) are refused with the reason.
@@ -33,7 +34,8 @@ from sqlalchemy.orm import Session
 from app.models import LineKind, Order, OrderHistory, OrderStatus, PaymentStatus, Review
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
-from app.services.money import ZERO
+from app.services.messaging import notifications
+from app.services.money import ZERO, format_money
 from app.services.orders import history, pricing
 from app.services.orders.lifecycle import is_realised
 from app.services.shoptime import now
@@ -163,3 +165,21 @@ def refund_line(session: Session, order: Order, line_id: int, *, actor: Actor, c
         effect(refund)
     session.flush()
     return refund
+
+
+@on_line_refunded(order=100)
+def tell_the_customer(refund: LineRefund) -> None:
+    """The customer hears which line was refunded and how much money goes back (by their notification settings)."""
+    notifications.notify(
+        refund.session,
+        customer_id=refund.customer_id,
+        event=notifications.ORDER_LINE_REFUNDED,
+        payload={
+            "number": refund.number,
+            "product": refund.product_name,
+            "amount": format_money(refund.amount),
+            "points": refund.company_id is None,  # a personal order's points were settled too
+        },
+        order_id=refund.order_id,
+        dedupe_key=f"order_line_refunded:{refund.order_id}:{refund.serial}",
+    )
