@@ -6,6 +6,7 @@ stay equal."""
 from __future__ import annotations
 
 import os
+import threading
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -306,6 +307,52 @@ def test_a_double_submit_refunds_once(db_session, catalog, customer):
         )
     db_session.rollback()
     assert footprint(db_session, order) == before
+
+
+@pytest.mark.postgres_only
+def test_two_simultaneous_clicks_refund_the_line_once(app, backend, db_session, catalog, customer):
+    from app.extensions import db
+    from app.models import Order
+
+    order = paid_order_with_points(db_session, customer, catalog)
+    order_id, line_id = order.id, cards_line(order, catalog).id
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        with app.app_context():
+            try:
+                mine = db.session.get(Order, order_id)
+                start.wait()
+                refunds.refund_line(db.session, mine, line_id, actor=STAFF, comment="двойной клик")
+                db.session.commit()
+                outcomes.append("refunded")
+            except NotFound:
+                db.session.rollback()
+                outcomes.append("not found")
+            except BaseException as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes) == ["not found", "refunded"]
+    db_session.expire_all()
+    partial = db_session.scalar(
+        sa.select(sa.func.count()).where(JournalEntry.order_id == order_id, JournalEntry.kind == K.payment_refund)
+    )
+    reversals = db_session.scalar(
+        sa.select(sa.func.count()).where(LoyaltyEntry.order_id == order_id, LoyaltyEntry.key.like("%:line:%"))
+    )
+    assert (partial, reversals) == (1, 2)
+    balance = journal.order_balance(db_session, order_id)
+    assert balance.realised == balance.paid == db_session.get(Order, order_id).total
+    assert_ledger_consistent(db_session)
 
 
 def test_a_company_order_realised_with_a_upd_gets_a_decrease_correction(db_session, catalog, customer, tmp_path):
