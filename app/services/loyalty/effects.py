@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import EntryKind, LineKind, LoyaltyEntry, Order, OrderLine, OrderStatus, PaymentStatus
+from app.models.loyalty import LINE_REFUND_KEY
 from app.services.actors import Actor
 from app.services.loyalty import ledger, rules, tiers
 from app.services.money import format_rate
@@ -36,7 +37,7 @@ from app.services.orders.lifecycle import Change, Guard, Payment, Transition
 S = OrderStatus
 TAKEN_BACK = frozenset({S.cancelled, S.refunded})
 HUNDRED = Decimal("100")
-LINE_KEY = ":line:"  # in the keys of the entries a line refund posts
+LINE_KEY = LINE_REFUND_KEY  # in the keys of the entries a line refund posts
 
 
 @dataclass

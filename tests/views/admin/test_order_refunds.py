@@ -114,3 +114,26 @@ def test_an_unpaid_order_offers_no_refund_and_refuses_one(app, staff_client, db_
     )
     assert "не оплачен" in response.get_data(as_text=True)
     assert refunded(db_session, order) == 0 and len(order.product_lines) == 2
+
+
+def test_the_customer_sees_the_refund_in_the_points_history_and_on_the_order(client, db_session, catalog, customer):
+    from app.services.orders import refunds
+    from tests.factories import login_customer
+    from tests.services.test_loyalty import fill_cart, give, order_with_points
+
+    give(db_session, customer, 2000)
+    fill_cart(db_session, customer, catalog.cards)
+    order = order_with_points(db_session, customer, catalog.flyers, 900)
+    lifecycle.mark_paid(db_session, order, actor=Actor.system("test"))
+    db_session.commit()
+    cards = next(line for line in order.product_lines if line.product_id == catalog.cards.id)
+    name = cards.product_name
+    refunds.refund_line(db_session, order, cards.id, actor=Actor.system("менеджер"), comment="брак печати")
+    db_session.commit()
+
+    login_customer(client, customer.email)
+    history = client.get("/account/bonuses").get_data(as_text=True)
+    assert f"Возврат позиции «{name}» заказа {order.number}" in history
+    page = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
+    assert "снято за возвращённые позиции" in page and name not in page
+    assert "брак печати" not in history + page  # the staff's reason stays in the back office
