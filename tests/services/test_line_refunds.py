@@ -285,6 +285,20 @@ def test_refusals_say_why_and_change_nothing(db_session, catalog, customer):
         assert footprint(db_session, order) == before
 
 
+def test_a_line_the_customer_reviewed_is_refused_and_the_order_can_go_back_whole(db_session, catalog, customer):
+    from tests.review_helpers import write_review
+
+    order = paid_order_with_points(db_session, customer, catalog)
+    review = write_review(db_session, customer, order)  # of the first product line
+    before = footprint(db_session, order)
+    with pytest.raises(ValidationError, match="написал отзыв"):
+        refunds.refund_line(db_session, order, review.order_line_id, actor=STAFF, comment="брак")
+    db_session.rollback()
+    assert footprint(db_session, order) == before
+    advance(db_session, order, S.completed, S.refunded)
+    assert journal.order_balance(db_session, order.id).paid == 0
+
+
 def test_a_double_submit_refunds_once(db_session, catalog, customer):
     order = paid_order_with_points(db_session, customer, catalog)
     cards = cards_line(order, catalog)

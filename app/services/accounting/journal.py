@@ -21,8 +21,8 @@ Posting — always in the caller's transaction, as effects of the order state ma
 Idempotent by construction: `cycle` numbers an order's sales (and payments); a sale is posted only while
 none is open, a return reverses the open one, and the unique key (order, kind, cycle, line) makes a repeat
 — or a concurrent double — fail instead of posting twice. A partial refund of a payment (line_position > 0)
-does not close its cycle: only the full refund (line_position 0) does. Entries are never updated or deleted (ORM guard
-and database triggers); a correction is a new entry.
+does not close its cycle: only the full refund (line_position 0) does. Entries are never updated or deleted
+(ORM guard and database triggers); a correction is a new entry.
 
 Reading (for reports, dashboards and closing documents — all read-only):
 
