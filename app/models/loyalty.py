@@ -12,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import ActorKind, AppendOnly, LabelledEnum, Model, UTCDateTime, enum_column, utcnow
 from app.models.customers import Customer
 
+# In the keys of the entries a refund of one order line posts («Вернуть позицию»): `reverse:<order>:line:<n>`.
+LINE_REFUND_KEY = ":line:"
+
 
 class EntryKind(LabelledEnum):
     earn_pending = "earn_pending"  # earned by a paid order, pending until the return window passes
@@ -85,6 +88,13 @@ class LoyaltyEntry(AppendOnly, Model):
     @property
     def points(self) -> int:
         return self.available + self.pending
+
+    @property
+    def customer_note(self) -> str:
+        """The reason the customer sees beside the entry: a staff adjustment's, a refunded line's."""
+        if self.kind == EntryKind.adjust or LINE_REFUND_KEY in self.key:
+            return self.reason
+        return ""
 
 
 class LoyaltyAccount(Model):

@@ -28,6 +28,7 @@ VERBS = {
     "cancelled": ("аннулировал", "аннулировала"),
     "assigned": ("назначил", "назначила"),
     "unassigned": ("снял", "сняла"),
+    "refunded": ("вернул", "вернула"),
 }
 
 ENUMS: dict[str, type] = {
@@ -175,6 +176,8 @@ def sentence(entry: OrderHistory) -> str:
         return f"{who} {verb('added')} позицию: {_line_text(new)}"
     if field == "line_removed":
         return f"{who} {verb('removed')} позицию: {_line_text(old)}"
+    if field == "line_refunded":
+        return f"{who} {verb('refunded')} позицию: {_line_text(old)}; к возврату {value_text('total', new)}"
     if field == "assignee":
         if new:
             return f"{who} {verb('assigned')} ответственного: {value_text(field, old)} → {new}"
@@ -223,6 +226,8 @@ def _neutral_sentence(entry: OrderHistory, who: str) -> str:
         return f"Добавлена позиция: {_line_text(new)} ({who})"
     if field == "line_removed":
         return f"Удалена позиция: {_line_text(old)} ({who})"
+    if field == "line_refunded":
+        return f"Возвращена позиция: {_line_text(old)}; к возврату {value_text('total', new)} ({who})"
     if field == "assignee":
         if new:
             return f"Назначен ответственный: {value_text(field, old)} → {new} ({who})"

@@ -29,9 +29,9 @@ from app.reports.metrics import Period
 from app.seed import bulk as seed_bulk
 from app.services.accounting import expenses, journal
 from app.services.actors import Actor
-from app.services.orders import batches, editing, lifecycle, pricing
+from app.services.orders import batches, editing, lifecycle, pricing, refunds
 from app.services.orders.history import acting
-from tests.factories import advance, place_order
+from tests.factories import advance, place_cards_and_flyers, place_order
 from tests.services.test_order_batches import staff_actor
 
 S = OrderStatus
@@ -143,7 +143,7 @@ def _moment(rng, after):
 
 def _live_orders(session, catalog, customer, operator, rng):
     """Orders moved by the status path at random moments: promo codes, points, refunds, cancellations after
-    payment, a mass change and its undo, an undone mass refund."""
+    payment, a mass change and its undo, an undone mass refund, lines refunded from paid orders."""
     session.add(PromoCode(code="MINUS100", kind=PromoKind.fixed, value=D("100")))
     session.commit()
     moment = datetime(2025, 12, 20, 9, 0, tzinfo=UTC)
@@ -197,6 +197,19 @@ def _live_orders(session, catalog, customer, operator, rng):
         session.commit()
         batches.undo(session, batch_id=mass.batch_id, actor=operator)
         session.commit()
+    # «Вернуть позицию»: a realised order's line refunded just after a month end (its sale corrected the next
+    # month), and a line of a paid order not yet realised (only the lines kept are realised later).
+    with time_machine.travel(datetime(2026, 3, 31, 20, 30, tzinfo=UTC), tick=False):
+        realised = advance(session, place_cards_and_flyers(session, customer, catalog), *TO_READY, S.handed_over)
+        lifecycle.mark_paid(session, realised, actor=SYSTEM)
+        early = advance(session, place_cards_and_flyers(session, customer, catalog), S.confirmed)
+        lifecycle.mark_paid(session, early, actor=SYSTEM)
+        session.commit()
+    with time_machine.travel(datetime(2026, 3, 31, 21, 5, tzinfo=UTC), tick=False):
+        for order in (realised, early):
+            refunds.refund_line(session, order, order.product_lines[0].id, actor=operator, comment="брак")
+            session.commit()
+        advance(session, early, S.in_production, S.ready, S.handed_over)
 
 
 def _independent_sums(session, period):
@@ -217,7 +230,13 @@ def test_every_reader_agrees_with_the_journal_to_the_kopeck_on_random_periods(db
     _live_orders(db_session, catalog, customer, staff_actor(app), rng)
     db_session.expire_all()
     kinds = set(db_session.scalars(sa.select(JournalEntry.reason).distinct()))
-    assert {"backfill", "realised", "refund", "undo", "paid"} <= {k.value for k in kinds}
+    assert {"backfill", "realised", "refund", "undo", "paid", "correction"} <= {k.value for k in kinds}
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(JournalEntry.kind == K.payment_refund, JournalEntry.line_position > 0)
+        )
+        == 2
+    )
     assert db_session.scalar(sa.select(sa.func.sum(JournalEntry.points))) > 0
     assert db_session.scalar(sa.select(sa.func.sum(JournalEntry.discount))) > 0
 

@@ -13,11 +13,16 @@ Posting — always in the caller's transaction, as effects of the order state ma
 - **payment** — money received (`lifecycle.apply_payment`), dated the day it was received (paid_at), with the
   order's payment method; **payment_refund** — its exact negative when the money goes back («Возврат»), and
   the payment again when a refund is undone.
+- **a line refunded** from a paid order (`orders.refunds.refund_line`): the money for that line goes back as a
+  partial payment_refund of the open payment (its `line_position` is the refunded line's, so each line of a
+  payment is refunded once); a full refund later gives back what is left of the payment. A realised order is
+  corrected by `repost_orders` (the old sale returned by its recorded amounts, the remaining lines posted).
 
 Idempotent by construction: `cycle` numbers an order's sales (and payments); a sale is posted only while
 none is open, a return reverses the open one, and the unique key (order, kind, cycle, line) makes a repeat
-— or a concurrent double — fail instead of posting twice. Entries are never updated or deleted (ORM guard
-and database triggers); a correction is a new entry.
+— or a concurrent double — fail instead of posting twice. A partial refund of a payment (line_position > 0)
+does not close its cycle: only the full refund (line_position 0) does. Entries are never updated or deleted
+(ORM guard and database triggers); a correction is a new entry.
 
 Reading (for reports, dashboards and closing documents — all read-only):
 
@@ -58,8 +63,9 @@ from app.models import (
 )
 from app.services import bulk_write
 from app.services.actors import Actor
+from app.services.errors import ValidationError
 from app.services.money import ZERO, to_money
-from app.services.orders import sets
+from app.services.orders import refunds, sets
 from app.services.orders.lifecycle import REALISED_STATUSES, Payment, Transition, on_payment, on_status_change
 from app.services.shoptime import now, shop_today
 
@@ -96,7 +102,11 @@ def _cycles(session: Session, order_ids: Sequence[int], kinds: Sequence[JournalK
     for chunk in sets.chunks(session, order_ids):
         rows = session.execute(
             sa.select(JournalEntry.order_id, JournalEntry.kind, sa.func.max(JournalEntry.cycle))
-            .where(sets.id_filter(session, JournalEntry.order_id, chunk), JournalEntry.kind.in_(kinds))
+            .where(
+                sets.id_filter(session, JournalEntry.order_id, chunk),
+                JournalEntry.kind.in_(kinds),
+                sa.or_(JournalEntry.kind != K.payment_refund, JournalEntry.line_position == 0),  # a line's refund
+            )
             .group_by(JournalEntry.order_id, JournalEntry.kind)
         ).all()
         for order_id, kind, cycle in rows:
@@ -323,11 +333,13 @@ def _reverse(
     kind: JournalKind,
     days: Mapping[int, date] | None = None,
 ) -> list[int]:
-    """Post the exact negative of each order's open posting (sale or payment); returns the orders reversed."""
+    """Post the exact negative of each order's open posting (sale or payment; a payment net of the lines already
+    refunded from it); returns the orders reversed."""
     open_now = open_cycles(session, order_ids, money=money)
     if not open_now:
         return []
     forward = K.payment if money else K.sale
+    refunded = _refunded_lines(session, open_now) if money else {}
     rows = []
     for chunk in sets.chunks(session, list(open_now)):
         for entry in session.execute(
@@ -346,10 +358,69 @@ def _reverse(
             row["day"] = (days or {}).get(entry["order_id"], posting.on)
             for name in _NEGATED:
                 row[name] = -row[name]
+            if entry["order_id"] in refunded:
+                for name in ("gross", "amount", "net"):
+                    row[name] -= refunded[entry["order_id"]]  # what is left of the payment
             rows.append(row)
     if rows:
         bulk_write.insert_rows(session, JOURNAL_TABLE, rows)
     return sorted({row["order_id"] for row in rows})
+
+
+def _refunded_lines(session: Session, cycles: Mapping[int, int]) -> dict[int, Decimal]:
+    """Per order: the money already refunded line by line from its open payment (negative)."""
+    found: dict[int, Decimal] = {}
+    for chunk in sets.chunks(session, list(cycles)):
+        for order_id, cycle, amount in session.execute(
+            sa.select(JournalEntry.order_id, JournalEntry.cycle, sa.func.sum(JournalEntry.amount))
+            .where(
+                sets.id_filter(session, JournalEntry.order_id, chunk),
+                JournalEntry.kind == K.payment_refund,
+                JournalEntry.line_position > 0,
+            )
+            .group_by(JournalEntry.order_id, JournalEntry.cycle)
+        ):
+            if cycle == cycles[order_id] and amount:
+                found[order_id] = to_money(Decimal(str(amount)))
+    return found
+
+
+def post_line_refund(
+    session: Session, order_id: int, *, position: int, amount: Decimal, posting: Posting
+) -> JournalEntry | None:
+    """The money for one refunded line goes back: a payment_refund of `amount` from the order's open payment, at the
+    line's position (the unique key refunds a line of a payment once). Nothing for a line that cost nothing.
+    ValidationError when the journal has no open payment of the order to refund from."""
+    cycle = open_cycles(session, [order_id], money=True).get(order_id)
+    order = session.execute(
+        sa.select(Order.number, Order.customer_id, Order.company_id, Order.payment_method).where(Order.id == order_id)
+    ).one()
+    if cycle is None:
+        raise ValidationError(
+            f"Оплата заказа {order.number} не проведена в журнале реализации — сначала проведите её "
+            "(flask accounting backfill), затем повторите возврат."
+        )
+    if amount <= 0:
+        return None
+    entry = JournalEntry(
+        **_base(posting, K.payment_refund),
+        order_id=order_id,
+        order_number=order.number,
+        cycle=cycle,
+        line_position=position,
+        line_kind=None,
+        customer_id=order.customer_id,
+        company_id=order.company_id,
+        quantity=0,
+        vat_rate=None,
+        gross=-amount,
+        amount=-amount,
+        net=-amount,
+        payment_method=order.payment_method,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
 
 
 def post_returns(
@@ -540,3 +611,18 @@ def post_received_payments(payment: Payment) -> None:
         {c.order_id: c.paid_at for c in payment.changes},
         Posting(payment.moment, payment.actor, JournalReason.paid, payment.comment),
     )
+
+
+@refunds.on_line_refunded(order=10)
+def post_refunded_line(refund: refunds.LineRefund) -> None:
+    """A line refunded from a paid order: its money goes back (a partial refund of the payment, dated today) and a
+    realised order's sale is corrected — the old sale returned by its recorded amounts, the remaining lines posted."""
+    what = f"Возврат позиции {refund.position} «{refund.product_name}»: {refund.comment}"
+    post_line_refund(
+        refund.session,
+        refund.order_id,
+        position=refund.position,
+        amount=refund.amount,
+        posting=Posting(refund.moment, refund.actor, JournalReason.refund, what),
+    )
+    repost_orders(refund.session, [refund.order_id], actor=refund.actor, comment=what)

@@ -2,7 +2,8 @@
 corrections (УКД) and исправленные documents, акт сверки, numbering, access, and the monthly dispatch.
 
 Importing this package registers its effect on the order state machine (documents issued when a company
-order is realised or returned, after the journal posted it) and its outbox messages; the app factory imports
+order is realised or returned, after the journal posted it), on line refunds (a realised company order's УКД)
+and its outbox messages; the app factory imports
 it, so every entry point issues.
 """
 
@@ -14,6 +15,7 @@ from app.services.documents import dispatch as dispatch  # noqa: F401  (register
 from app.services.documents.issuing import issue_order_documents
 from app.services.documents.parties import SellerRequisitesMissing
 from app.services.orders.lifecycle import REALISED_STATUSES, Transition, on_status_change
+from app.services.orders.refunds import LineRefund, on_line_refunded
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +31,14 @@ def issue_on_realisation(transition: Transition) -> None:
     except SellerRequisitesMissing:
         # The status change stands; the monthly run (or staff) issues the documents once requisites are in.
         log.warning("documents not issued for orders %s: the shop's requisites are not filled in", ids)
+
+
+@on_line_refunded(order=30)
+def issue_on_line_refund(refund: LineRefund) -> None:
+    """A line refunded from a realised company order: the journal corrected the sale, the УКД follows."""
+    if refund.company_id is None or not refund.realised:
+        return
+    try:
+        issue_order_documents(refund.session, [refund.order_id], actor=refund.actor)
+    except SellerRequisitesMissing:
+        log.warning("correction not issued for order %s: the shop's requisites are not filled in", refund.order_id)

@@ -452,7 +452,12 @@ def _issue_return(
         return None  # nothing was issued for the sale (before documents existed): nothing to correct
     order = session.get(Order, order_id)
     assert order is not None and order.company is not None
+    # Goods are named as the corrected document named them (a refunded line is no longer on the order).
     names = _line_names(order)
+    base_positions = sorted({e.line_position for e in groups.get((order_id, JournalKind.sale, back), [])})
+    base_lines = DocumentData.from_json(base.snapshot).lines
+    if len(base_positions) == len(base_lines):
+        names.update({position: line.name for position, line in zip(base_positions, base_lines, strict=True)})
     before = _entry_lines(entries, names, sign=-1)
     after: dict[int, DocLine] = {}
     if entries[0].reason == JournalReason.correction:

@@ -8,7 +8,11 @@ a mass change and its undo all do the same):
 - undoing a cancel or refund spends the order's points again (refused when the balance no longer covers them)
   and earns again what the order had earned;
 - completing or refunding an order recomputes the customer's tier;
-- staff removing a line of an order that spent points give back exactly that line's points (`editing`).
+- staff removing a line of an order that spent points give back exactly that line's points (`editing`);
+- a line refunded from a paid order (`refunds`) gives back the points it spent and takes back the points the order
+  earned in proportion to the line's share of the money paid for products (from the recorded earning: the lines
+  kept keep what they earned, rounded down like every earning), pending points first, then available ones (the
+  balance may go below zero).
 
 Every amount is computed from the ledger under the account lock, so a repeated call finds nothing left to do.
 """
@@ -23,15 +27,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import EntryKind, LineKind, LoyaltyEntry, Order, OrderLine, OrderStatus, PaymentStatus
+from app.models.loyalty import LINE_REFUND_KEY
 from app.services.actors import Actor
 from app.services.loyalty import ledger, rules, tiers
 from app.services.money import format_rate
-from app.services.orders import editing, lifecycle
+from app.services.orders import editing, lifecycle, refunds
 from app.services.orders.lifecycle import Change, Guard, Payment, Transition
 
 S = OrderStatus
 TAKEN_BACK = frozenset({S.cancelled, S.refunded})
 HUNDRED = Decimal("100")
+LINE_KEY = LINE_REFUND_KEY  # in the keys of the entries a line refund posts
 
 
 @dataclass
@@ -41,11 +47,17 @@ class OrderPoints:
     spent: int = 0  # spent and not given back
     pending: int = 0  # earned, still pending
     activated: int = 0  # earned and made available, not taken away
-    earned_first: int = 0  # the first earning recorded (what a re-earn gives again)
+    earned_first: int = 0  # the first earning recorded
+    line_reversed: int = 0  # earned points taken back because lines were refunded
 
     @property
     def earned(self) -> int:
         return self.pending + self.activated
+
+    @property
+    def earned_kept(self) -> int:
+        """What the order earned for the lines it still has: what an undone cancel/refund gives again."""
+        return self.earned_first - self.line_reversed
 
 
 def order_points(session: Session, order_ids: Iterable[int]) -> dict[int, OrderPoints]:
@@ -60,7 +72,7 @@ def order_points(session: Session, order_ids: Iterable[int]) -> dict[int, OrderP
         .where(LoyaltyEntry.order_id.in_(ids))
         .order_by(LoyaltyEntry.id)
     )
-    for order_id, kind, available, pending, _key in rows:
+    for order_id, kind, available, pending, key in rows:
         state = found[order_id or 0]
         if kind in (EntryKind.spend, EntryKind.return_spent):
             state.spent -= available
@@ -70,6 +82,8 @@ def order_points(session: Session, order_ids: Iterable[int]) -> dict[int, OrderP
                 state.activated += available
             if kind == EntryKind.earn_pending and not state.earned_first:
                 state.earned_first = pending
+            if kind == EntryKind.reverse and LINE_KEY in key:
+                state.line_reversed -= available + pending
     return found
 
 
@@ -184,7 +198,7 @@ def _earn_again(session: Session, changes: Sequence[Change], actor: Actor) -> No
             continue
         ledger.lock(session, change.customer_id)
         state = order_points(session, [change.order_id])[change.order_id]
-        missing = state.earned_first - state.earned
+        missing = state.earned_kept - state.earned
         if missing > 0:
             ledger.post(
                 session,
@@ -262,3 +276,51 @@ def return_unspent_points(session: Session, order: Order, actor: Actor) -> None:
             order_id=order.id,
             reason=f"Заказ {order.number}: позиции изменены",
         )
+
+
+def line_refund_reversal(earned: int, products_paid: Decimal, refunded: Decimal) -> int:
+    """Earned points a refunded line takes back: the lines kept keep `earned × kept money ÷ money paid`, rounded
+    down like every earning; the rest goes. Recorded amounts only — today's rates never enter."""
+    if earned <= 0 or products_paid <= 0 or refunded <= 0:
+        return 0
+    kept = (Decimal(earned) * (products_paid - refunded) / products_paid).to_integral_value(rounding=ROUND_DOWN)
+    return earned - max(int(kept), 0)
+
+
+@refunds.on_line_refunded(order=20)
+def points_for_refunded_line(refund: refunds.LineRefund) -> None:
+    """The refunded line's spent points come back; its share of the points the order earned is taken back."""
+    if refund.company_id is not None:
+        return
+    session = refund.session
+    ledger.lock(session, refund.customer_id)
+    state = order_points(session, [refund.order_id])[refund.order_id]
+    why = f"Возврат позиции «{refund.product_name}» заказа {refund.number}"
+    still_spent = int(session.scalar(sa.select(Order.points_paid).where(Order.id == refund.order_id)) or 0)
+    back = state.spent - still_spent
+    if back > 0:
+        ledger.post(
+            session,
+            customer_id=refund.customer_id,
+            kind=EntryKind.return_spent,
+            key=f"{EntryKind.return_spent.value}:{refund.order_id}{LINE_KEY}{refund.serial}",
+            actor=refund.actor,
+            available=back,
+            order_id=refund.order_id,
+            reason=why,
+        )
+    take = line_refund_reversal(state.earned, refund.products_paid, refund.amount)
+    if take > 0:
+        from_pending = min(take, max(state.pending, 0))
+        ledger.post(
+            session,
+            customer_id=refund.customer_id,
+            kind=EntryKind.reverse,
+            key=f"{EntryKind.reverse.value}:{refund.order_id}{LINE_KEY}{refund.serial}",
+            actor=refund.actor,
+            available=-(take - from_pending),
+            pending=-from_pending,
+            order_id=refund.order_id,
+            reason=why,
+        )
+    tiers.recompute(session, [refund.customer_id])

@@ -74,6 +74,7 @@ class OrderPointsView:
     returned: int  # given back by a cancel/refund
     earned: int  # earned, as recorded at payment
     state: str  # «ожидают», «доступны», «отменены», «начислим после оплаты» …
+    line_reversed: int = 0  # of the earned: taken back because lines were refunded
 
 
 def for_order(session: Session, order: Order) -> OrderPointsView:
@@ -95,4 +96,6 @@ def for_order(session: Session, order: Order) -> OrderPointsView:
         text = "доступны"
     else:
         text = "отменены вместе с заказом"
-    return OrderPointsView(spent=state.spent, returned=-returned, earned=state.earned_first, state=text)
+    return OrderPointsView(
+        spent=state.spent, returned=-returned, earned=state.earned_first, state=text, line_reversed=state.line_reversed
+    )

@@ -36,6 +36,7 @@ from app.services.errors import ValidationError
 ORDER_PLACED = "order_placed"  # «Заказ принят»: the lines, sums, delivery and the promised date
 ORDER_STATUS = "order_status"  # an order moved to another status
 ORDER_READY = "order_ready"  # ready for pickup, or handed to delivery
+ORDER_LINE_REFUNDED = "order_line_refunded"  # staff refunded one line of a paid order
 TICKET_REPLY = "ticket_reply"  # staff answered a support ticket
 POINTS_CREDITED = "points_credited"  # bonus points credited
 POINTS_EXPIRING = "points_expiring"  # bonus points about to expire
@@ -96,6 +97,7 @@ def register_event(
 register_event(ORDER_PLACED, "Заказ принят")
 register_event(ORDER_STATUS, "Изменение статуса заказа")
 register_event(ORDER_READY, "Заказ готов к выдаче или отправлен")
+register_event(ORDER_LINE_REFUNDED, "Возврат позиции заказа", default_channels={Channel.email})
 register_event(TICKET_REPLY, "Ответ службы поддержки")
 # Offered in the settings because the loyalty programme sends them (app/services/loyalty/maturity.py); an event
 # no feature sends is registered with configurable=False until it does.

@@ -31,6 +31,7 @@ from app.services.bulk_write import insert_rows
 
 ACTING_KEY = "order_history_acting"
 RECORDED_OPTION = "order_history_recorded"
+REFUNDED_KEY = "order_history_refunded_lines"
 
 # Order columns that follow from other recorded changes (a status sets its timestamp, lines set totals).
 DERIVED_ORDER_FIELDS = frozenset(
@@ -96,6 +97,20 @@ def acting(session: Session, actor: Actor, *, comment: str = "", batch_id: str |
             info.pop(ACTING_KEY, None)
         else:
             info[ACTING_KEY] = previous
+
+
+@contextmanager
+def refunding(session: Session, line: OrderLine, amount: Decimal) -> Iterator[None]:
+    """A line removed inside this block is recorded as refunded («вернула позицию …», with the money given back)
+    instead of removed."""
+    refunds = session.info.setdefault(REFUNDED_KEY, {})
+    refunds[id(line)] = as_text(amount)
+    try:
+        yield
+    finally:
+        refunds.pop(id(line), None)
+        if not refunds:
+            session.info.pop(REFUNDED_KEY, None)
 
 
 def recorded_update() -> dict[str, Any]:
@@ -301,14 +316,18 @@ def _record_changes(session: Session, flush_context: UOWTransaction, instances: 
         for obj in session.deleted:
             if isinstance(obj, OrderLine) and id(obj) not in removed_lines and obj.order is not None:
                 removed_lines[id(obj)] = (obj.order, obj)
+        refunded = session.info.get(REFUNDED_KEY, {})
         for order, line in removed_lines.values():
             if sa.inspect(line).persistent or sa.inspect(line).deleted:
-                pending.append((order, "line_removed", line_summary(line), None, ""))
+                if id(line) in refunded:
+                    pending.append((order, "line_refunded", line_summary(line), refunded[id(line)], ""))
+                else:
+                    pending.append((order, "line_removed", line_summary(line), None, ""))
 
         if not pending and not created:
             return
         # A stable order: per order, its own fields first, then lines removed, changed, added.
-        rank = {"line_removed": 1, "line_added": 3}
+        rank = {"line_removed": 1, "line_refunded": 1, "line_added": 3}
         pending.sort(key=lambda p: (p[0].number, rank.get(p[1], 2 if p[4] else 0), p[4]))
         acting_now: Acting | None = session.info.get(ACTING_KEY)
         if acting_now is None:

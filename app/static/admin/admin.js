@@ -27,6 +27,14 @@
   });
 })();
 
+// A form that changes money (e.g. «Вернуть позицию»): ask with its data-confirm text before it is sent.
+(function () {
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
+})();
+
 // The Markdown toolbar over the content editors' text fields (<textarea data-markdown>): bold, italic,
 // headings, lists, links, tables and images from the library. The buttons' definitions come from the server
 // (app/services/content/toolbar.py) in <div data-markdown-toolbar>, so the browser writes what the tests check.

@@ -30,6 +30,12 @@ class CommentForm(FlaskForm):
     note = text_field(NOTE, max_length=1000)
 
 
+class LineRefundForm(FlaskForm):
+    """«Вернуть позицию» of a paid order: the reason is required (it goes to the history and the journal)."""
+
+    reason = text_field("Причина возврата", required="Укажите причину возврата позиции.", max_length=1000)
+
+
 class PaymentForm(FlaskForm):
     """«Отметить оплаченным»: the amount received (must equal the amount due) and the day it came."""
 

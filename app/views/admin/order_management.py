@@ -29,8 +29,10 @@ from app.services.actors import Actor
 from app.services.catalog import products as catalog_products
 from app.services.documents import issuing as document_issuing
 from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.money import format_money
 from app.services.orders import batches
 from app.services.orders import editing as order_editing
+from app.services.orders import refunds as order_refunds
 from app.services.orders import tracking as order_tracking
 from app.services.shoptime import shop_today
 from app.views.admin.forms import (
@@ -39,6 +41,7 @@ from app.views.admin.forms import (
     LabelsForm,
     LayoutForm,
     LineForm,
+    LineRefundForm,
     MassPaidForm,
     MassStatusForm,
     OrderDetailsForm,
@@ -49,7 +52,7 @@ from app.views.common import act, form_error, parse_id
 from app.views.common import error_field as first_error_field
 
 # Permissions the mixin adds to OrderView, and the permission of each exposed method and action.
-PERMISSIONS = ["can_edit_order", "can_assign", "can_print_labels", "can_export"]
+PERMISSIONS = ["can_edit_order", "can_assign", "can_print_labels", "can_export", "can_refund_line"]
 METHOD_PERMISSIONS = {
     "mass_paid_action": "mark_paid",
     "mass_paid": "mark_paid",
@@ -67,6 +70,7 @@ METHOD_PERMISSIONS = {
     "add_line": "edit_order",
     "edit_line": "edit_order",
     "remove_line": "edit_order",
+    "refund_line": "refund_line",
     "replace_layout": "edit_order",
     "add_tracking": "edit_order",
     "remove_tracking": "edit_order",
@@ -231,6 +235,7 @@ class OrderManagementMixin:
             "can_edit_order": self._can("can_edit_order"),
             "can_print_labels": self._can("can_print_labels"),
             "lines_editable": order_editing.lines_editable(order),
+            "can_refund_line": self._can("can_refund_line") and order_refunds.lines_refundable(order),
             "layout_replaceable": order_editing.layout_replaceable(order),
             "order_open": order.status not in order_editing.CLOSED_STATUSES,
             "label_formats": label_report.FORMATS.values(),
@@ -656,6 +661,26 @@ class OrderManagementMixin:
                 ),
                 success=f"Позиция удалена из заказа {order.number}.",
                 missing_is_404=True,
+            )
+        else:
+            flash(form_error(form), "danger")
+        return redirect(url_for(".show", pk=pk))
+
+    @expose("/line/<int:pk>/<int:line_id>/refund", methods=["POST"])
+    @has_access
+    def refund_line(self, pk: int, line_id: int):  # noqa: ANN201
+        """«Вернуть позицию» of a paid order: the line's money and points go back, with the reason."""
+        order = self._order(pk)
+        form = LineRefundForm()
+        if form.validate():
+            act(
+                lambda: order_refunds.refund_line(
+                    db.session, order, line_id, actor=self._actor(), comment=form.reason.data or ""
+                ),
+                success=lambda refund: (
+                    f"Позиция «{refund.product_name}» возвращена: к возврату покупателю "
+                    f"{format_money(refund.amount)}. Заказ {refund.number}."
+                ),
             )
         else:
             flash(form_error(form), "danger")

@@ -121,6 +121,8 @@ ORDER_MANAGEMENT_EXTRAS: dict[str, list[tuple[str, str]]] = {
     "Operator": [("OrderView", "can_edit_order"), ("OrderView", "can_assign"), ("OrderView", "can_print_labels")],
     "Accountant": [("OrderView", "can_export")],
 }
+# «Вернуть позицию» of a paid order gives money back: managers (and Admin) only.
+ORDER_MANAGEMENT_EXTRAS["Manager"].append(("OrderView", "can_refund_line"))
 for _role, _extras in ORDER_MANAGEMENT_EXTRAS.items():
     ROLE_EXTRAS.setdefault(_role, []).extend(_extras)
 

@@ -269,7 +269,7 @@ def test_settings_offer_only_working_features_and_lock_telegram_until_it_is_link
     assert "Начисление бонусных баллов" in page  # points are credited now (loyalty), so it is offered
     # Every event offered is one some feature sends (a new event must be added here once it is sent).
     sent = {"order_placed", "order_status", "order_ready", "ticket_reply", "ticket_status", "points_credited"}
-    sent |= {"points_expiring", "review_decision", "review_invite", "company_status"}
+    sent |= {"points_expiring", "review_decision", "review_invite", "company_status", "order_line_refunded"}
     assert set(re.findall(r'name="ch_([a-z_]+)"', page)) <= sent
     assert "Начисление бонусных баллов" in page and "Скорое сгорание бонусных баллов" in page  # points work now
     box = re.search(r'<input[^>]*data-testid="channel-order_status-telegram"[^>]*>', page, re.S).group(0)
