@@ -90,6 +90,15 @@ def test_each_kind_finds_its_orders(db_session, orders):
     assert _found(db_session, f"{year}-") == set(orders.values())  # a number prefix
 
 
+def test_a_whole_email_is_found_exactly_and_case_does_not_matter(db_session, orders):
+    assert _found(db_session, "Bulk-1-42456@Example.RU") == {orders["email"]}
+    assert search.order_condition(search.classify("bulk-1-42456@example.ru")).compare(
+        Order.contact_email == "bulk-1-42456@example.ru"
+    )  # the btree, not a trigram scan
+    assert _found(db_session, "1-42456@example.ru") == set()  # a whole address is that address
+    assert _found(db_session, "1-42456@example") == {orders["email"]}  # a piece of one is still a fragment
+
+
 def test_like_wildcards_typed_by_staff_are_plain_characters(db_session, orders):
     assert _found(db_session, "m_iv%@") == {orders["name"]}
     assert _found(db_session, "%@") == {orders["name"]}
