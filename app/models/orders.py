@@ -154,6 +154,10 @@ class Order(Model):
     delivery_address: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
     # The saved address used at checkout, copied: editing the address book never changes a past order.
     delivery_address_snapshot: Mapped[dict | None] = mapped_column(JSONType)
+    # A private customer's default billing address at checkout (the payer on the order confirmation), copied the
+    # same way; None for a company's order (its documents carry the company's legal address) and for orders
+    # placed before billing addresses existed.
+    billing_address_snapshot: Mapped[dict | None] = mapped_column(JSONType)
     comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
     due_date: Mapped[date | None] = mapped_column(sa.Date)
     # The ready date promised at checkout (products' production days on the shop's working calendar); the

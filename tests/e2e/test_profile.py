@@ -51,7 +51,7 @@ def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_se
     assert cards.count() == 2
     primary = page.locator("[data-testid=address-card]:has([data-testid=primary-badge])")
     assert "Дом" in primary.inner_text()
-    page.locator("[data-testid=address-card]", has_text="Работа").get_by_role("button", name="Сделать основным").click()
+    page.locator("[data-testid=address-card]", has_text="Работа").get_by_role("button", name="Для доставки").click()
     page.wait_for_url(re.compile(r"/account/profile"))
     assert "Работа" in page.locator("[data-testid=address-card]:has([data-testid=primary-badge])").inner_text()
     db_session.expire_all()
