@@ -287,6 +287,7 @@ ORDER_COLS = (
     "cancelled_at",
     "paid_at",
     "refunded_at",
+    "placed_day",
 )
 REDEMPTION_COLS = ("promo_code_id", "customer_id", "order_id", "seq", "created_at")
 LINE_COLS = (
@@ -1153,6 +1154,7 @@ def generate(
                         _ts(stamps.get("cancelled_at")),
                         _ts(stamps.get("paid_at")),
                         _ts(stamps.get("refunded_at")),
+                        day,  # placed_day: `created` is within this shop-local day
                     )
                 )
                 for moment, field_name, old, new, comment in life.events:
