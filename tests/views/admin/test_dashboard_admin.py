@@ -156,8 +156,8 @@ def test_orders_placed_with_a_category_drill_down_to_the_orders_having_it(
     app,
     staff_client,
     db_session,
-    march,
-    catalog,  # noqa: F811
+    march,  # noqa: F811
+    catalog,
 ):
     login_staff(staff_client, make_staff(app, "Manager"))
     category = catalog.cards.category_id
