@@ -379,3 +379,10 @@ def test_checkout_prefills_delivery_and_the_confirmation_names_the_billing_addre
     text = " ".join(pdftotext(client.get(f"/account/orders/{order.number}/confirmation.pdf").data).split())
     assert "Покупатель: Петрова Анна, 170100, Тверь, ул. Советская, д. 3" in text
     assert "Тверская" not in text
+    # Staff see the payer on the order page too.
+    from tests.factories import login_staff, make_staff
+
+    staff = app.test_client()
+    login_staff(staff, make_staff(app, "Operator"))
+    admin_page = staff.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    assert "Плательщик (подтверждение заказа): Петрова Анна, 170100, Тверь, ул. Советская, д. 3" in admin_page
