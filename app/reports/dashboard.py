@@ -6,7 +6,8 @@ accounting report's figure for the same period are one definition; `tests/report
 them equal on random periods. Two measures of "how many":
 
 - «Выручка (реализация)» and its orders (`Sales.orders`: sales posted minus returns) — by the journal's day;
-- «Оформлено заказов» — orders placed, by the shop-local day they were placed (`orders.placed_day`, computed in
+- «Оформлено заказов» — `metrics.orders_placed`: orders placed, by the shop-local day they were placed
+  (`orders.placed_day`, computed in
   the shop's time zone when the order is stored; `orders_placed_day`, and `orders_placed_category_day` — orders
   having a line of the category — when a category is chosen).
 

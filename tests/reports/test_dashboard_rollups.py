@@ -21,6 +21,7 @@ from app.models import (
     OrdersPlacedDay,
 )
 from app.reports import dashboard as report
+from app.reports import metrics
 from app.reports.dashboard import Filters
 from app.reports.metrics import Period
 from app.seed import bulk as seed_bulk
@@ -103,6 +104,10 @@ def test_customers_and_placed_orders_equal_the_journal_under_every_filter_on_ran
             and (filters.category_id is None or filters.category_id in line_categories.get(order_id, set()))
         )
         assert sum(report.placed_by_day(db_session, period, filters).values()) == placed, (period, filters)
+        where = [Order.id.in_(list(o for o in orders if matches(o, filters)) or [0])]
+        if filters.category_id is not None:
+            where.append(Order.lines.any(OrderLine.category_id == filters.category_id))
+        assert metrics.orders_placed(db_session, period, *where) == placed
         assert report.revenue_widget(db_session, period, "week", filters).placed == placed
         checked += len(buyers) + placed
     assert checked > 100
