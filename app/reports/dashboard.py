@@ -7,9 +7,9 @@ them equal on random periods. Two measures of "how many":
 
 - «Выручка (реализация)» and its orders (`Sales.orders`: sales posted minus returns) — by the journal's day;
 - «Оформлено заказов» — `metrics.orders_placed`: orders placed, by the shop-local day they were placed
-  (`orders.placed_day`, computed in
-  the shop's time zone when the order is stored; `orders_placed_day`, and `orders_placed_category_day` — orders
-  having a line of the category — when a category is chosen).
+  (`orders.placed_day`, computed in the shop's time zone when the order is stored), read from
+  `orders_placed_day`, or `orders_placed_category_day` (orders having a line of the category) when a category
+  is chosen.
 
 A customer (buyer) is a company for its orders, or a private person for their own; a buyer is new in the
 period holding their first realisation (`buyer_first_sale`); the buyers active in a period come from
