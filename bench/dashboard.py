@@ -119,7 +119,15 @@ def _make_wsgi_app(url: str):  # noqa: ANN202
 
 def _run(app, args, where: str) -> None:  # noqa: ANN001
     from app.extensions import db
-    from app.models import BuyerDay, JournalEntry, Order, OrdersPlacedDay, SalesDay
+    from app.models import (
+        BuyerDay,
+        BuyerSaleDay,
+        JournalEntry,
+        Order,
+        OrdersPlacedCategoryDay,
+        OrdersPlacedDay,
+        SalesDay,
+    )
     from app.reports import dashboard as report
     from app.reports import metrics
     from app.reports.metrics import Period
@@ -143,11 +151,17 @@ def _run(app, args, where: str) -> None:  # noqa: ANN001
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
     count = {m.__tablename__: session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (
-        Order, JournalEntry, SalesDay, OrdersPlacedDay, BuyerDay)}  # fmt: skip
+        Order, JournalEntry, SalesDay, OrdersPlacedDay, OrdersPlacedCategoryDay, BuyerDay, BuyerSaleDay)}  # fmt: skip
     print(f"database: {where}")
     print(f"generated in {built:.0f} s: {summary}")
     print("rows: " + ", ".join(f"{table} {n:,}".replace(",", " ") for table, n in count.items()))
 
+    # The busiest category: the filtered widgets read the per-category rollups.
+    category = session.scalar(
+        sa.select(SalesDay.category_id).where(SalesDay.category_id != 0).group_by(SalesDay.category_id)
+        .order_by(sa.func.count().desc()).limit(1)
+    )  # fmt: skip
+    by_category = report.Filters(category_id=category)
     today = shop_today()
     first_day = session.scalar(sa.select(sa.func.min(JournalEntry.day))) or today
     scenarios = [
@@ -163,6 +177,10 @@ def _run(app, args, where: str) -> None:  # noqa: ANN001
             "Топ товаров и категорий": lambda p=period: report.top_widget(session, p),
             "Клиенты": lambda p=period: report.customers_widget(session, p),
             "Промокоды": lambda p=period: report.promo_widget(session, p),
+            "Выручка и заказы, одна категория": lambda p=period, g=grouping: report.revenue_widget(
+                session, p, g, by_category
+            ),
+            "Клиенты, одна категория": lambda p=period: report.customers_widget(session, p, by_category),
         }
         print(f"{title} ({period.label}, записей журнала: {rows:,})".replace(",", " "))
         for name, run in widgets.items():

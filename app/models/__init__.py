@@ -48,7 +48,15 @@ from app.models.content import (
     SiteVersion,
 )
 from app.models.customers import Customer, CustomerRole
-from app.models.dashboard import BuyerDay, BuyerFirstSale, OrdersPlacedDay, ReconciledMonth, SalesDay
+from app.models.dashboard import (
+    BuyerDay,
+    BuyerFirstSale,
+    BuyerSaleDay,
+    OrdersPlacedCategoryDay,
+    OrdersPlacedDay,
+    ReconciledMonth,
+    SalesDay,
+)
 from app.models.documents import SERIES, Document, DocumentCancellation, DocumentCounter, DocumentKind
 from app.models.files import StoredFile
 from app.models.loyalty import EntryKind, LoyaltyAccount, LoyaltyEntry, LoyaltySettings, Tier
@@ -117,6 +125,8 @@ from app.models.support import (
 __all__ = [
     "BulkRun",
     "BuyerDay",
+    "BuyerSaleDay",
+    "OrdersPlacedCategoryDay",
     "BuyerFirstSale",
     "OrdersPlacedDay",
     "ReconciledMonth",

@@ -4,10 +4,12 @@ the columns of a change record, and the ORM's half of the append-only rule (the 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, UOWTransaction, mapped_column
@@ -27,6 +29,26 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+DEFAULT_SHOP_TZ = "Europe/Moscow"
+
+
+def shop_zone() -> ZoneInfo:
+    """The shop's time zone (`SHOP_TIMEZONE`); `app.services.shoptime` converts with it."""
+    name = current_app.config.get("SHOP_TIMEZONE", DEFAULT_SHOP_TZ) if has_app_context() else DEFAULT_SHOP_TZ
+    return ZoneInfo(name)
+
+
+def shop_day_of_created(context) -> date:  # noqa: ANN001 - a DefaultExecutionContext
+    """Column default: the shop-local day of the row's `created_at` (its own default already applied, as it is
+    declared before), for ORM and Core inserts alike — the day the dashboard's order-day rollups key on."""
+    created = context.get_current_parameters().get("created_at") or utcnow()
+    if isinstance(created, str):
+        created = datetime.fromisoformat(created)
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return created.astimezone(shop_zone()).date()
 
 
 # Fragment search (ILIKE '%…%') at a million rows: pg_trgm GIN indexes on PostgreSQL; SQLite keeps the plain scan.

@@ -1,8 +1,9 @@
 """Dashboard rollups: daily sums of the sales journal and of placed orders, kept by database triggers in the
 same transaction as the rows they sum, so the dashboard reads a few thousand rows instead of a million.
 
-Never written by the application: the triggers of migration `5b8e2f7d1c90` add to them on every insert into
-`journal_entry` (sales and returns) and `orders`; `app/reports/dashboard.py` reads them. Keys use 0 for "none"
+Never written by the application: the triggers of migrations `5b8e2f7d1c90` and `c4d6f8a1b203` add to them on
+every insert into `journal_entry` (sales and returns), `orders` and `order_line` (and on a line's deletion);
+`app/reports/dashboard.py` reads them. Keys use 0 for "none"
 (no product, no category, no promo code) so that the unique key covers every row.
 """
 
@@ -82,8 +83,49 @@ class BuyerDay(Model):
     segment: Mapped[str] = mapped_column(sa.String(3), nullable=False)
 
 
+class BuyerSaleDay(Model):
+    """The days each buyer had a realisation, per category × delivery method × promo code of the sale: who was
+    active in a period under the dashboard's filters, and who bought with a promo code."""
+
+    __tablename__ = "buyer_sale_day"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    buyer: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    category_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0: none (delivery)
+    delivery_method: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    promo_code_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0: none
+    segment: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+
+
+class OrdersPlacedCategoryDay(Model):
+    """Orders placed having a line of the category, per shop-local day the order was placed (`orders.placed_day`)
+    × category × segment × delivery method × promo code. Kept by the triggers on `order_line`: +1 when an order
+    gets its first line of a category, −1 when it loses its last one (staff editing the lines)."""
+
+    __tablename__ = "orders_placed_category_day"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "day",
+            "category_id",
+            "segment",
+            "delivery_method",
+            "promo_code_id",
+            name="uq_orders_placed_category_day_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    category_id: Mapped[int] = mapped_column(nullable=False)
+    segment: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    delivery_method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    promo_code_id: Mapped[int] = mapped_column(nullable=False)
+    placed: Mapped[int] = mapped_column(nullable=False)
+
+
 class OrdersPlacedDay(Model):
-    """Orders placed per shop-local day of `created_at` × segment × delivery method × promo code."""
+    """Orders placed per shop-local day they were placed (`orders.placed_day`) × segment × delivery method × promo
+    code."""
 
     __tablename__ = "orders_placed_day"
     __table_args__ = (

@@ -20,6 +20,7 @@ from app.models.base import (
     UTCDateTime,
     enum_column,
     prefix_index,
+    shop_day_of_created,
     trigram_index,
     utcnow,
 )
@@ -154,6 +155,10 @@ class Order(Model):
     delivery_address: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
     # The saved address used at checkout, copied: editing the address book never changes a past order.
     delivery_address_snapshot: Mapped[dict | None] = mapped_column(JSONType)
+    # A private customer's default billing address at checkout (the payer on the order confirmation), copied the
+    # same way; None for a company's order (its documents carry the company's legal address) and for orders
+    # placed before billing addresses existed.
+    billing_address_snapshot: Mapped[dict | None] = mapped_column(JSONType)
     comment: Mapped[str] = mapped_column(sa.Text, default="", nullable=False)
     due_date: Mapped[date | None] = mapped_column(sa.Date)
     # The ready date promised at checkout (products' production days on the shop's working calendar); the
@@ -184,6 +189,9 @@ class Order(Model):
     checkout_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The shop-local day the order was placed (SHOP_TIMEZONE, daylight saving included), set on insert from
+    # `created_at`: the order-day rollups key on it, so their day is the application's, never a fixed offset.
+    placed_day: Mapped[date | None] = mapped_column(sa.Date, default=shop_day_of_created)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -231,6 +239,9 @@ class OrderLine(Model):
     position: Mapped[int] = mapped_column(nullable=False)
     kind: Mapped[LineKind] = mapped_column(enum_column(LineKind, "line_kind"), default=LineKind.product, nullable=False)
     product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id", ondelete="SET NULL"), index=True)
+    # The product's category when the line was added, set by the database (trigger of the dashboard's placed-orders
+    # rollup): an order counts in a category while it has a line of it, whatever the product's category becomes.
+    category_id: Mapped[int | None] = mapped_column(sa.Integer, server_default=sa.FetchedValue())
     product_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     # [{"group": "Бумага", "value": "Мелованная 300 г/м²", "value_id": 12}, ...]
     options: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)

@@ -1,4 +1,5 @@
-"""The customer's profile: delivery addresses (exactly one primary), the history of newsletter consent and the
+"""The customer's profile: delivery addresses (exactly one primary — the default delivery address — and at most
+one marked for documents, the default billing address), the history of newsletter consent and the
 subscriptions waiting for their confirmation."""
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from app.models.customers import Customer
 
 
 class Address(Model):
-    """A saved delivery address. At most one primary per customer is guaranteed by a partial unique index."""
+    """A saved address. At most one primary (the default delivery address) and at most one billing address (the
+    payer's address on a private customer's documents) per customer, each guaranteed by a partial unique index;
+    with none marked for billing, the primary one is used."""
 
     __tablename__ = "address"
     __table_args__ = (
@@ -23,6 +26,13 @@ class Address(Model):
             unique=True,
             sqlite_where=sa.text("is_primary"),
             postgresql_where=sa.text("is_primary"),
+        ),
+        sa.Index(
+            "uq_address_one_billing",
+            "customer_id",
+            unique=True,
+            sqlite_where=sa.text("is_billing"),
+            postgresql_where=sa.text("is_billing"),
         ),
         sa.CheckConstraint("postcode = '' OR length(postcode) = 6", name="postcode_length"),
     )
@@ -39,6 +49,7 @@ class Address(Model):
     postcode: Mapped[str] = mapped_column(sa.String(6), default="", nullable=False)
     comment: Mapped[str] = mapped_column(sa.String(500), default="", nullable=False)
     is_primary: Mapped[bool] = mapped_column(default=False, nullable=False)
+    is_billing: Mapped[bool] = mapped_column(default=False, server_default=sa.false(), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

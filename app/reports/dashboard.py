@@ -6,11 +6,16 @@ accounting report's figure for the same period are one definition; `tests/report
 them equal on random periods. Two measures of "how many":
 
 - «Выручка (реализация)» and its orders (`Sales.orders`: sales posted minus returns) — by the journal's day;
-- «Оформлено заказов» — orders placed, by the shop-local day they were created (`orders_placed_day`).
+- «Оформлено заказов» — `metrics.orders_placed`: orders placed, by the shop-local day they were placed
+  (`orders.placed_day`, computed in the shop's time zone when the order is stored), read from
+  `orders_placed_day`, or `orders_placed_category_day` (orders having a line of the category) when a category
+  is chosen.
 
 A customer (buyer) is a company for its orders, or a private person for their own; a buyer is new in the
-period holding their first realisation. Every query groups the rollup by day in SQL (at most one row per day
-of the period) and buckets days into weeks (ISO, Monday first), months or years here.
+period holding their first realisation (`buyer_first_sale`); the buyers active in a period come from
+`buyer_day`, or `buyer_sale_day` (per category × delivery × promo code) when the page is filtered by category
+or delivery and for the promo codes' buyers — never from the journal. Every query groups the rollup by day in
+SQL (at most one row per day of the period) and buckets days into weeks (ISO, Monday first), months or years here.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from sqlalchemy.orm import Session
 from app.models import (
     BuyerDay,
     BuyerFirstSale,
+    BuyerSaleDay,
     Category,
     JournalEntry,
-    JournalKind,
     LineKind,
     Order,
+    OrdersPlacedCategoryDay,
     OrdersPlacedDay,
     Product,
     PromoCode,
@@ -71,7 +77,8 @@ MAX_BUCKETS = 800
 
 @dataclass(frozen=True)
 class Filters:
-    """Narrow every widget at once. Category narrows the sales side; orders placed have no category."""
+    """Narrow every widget at once. With a category, orders placed are those having a line of it; buyers, those
+    with a realisation of it."""
 
     category_id: int | None = None
     segment: str | None = None  # b2b | b2c
@@ -93,12 +100,31 @@ class Filters:
             where.append(SalesDay.delivery_method == self.delivery)
         return where
 
+    @property
+    def placed_table(self) -> Any:
+        """The order-day rollup to read: per category when one is chosen."""
+        return OrdersPlacedCategoryDay if self.category_id is not None else OrdersPlacedDay
+
     def on_placed(self) -> list[sa.ColumnElement[bool]]:
+        table = self.placed_table
         where = []
+        if self.category_id is not None:
+            where.append(table.category_id == self.category_id)
         if self.segment:
-            where.append(OrdersPlacedDay.segment == self.segment)
+            where.append(table.segment == self.segment)
         if self.delivery:
-            where.append(OrdersPlacedDay.delivery_method == self.delivery)
+            where.append(table.delivery_method == self.delivery)
+        return where
+
+    def on_buyers(self) -> list[sa.ColumnElement[bool]]:
+        """The filters on `buyer_sale_day` (category 0: sales without one, the delivery lines)."""
+        where = []
+        if self.category_id is not None:
+            where.append(BuyerSaleDay.category_id == self.category_id)
+        if self.segment:
+            where.append(BuyerSaleDay.segment == self.segment)
+        if self.delivery:
+            where.append(BuyerSaleDay.delivery_method == self.delivery)
         return where
 
     def on_journal(self) -> list[sa.ColumnElement[bool]]:
@@ -260,10 +286,9 @@ def sales_total(session: Session, period: Period, filters: Filters = Filters()) 
 
 
 def placed_by_day(session: Session, period: Period, filters: Filters = Filters()) -> dict[date, int]:
+    table = filters.placed_table
     rows = session.execute(
-        sa.select(OrdersPlacedDay.day, _sum(OrdersPlacedDay.placed))
-        .where(_in(OrdersPlacedDay.day, period), *filters.on_placed())
-        .group_by(OrdersPlacedDay.day)
+        sa.select(table.day, _sum(table.placed)).where(_in(table.day, period), *filters.on_placed()).group_by(table.day)
     ).all()
     return {_day(day): int(n) for day, n in rows}
 
@@ -463,14 +488,30 @@ class CustomersWidget:
 
 def customers_widget(session: Session, period: Period, filters: Filters = Filters()) -> CustomersWidget:
     """Buyers with a realisation in the period, the new among them; revenue by segment (B2B / B2C)."""
-    segment = [BuyerDay.segment == filters.segment] if filters.segment else []
-    active = session.execute(
-        sa.select(sa.func.count(sa.distinct(BuyerDay.buyer))).where(_in(BuyerDay.day, period), *segment)
-    ).scalar_one()
-    first_segment = [BuyerFirstSale.segment == filters.segment] if filters.segment else []
-    new = session.execute(
-        sa.select(sa.func.count()).where(_in(BuyerFirstSale.first_day, period), *first_segment)
-    ).scalar_one()
+    if filters.category_id is not None or filters.delivery:
+        # Buyers with a realisation of the category (or delivery method) in the period; new among them: those whose
+        # first realisation of all falls in the period.
+        buyers = (
+            sa.select(BuyerSaleDay.buyer)
+            .where(_in(BuyerSaleDay.day, period), *filters.on_buyers())
+            .distinct()
+            .subquery()
+        )
+        active, new = session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.count(sa.case((_in(BuyerFirstSale.first_day, period), 1))),
+            ).select_from(buyers.join(BuyerFirstSale, BuyerFirstSale.buyer == buyers.c.buyer))
+        ).one()
+    else:
+        segment = [BuyerDay.segment == filters.segment] if filters.segment else []
+        active = session.execute(
+            sa.select(sa.func.count(sa.distinct(BuyerDay.buyer))).where(_in(BuyerDay.day, period), *segment)
+        ).scalar_one()
+        first_segment = [BuyerFirstSale.segment == filters.segment] if filters.segment else []
+        new = session.execute(
+            sa.select(sa.func.count()).where(_in(BuyerFirstSale.first_day, period), *first_segment)
+        ).scalar_one()
     rows = session.execute(
         sa.select(SalesDay.segment, *_SALES_SUMS, _sum(filters.orders_column))
         .where(_in(SalesDay.day, period), *filters.on_sales())
@@ -509,27 +550,14 @@ class PromoRow:
         return (self.sales.revenue / spent).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def buyer_key(customer_id: Any, company_id: Any) -> Any:
-    """The buyer of a journal entry as the rollups key it: «c<company>» or «p<customer>»."""
-    return sa.case(
-        (company_id.is_(None), sa.literal("p") + sa.cast(customer_id, sa.String)),
-        else_=sa.literal("c") + sa.cast(company_id, sa.String),
-    )
-
-
 def promo_buyers(session: Session, period: Period, filters: Filters = Filters()) -> dict[int, tuple[int, int]]:
     """Per promo code: buyers with a sale with it in the period, and those of them for whom it was their first
-    realisation (from the journal's sales of promo-code orders only, by the orders' promo code index)."""
-    buyer = buyer_key(JournalEntry.customer_id, JournalEntry.company_id)
+    realisation (a sale with the code on their first realisation day) — from `buyer_sale_day`."""
     sales = (
-        sa.select(Order.promo_code_id.label("promo"), buyer.label("buyer"), JournalEntry.day.label("day"))
-        .join(Order, Order.id == JournalEntry.order_id)
-        .where(
-            Order.promo_code_id.is_not(None),
-            JournalEntry.kind == JournalKind.sale,
-            _in(JournalEntry.day, period),
-            *filters.on_journal(),
+        sa.select(
+            BuyerSaleDay.promo_code_id.label("promo"), BuyerSaleDay.buyer.label("buyer"), BuyerSaleDay.day.label("day")
         )
+        .where(BuyerSaleDay.promo_code_id != 0, _in(BuyerSaleDay.day, period), *filters.on_buyers())
         .distinct()
         .subquery()
     )
@@ -552,12 +580,13 @@ def promo_widget(session: Session, period: Period, filters: Filters = Filters())
         .where(_in(SalesDay.day, period), SalesDay.promo_code_id != 0, *filters.on_sales())
         .group_by(SalesDay.promo_code_id)
     ).all()
+    placed_table = filters.placed_table
     placed: dict[int, int] = {
         pid: int(n)
         for pid, n in session.execute(
-            sa.select(OrdersPlacedDay.promo_code_id, _sum(OrdersPlacedDay.placed))
-            .where(_in(OrdersPlacedDay.day, period), OrdersPlacedDay.promo_code_id != 0, *filters.on_placed())
-            .group_by(OrdersPlacedDay.promo_code_id)
+            sa.select(placed_table.promo_code_id, _sum(placed_table.placed))
+            .where(_in(placed_table.day, period), placed_table.promo_code_id != 0, *filters.on_placed())
+            .group_by(placed_table.promo_code_id)
         ).all()
     }
     sales = {row[0]: _sales(row[1:8], row[8]) for row in rows}

@@ -16,6 +16,9 @@ returns"):
 - `cost_of_goods` — Σ cost (material cost prices when posted); `gross_margin` = net_revenue − cost_of_goods;
 - `orders` — sales posted minus returns posted (an order sold and returned in the period counts 0);
 - `received` — Σ amount of payment and payment_refund entries (money in, net of money given back);
+- `orders_placed` — «Оформлено заказов», the other measure of "how many": orders placed in the period, in any
+  status, by `Order.placed_day` (the shop-local day stored with the order when it is placed) — not money, and
+  not the journal;
 - expenses: `amount` with VAT, `vat` (incoming VAT), `net` = amount − vat.
 
 Dashboards, the accounting reports (`app/reports/accounting.py`) and closing documents call these functions
@@ -34,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.models import Customer, Expense, ExpenseCategory, JournalEntry, JournalKind
+from app.models import Customer, Expense, ExpenseCategory, JournalEntry, JournalKind, Order
 from app.models.companies import Company
 from app.services.errors import ValidationError
 from app.services.money import ZERO, to_money
@@ -212,6 +215,13 @@ def sales(session: Session, period: Period, *where: sa.ColumnElement[bool]) -> S
         sa.select(*_SALES_COLUMNS).where(JournalEntry.kind.in_(SALE_SIDE), in_period(JournalEntry.day, period), *where)
     ).one()
     return _sales_row(row, _orders_count(session, period, *where))
+
+
+def orders_placed(session: Session, period: Period, *where: sa.ColumnElement[bool]) -> int:
+    """«Оформлено заказов»: orders placed in the period (any status), optionally narrowed by conditions on them."""
+    return int(
+        session.scalar(sa.select(sa.func.count(Order.id)).where(in_period(Order.placed_day, period), *where)) or 0
+    )
 
 
 def revenue(session: Session, period: Period) -> Decimal:

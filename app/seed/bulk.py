@@ -290,6 +290,7 @@ ORDER_COLS = (
     "cancelled_at",
     "paid_at",
     "refunded_at",
+    "placed_day",
 )
 REDEMPTION_COLS = ("promo_code_id", "customer_id", "order_id", "seq", "created_at")
 LINE_COLS = (
@@ -307,6 +308,7 @@ LINE_COLS = (
     "vat_rate",
     "vat_amount",
     "net_amount",
+    "category_id",  # as the order line trigger fills it from the product (the triggers are off in a batch)
 )
 HISTORY_COLS = ("order_id", "created_at", "actor_kind", "actor_name", "field", "old_value", "new_value", "comment")
 
@@ -388,6 +390,7 @@ class _Group:
 class _Product:
     id: int
     name: str
+    category_id: int
     vat_category: VatCategory
     production_days: int
     tiers: list[int]
@@ -442,6 +445,7 @@ def _load_products(session: Session) -> tuple[list[_Product], dict[int, Product]
             _Product(
                 id=product.id,
                 name=product.name,
+                category_id=product.category_id,
                 vat_category=product.vat_category,
                 production_days=product.production_days,
                 tiers=tiers,
@@ -1173,6 +1177,7 @@ def _run(session: Session, run: BulkRun, progress: Progress | None, *, resuming:
                             rate,
                             vat_amount,
                             net,
+                            product.category_id,
                         )
                     )
                 shipping = delivery_price(delivery, goods_total - discount_total)
@@ -1196,6 +1201,7 @@ def _run(session: Session, run: BulkRun, progress: Progress | None, *, resuming:
                             delivery_rate,
                             vat_amount,
                             net,
+                            None,
                         )
                     )
                 gross_all = goods_total + shipping
@@ -1242,6 +1248,7 @@ def _run(session: Session, run: BulkRun, progress: Progress | None, *, resuming:
                         _ts(stamps.get("cancelled_at")),
                         _ts(stamps.get("paid_at")),
                         _ts(stamps.get("refunded_at")),
+                        day,  # placed_day: `created` is within this shop-local day
                     )
                 )
                 for moment, field_name, old, new, comment in life.events:

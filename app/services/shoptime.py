@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
-
-DEFAULT_TZ = "Europe/Moscow"
+from app.models.base import shop_zone
 
 
 def shop_tz() -> ZoneInfo:
-    name = current_app.config.get("SHOP_TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ
-    return ZoneInfo(name)
+    return shop_zone()
 
 
 def now() -> datetime:

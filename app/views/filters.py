@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.models import OrderStatus, PaymentStatus
-from app.services.customers.addresses import address_one_line, delivery_text
+from app.services.customers.addresses import address_one_line, billing_text, delivery_text
 from app.services.loyalty.checkout import format_points
 from app.services.money import format_money, format_rate
 from app.services.phones import format_phone
@@ -23,6 +23,7 @@ def register_template_filters(app: Flask) -> None:
     app.add_template_filter(format_points, "points")
     app.add_template_filter(format_phone, "phone")  # +7 916 555-44-33
     app.add_template_filter(delivery_text, "delivery_text")  # an order's stored delivery address
+    app.add_template_filter(billing_text, "billing")  # an order's payer: name and billing address
     app.add_template_filter(address_one_line, "address")  # a saved address: postcode, city, street, «д. 57»…
     app.add_template_filter(count_of, "count_of")
 

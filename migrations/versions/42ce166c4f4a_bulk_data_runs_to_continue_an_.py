@@ -1,7 +1,7 @@
 """bulk data runs, to continue an interrupted one
 
 Revision ID: 42ce166c4f4a
-Revises: e941b2ee7629
+Revises: c4d6f8a1b203
 Create Date: 2026-12-02 13:18:54.056306
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '42ce166c4f4a'
-down_revision = 'e941b2ee7629'
+down_revision = 'c4d6f8a1b203'
 branch_labels = None
 depends_on = None
 

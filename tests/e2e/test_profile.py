@@ -51,7 +51,7 @@ def test_customer_manages_addresses_and_newsletter(app, live_server, page, db_se
     assert cards.count() == 2
     primary = page.locator("[data-testid=address-card]:has([data-testid=primary-badge])")
     assert "Дом" in primary.inner_text()
-    page.locator("[data-testid=address-card]", has_text="Работа").get_by_role("button", name="Сделать основным").click()
+    page.locator("[data-testid=address-card]", has_text="Работа").get_by_role("button", name="Для доставки").click()
     page.wait_for_url(re.compile(r"/account/profile"))
     assert "Работа" in page.locator("[data-testid=address-card]:has([data-testid=primary-badge])").inner_text()
     db_session.expire_all()
@@ -110,3 +110,33 @@ def test_unsubscribe_link_takes_one_click_in_a_browser_and_a_plain_fetch_changes
     db_session.expire_all()
     assert customer.newsletter_subscribed is False
     assert subscriptions.history(db_session, customer.id)[0].source == ConsentSource.unsubscribe_link
+
+
+def test_customer_marks_an_address_for_documents_at_desktop_and_phone_width(live_server, page, db_session, customer):
+    from app.services.customers import addresses
+    from tests.services.test_addresses import data
+
+    addresses.add_address(db_session, customer_id=customer.id, data=data())
+    addresses.add_address(db_session, customer_id=customer.id, data=data(label="Бухгалтерия", street="Арбат"))
+    db_session.commit()
+    page.set_default_timeout(10000)
+    page.goto(f"{live_server}/account/login")
+    page.get_by_label("Email адрес").fill(customer.email)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    page.goto(f"{live_server}/account/profile")
+    assert "(как у доставки)" in page.get_by_test_id("default-billing").inner_text()
+    card = page.locator("[data-testid=address-card]", has_text="Бухгалтерия")
+    card.get_by_role("button", name="Для документов").click()
+    page.wait_for_url(re.compile(r"/account/profile"))
+    assert page.get_by_test_id("default-billing").inner_text().strip() == "Бухгалтерия"
+    assert "Дом" in page.locator("[data-testid=address-card]:has([data-testid=primary-badge])").inner_text()
+    assert "Бухгалтерия" in page.locator("[data-testid=address-card]:has([data-testid=billing-badge])").inner_text()
+    db_session.expire_all()
+    rows = db_session.execute(sa.select(Address.label, Address.is_primary, Address.is_billing).order_by(Address.id))
+    assert rows.all() == [("Дом", True, False), ("Бухгалтерия", False, True)]
+    # At a phone's width the address book fits: no sideways scrolling.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/account/profile")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.get_by_test_id("billing-badge").is_visible()

@@ -224,3 +224,83 @@ def test_order_page_label_and_export_show_the_address_and_phone_the_same_way(
     assert label.delivery == f"Курьер: {shown}" and label.phone == "+7 999 000-11-22"
     row = export_rows(db_session, [order.id])[-1]
     assert shown in row
+
+
+# --- default delivery and default billing -------------------------------------------------------------------
+
+
+def marked(session, customer_id: int, column) -> list[int]:
+    return list(session.scalars(sa.select(Address.id).where(Address.customer_id == customer_id, column.is_(True))))
+
+
+def test_billing_defaults_to_the_delivery_address_until_another_is_marked(db_session, customer):
+    home = addresses.add_address(db_session, customer_id=customer.id, data=data())
+    office = addresses.add_address(db_session, customer_id=customer.id, data=data(label="Офис", street="Арбат"))
+    db_session.commit()
+    assert addresses.billing_address(db_session, customer.id).id == home.id  # none marked: the primary
+    addresses.set_billing(db_session, customer_id=customer.id, address_id=office.id)
+    db_session.commit()
+    assert addresses.primary_address(db_session, customer.id).id == home.id  # delivery stays
+    assert addresses.billing_address(db_session, customer.id).id == office.id
+    # Marking another moves the mark: one billing address per customer.
+    addresses.set_billing(db_session, customer_id=customer.id, address_id=home.id)
+    db_session.commit()
+    assert marked(db_session, customer.id, Address.is_billing) == [home.id]
+    addresses.clear_billing(db_session, customer_id=customer.id)
+    db_session.commit()
+    assert marked(db_session, customer.id, Address.is_billing) == []
+    assert addresses.billing_address(db_session, customer.id).id == home.id
+
+
+def test_a_new_address_can_be_the_billing_one_and_the_same_address_can_be_both(db_session, customer):
+    home = addresses.add_address(db_session, customer_id=customer.id, data=data(), make_billing=True)
+    db_session.commit()
+    assert (home.is_primary, home.is_billing) == (True, True)
+    payer = addresses.add_address(
+        db_session, customer_id=customer.id, data=data(label="Для документов", recipient_name="Петрова А."),
+        make_billing=True,
+    )  # fmt: skip
+    db_session.commit()
+    assert marked(db_session, customer.id, Address.is_primary) == [home.id]
+    assert marked(db_session, customer.id, Address.is_billing) == [payer.id]
+
+
+def test_deleting_the_billing_address_falls_back_to_the_delivery_one(db_session, customer):
+    home = addresses.add_address(db_session, customer_id=customer.id, data=data())
+    payer = addresses.add_address(db_session, customer_id=customer.id, data=data(label="Офис"), make_billing=True)
+    db_session.commit()
+    addresses.delete_address(db_session, customer_id=customer.id, address_id=payer.id)
+    db_session.commit()
+    assert marked(db_session, customer.id, Address.is_billing) == []
+    assert addresses.billing_address(db_session, customer.id).id == home.id
+    # Deleting the primary that was also the billing one: the next oldest is both.
+    work = addresses.add_address(db_session, customer_id=customer.id, data=data(label="Работа"))
+    addresses.set_billing(db_session, customer_id=customer.id, address_id=home.id)
+    addresses.delete_address(db_session, customer_id=customer.id, address_id=home.id)
+    db_session.commit()
+    assert addresses.primary_address(db_session, customer.id).id == work.id
+    assert addresses.billing_address(db_session, customer.id).id == work.id
+    addresses.delete_address(db_session, customer_id=customer.id, address_id=work.id)
+    db_session.commit()
+    assert addresses.billing_address(db_session, customer.id) is None
+
+
+def test_another_customers_address_cannot_be_made_billing(db_session, customer, other_customer):
+    mine = addresses.add_address(db_session, customer_id=customer.id, data=data())
+    theirs = addresses.add_address(db_session, customer_id=other_customer.id, data=data(city="Тверь"))
+    db_session.commit()
+    with pytest.raises(NotFound):
+        addresses.set_billing(db_session, customer_id=customer.id, address_id=theirs.id)
+    db_session.rollback()
+    assert marked(db_session, other_customer.id, Address.is_billing) == []
+    assert addresses.billing_address(db_session, customer.id).id == mine.id
+
+
+def test_the_database_refuses_a_second_billing_address(db_session, customer):
+    first = addresses.add_address(db_session, customer_id=customer.id, data=data(), make_billing=True)
+    db_session.commit()
+    db_session.add(Address(customer_id=customer.id, is_billing=True, **vars(addresses.validate(data(label="X")))))
+    with pytest.raises(IntegrityError):
+        db_session.commit()
+    db_session.rollback()
+    assert marked(db_session, customer.id, Address.is_billing) == [first.id]

@@ -9,20 +9,23 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import time_machine
 
-from app.models import BuyerDay, BuyerFirstSale, OrdersPlacedDay, SalesDay
+from app.models import BuyerDay, BuyerFirstSale, BuyerSaleDay, OrdersPlacedCategoryDay, OrdersPlacedDay, SalesDay
 from app.seed import bulk as seed_bulk
 from app.services.accounting import rollups
 from tests.reports.test_accounting import _live_orders
 from tests.services.test_order_batches import staff_actor
 
-TABLES = (SalesDay, BuyerFirstSale, BuyerDay, OrdersPlacedDay)
+TABLES = (SalesDay, BuyerFirstSale, BuyerDay, OrdersPlacedDay, OrdersPlacedCategoryDay, BuyerSaleDay)
 
 
 def snapshot(session) -> dict[str, set[tuple]]:
     out = {}
     for model in TABLES:
         columns = [c for c in model.__table__.columns if c.name != "id"]
-        out[model.__tablename__] = {tuple(row) for row in session.execute(sa.select(*columns))}
+        rows = {tuple(row) for row in session.execute(sa.select(*columns))}
+        if model is OrdersPlacedCategoryDay:  # a line added then removed leaves a zero row behind
+            rows = {row for row in rows if row[-1] != 0}
+        out[model.__tablename__] = rows
     return out
 
 
@@ -30,7 +33,7 @@ def test_rebuild_equals_what_the_triggers_summed(db_session, app, catalog, custo
     _live_orders(db_session, catalog, customer, staff_actor(app), random.Random(7))
     db_session.commit()
     by_triggers = snapshot(db_session)
-    assert by_triggers["sales_day"] and by_triggers["orders_placed_day"] and by_triggers["buyer_day"]
+    assert all(by_triggers.values()), {table: len(rows) for table, rows in by_triggers.items()}
     rollups.rebuild(db_session)
     db_session.commit()
     assert snapshot(db_session) == by_triggers

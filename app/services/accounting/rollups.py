@@ -15,10 +15,13 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.services.shoptime import shop_tz
-
-# The rollup triggers of each table (migration 5b8e2f7d1c90).
-TRIGGERS = {"journal_entry": "journal_entry_dashboard", "orders": "orders_dashboard"}
+# The rollup triggers of each table (migrations 5b8e2f7d1c90 and c4d6f8a1b203). The order line trigger also
+# fills a line's category from its product: a bulk load writes it itself.
+TRIGGERS = {
+    "journal_entry": ("journal_entry_dashboard", "journal_entry_buyers"),
+    "orders": ("orders_dashboard",),
+    "order_line": ("order_line_dashboard",),
+}
 SUMS = ("gross", "discount", "points", "amount", "net", "vat", "cost")
 SALES_KEY = "day, product_id, category_id, segment, delivery_method, promo_code_id, line_kind"
 
@@ -30,7 +33,7 @@ def can_pause(session: Session) -> bool:
     owned = session.scalar(
         sa.text(
             "SELECT bool_and(pg_has_role(current_user, tableowner, 'USAGE')) FROM pg_tables "
-            "WHERE schemaname = current_schema() AND tablename IN ('journal_entry', 'orders')"
+            "WHERE schemaname = current_schema() AND tablename IN ('journal_entry', 'orders', 'order_line')"
         )
     )
     return bool(owned)
@@ -45,29 +48,22 @@ def triggers_off(session: Session, *tables: str) -> Iterator[bool]:
     paused = can_pause(session)
     if paused:
         for table in names:
-            session.execute(sa.text(f'ALTER TABLE "{table}" DISABLE TRIGGER {TRIGGERS[table]}'))
+            for trigger in TRIGGERS[table]:
+                session.execute(sa.text(f'ALTER TABLE "{table}" DISABLE TRIGGER {trigger}'))
     try:
         yield paused
     finally:
         if paused and session.is_active:
             for table in names:
-                session.execute(sa.text(f'ALTER TABLE "{table}" ENABLE TRIGGER {TRIGGERS[table]}'))
-
-
-def _order_day(dialect: str) -> str:
-    """The shop-local day an order was placed, as the orders trigger computes it."""
-    if dialect == "postgresql":
-        return f"(o.created_at AT TIME ZONE '{shop_tz().key}')::date"
-    return "date(o.created_at, '+3 hours')"
+                for trigger in TRIGGERS[table]:
+                    session.execute(sa.text(f'ALTER TABLE "{table}" ENABLE TRIGGER {trigger}'))
 
 
 def rebuild(session: Session) -> None:
-    """Replace the four rollups with the sums of the journal entries and orders there are now."""
-    dialect = session.get_bind().dialect.name
+    """Replace the rollups with the sums of the journal entries, orders and order lines there are now."""
     sign = "CASE WHEN j.kind = 'sale' THEN 1 ELSE -1 END"
     segment = "CASE WHEN j.company_id IS NULL THEN 'b2c' ELSE 'b2b' END"
     buyer = "CASE WHEN j.company_id IS NULL THEN 'p' || j.customer_id ELSE 'c' || j.company_id END"
-    order_day = _order_day(dialect)
     order_segment = "CASE WHEN o.company_id IS NULL THEN 'b2c' ELSE 'b2b' END"
     # The first entry of a posting counts the order; the first of a posting and category counts it there.
     # (PARTITION BY puts NULL categories together, as the triggers' IS NOT DISTINCT FROM does.)
@@ -76,6 +72,8 @@ def rebuild(session: Session) -> None:
         "DELETE FROM buyer_first_sale",
         "DELETE FROM buyer_day",
         "DELETE FROM orders_placed_day",
+        "DELETE FROM orders_placed_category_day",
+        "DELETE FROM buyer_sale_day",
         f"""INSERT INTO sales_day ({SALES_KEY}, quantity, {", ".join(SUMS)}, orders, category_orders)
         SELECT j.day, COALESCE(j.product_id, 0), COALESCE(j.category_id, 0), {segment}, o.delivery_method,
                COALESCE(o.promo_code_id, 0), COALESCE(j.line_kind, 'product'), sum(j.quantity),
@@ -96,9 +94,21 @@ def rebuild(session: Session) -> None:
         f"""INSERT INTO buyer_day (day, buyer, segment)
         SELECT j.day, {buyer}, min({segment}) FROM journal_entry j WHERE j.kind = 'sale' GROUP BY j.day, {buyer}""",
         f"""INSERT INTO orders_placed_day (day, segment, delivery_method, promo_code_id, placed)
-        SELECT {order_day}, {order_segment}, o.delivery_method, COALESCE(o.promo_code_id, 0), count(*)
+        SELECT o.placed_day, {order_segment}, o.delivery_method, COALESCE(o.promo_code_id, 0), count(*)
         FROM orders o
-        GROUP BY {order_day}, {order_segment}, o.delivery_method, COALESCE(o.promo_code_id, 0)""",
+        GROUP BY o.placed_day, {order_segment}, o.delivery_method, COALESCE(o.promo_code_id, 0)""",
+        f"""INSERT INTO orders_placed_category_day (day, category_id, segment, delivery_method, promo_code_id, placed)
+        SELECT o.placed_day, c.category_id, {order_segment}, o.delivery_method, COALESCE(o.promo_code_id, 0), count(*)
+        FROM orders o
+        JOIN (SELECT DISTINCT order_id, category_id FROM order_line WHERE category_id IS NOT NULL) c
+          ON c.order_id = o.id
+        GROUP BY o.placed_day, c.category_id, {order_segment}, o.delivery_method, COALESCE(o.promo_code_id, 0)""",
+        f"""INSERT INTO buyer_sale_day (day, buyer, category_id, delivery_method, promo_code_id, segment)
+        SELECT j.day, {buyer}, COALESCE(j.category_id, 0), o.delivery_method, COALESCE(o.promo_code_id, 0),
+               min({segment})
+        FROM journal_entry j JOIN orders o ON o.id = j.order_id
+        WHERE j.kind = 'sale'
+        GROUP BY j.day, {buyer}, COALESCE(j.category_id, 0), o.delivery_method, COALESCE(o.promo_code_id, 0)""",
     ]
     for statement in statements:
         session.execute(sa.text(statement))

@@ -1,8 +1,12 @@
-"""The customer's address book: add, edit, delete, choose the primary one; the address used at checkout.
+"""The customer's address book: add, edit, delete, choose the default delivery address (the primary one) and the
+default billing address; the addresses used at checkout.
 
 Exactly one primary whenever the customer has any address: a partial unique index guarantees at most
-one, these functions the at-least-one. Every change locks the customer's row first (PostgreSQL), so
-concurrent changes of one address book run one after another.
+one, these functions the at-least-one. The billing address (the payer's address on a private customer's order
+confirmation and documents) is optional: at most one address is marked for it (a second partial unique index);
+with none marked — or after the marked one is deleted — the primary address is the billing address too. A
+company's documents never use it: they carry the company's legal address from its requisites. Every change
+locks the customer's row first (PostgreSQL), so concurrent changes of one address book run one after another.
 """
 
 from __future__ import annotations
@@ -113,7 +117,15 @@ def primary_address(session: Session, customer_id: int) -> Address | None:
     return session.scalar(sa.select(Address).where(Address.customer_id == customer_id, Address.is_primary.is_(True)))
 
 
-def add_address(session: Session, *, customer_id: int, data: AddressData, make_primary: bool = False) -> Address:
+def billing_address(session: Session, customer_id: int) -> Address | None:
+    """The default billing address: the one marked for documents, else the primary one (None: no addresses)."""
+    marked = session.scalar(sa.select(Address).where(Address.customer_id == customer_id, Address.is_billing.is_(True)))
+    return marked or primary_address(session, customer_id)
+
+
+def add_address(
+    session: Session, *, customer_id: int, data: AddressData, make_primary: bool = False, make_billing: bool = False
+) -> Address:
     clean = validate(data)
     _lock_book(session, customer_id)
     count = session.scalar(sa.select(sa.func.count()).where(Address.customer_id == customer_id)) or 0
@@ -125,6 +137,8 @@ def add_address(session: Session, *, customer_id: int, data: AddressData, make_p
     session.flush()
     if count == 0 or make_primary:
         _make_primary(session, customer_id, address)
+    if make_billing:
+        _mark_billing(session, customer_id, address)
     return address
 
 
@@ -165,8 +179,44 @@ def set_primary(session: Session, *, customer_id: int, address_id: int) -> Addre
     return customer_address(session, customer_id, address_id)
 
 
+def _mark_billing(session: Session, customer_id: int, address: Address | None) -> None:
+    """Mark `address` for documents (None: unmark, the primary one serves); the old mark is cleared first."""
+    session.execute(
+        sa.update(Address)
+        .where(Address.customer_id == customer_id, Address.is_billing.is_(True))
+        .values(is_billing=False)
+        .execution_options(synchronize_session=False)
+    )
+    if address is not None:
+        session.execute(
+            sa.update(Address)
+            .where(Address.id == address.id, Address.customer_id == customer_id)
+            .values(is_billing=True)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Address) and obj.customer_id == customer_id:
+            session.expire(obj, ["is_billing"])
+
+
+def set_billing(session: Session, *, customer_id: int, address_id: int) -> Address:
+    """Make the customer's own address their default billing address; another customer's is NotFound."""
+    _lock_book(session, customer_id)
+    address = customer_address(session, customer_id, address_id)
+    _mark_billing(session, customer_id, address)
+    return customer_address(session, customer_id, address_id)
+
+
+def clear_billing(session: Session, *, customer_id: int) -> None:
+    """Documents take the delivery address again (the primary one)."""
+    _lock_book(session, customer_id)
+    _mark_billing(session, customer_id, None)
+
+
 def delete_address(session: Session, *, customer_id: int, address_id: int) -> None:
-    """Delete the address; when it was the primary, the oldest remaining one becomes primary."""
+    """Delete the address; when it was the primary, the oldest remaining one becomes primary; when it was the
+    billing address, the mark goes with it and the primary address serves for documents."""
     _lock_book(session, customer_id)
     address = customer_address(session, customer_id, address_id)
     was_primary = address.is_primary
@@ -234,6 +284,23 @@ def format_snapshot(snapshot: dict) -> str:
     if snapshot.get("comment"):
         text += f"; {snapshot['comment']}"
     return text
+
+
+def billing_snapshot(session: Session, customer_id: int, delivery: dict | None = None) -> dict | None:
+    """What a private customer's order keeps as its payer: the default billing address, or — with an empty address
+    book — the new delivery address typed at checkout."""
+    address = billing_address(session, customer_id)
+    if address is not None:
+        return address.snapshot()
+    return dict(delivery) if delivery else None
+
+
+def billing_text(snapshot: dict | None) -> str:
+    """«Иванов Иван, 101000, Москва, ул. Тверская, д. 1» — the payer as a document names them."""
+    if not snapshot:
+        return ""
+    place = address_line(**{k: snapshot.get(k) for k in ("postcode", "city", "street", "house", "flat")})
+    return ", ".join(p for p in (snapshot.get("recipient_name") or "", place) if p)
 
 
 def checkout_address(

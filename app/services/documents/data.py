@@ -49,7 +49,7 @@ class Party:
     @property
     def requisites_line(self) -> str:
         """«ООО «Ромашка», ИНН 7707083893, КПП 773601001, 117997, г. Москва, …» as a счёт names a party."""
-        parts = [self.display_name, f"ИНН {self.inn}"]
+        parts = [self.display_name, f"ИНН {self.inn}"] if self.inn else [self.display_name]
         if self.kpp:
             parts.append(f"КПП {self.kpp}")
         if self.address:

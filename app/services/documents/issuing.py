@@ -174,7 +174,7 @@ def _fingerprint(lines: Sequence[DocLine]) -> str:
 def _buyer(order: Order) -> tuple[Party, Company | None]:
     if order.company is not None:
         return company_party(order.company), order.company
-    return customer_party(order.customer, order.contact_name), None
+    return customer_party(order.customer, order.contact_name, order.billing_address_snapshot), None
 
 
 def _basis(order: Order) -> str:
@@ -259,7 +259,7 @@ def order_confirmation(session: Session, order: Order) -> bytes:
         number=order.number,
         day=day,
         seller=seller_party(session, day),
-        buyer=customer_party(order.customer, order.contact_name),
+        buyer=customer_party(order.customer, order.contact_name, order.billing_address_snapshot),
         lines=_order_lines(order),
         order_number=order.number,
         basis=_basis(order),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Company, CompanyKind, Customer, VatRegime
 from app.services.accounting import seller
+from app.services.customers.addresses import address_line
 from app.services.documents.data import Party
 from app.services.errors import DomainError
 
@@ -61,5 +62,11 @@ def company_party(company: Company) -> Party:
     )
 
 
-def customer_party(customer: Customer, name: str = "") -> Party:
+def customer_party(customer: Customer, name: str = "", billing: dict | None = None) -> Party:
+    """A private customer: the payer of their billing address (as the order kept it) when there is one, else the
+    name given at checkout."""
+    if billing:
+        payer = billing.get("recipient_name") or name or customer.full_name or customer.email
+        address = address_line(**{k: billing.get(k) for k in ("postcode", "city", "street", "house", "flat")})
+        return Party(name=payer, inn="", address=address, email=customer.email)
     return Party(name=name or customer.full_name or customer.email, inn="", email=customer.email)

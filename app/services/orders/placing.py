@@ -26,6 +26,7 @@ from app.models import (
 from app.services.actors import Actor
 from app.services.catalog import products, promo
 from app.services.companies import members
+from app.services.customers import addresses
 from app.services.errors import ValidationError
 from app.services.layouts import preflight
 from app.services.messaging import notifications
@@ -245,6 +246,12 @@ def place_order(
             contact_phone=phone,
             delivery_address="" if delivery == DeliveryMethod.pickup else data.delivery_address.strip(),
             delivery_address_snapshot=None if delivery == DeliveryMethod.pickup else data.address_snapshot,
+            # A company's documents carry its legal address; a private customer's, their billing address.
+            billing_address_snapshot=None
+            if company is not None
+            else addresses.billing_snapshot(
+                session, customer.id, None if delivery == DeliveryMethod.pickup else data.address_snapshot
+            ),
             comment=data.comment.strip(),
             promo_code_id=found_promo.id if found_promo else None,
             promo_code_text=found_promo.code if found_promo else "",

@@ -28,7 +28,8 @@ from app.reports import metrics
 from app.reports.dashboard import Filters, TopRow
 from app.reports.metrics import Period
 from app.services.errors import DomainError
-from app.services.shoptime import shop_today
+from app.services.shoptime import shop_today, shop_tz
+from app.views.admin.orders import CATEGORY_FILTER
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
@@ -147,6 +148,10 @@ class DashboardView(BaseView):
         }
         if req.filters.delivery:
             args["_flt_0_delivery_method"] = req.filters.delivery
+        if req.filters.segment:
+            args["_flt_0_company"] = "company" if req.filters.segment == "b2b" else "private"
+        if req.filters.category_id is not None:
+            args[CATEGORY_FILTER] = str(req.filters.category_id)
         return url_for("OrderView.list", **args)
 
     def _top_url(self, req: Request, row: TopRow, rows: list[TopRow], kind: str) -> str:
@@ -217,6 +222,7 @@ class DashboardView(BaseView):
             format_change=format_change,
             change_class=change_class,
             previous_label=previous_label(req),
+            shop_zone=shop_tz().key,
             entries_url=lambda period, **key: self._entries_url(req, period, **key),
             export_url=lambda widget: url_for("DashboardView.export", widget=widget, **req.args()),
         )

@@ -15,7 +15,17 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField
 
 from app.extensions import db
-from app.models import Customer, DeliveryMethod, Order, OrderLine, OrderStatus, PaymentMethod, PaymentStatus, StoredFile
+from app.models import (
+    Category,
+    Customer,
+    DeliveryMethod,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    StoredFile,
+)
 from app.reports.labels import number_from_scan
 from app.services.accounting import journal
 from app.services.actors import Actor, staff_name
@@ -29,6 +39,9 @@ from app.views.admin.forms import PaymentForm, StatusForm
 from app.views.admin.order_management import METHOD_PERMISSIONS, PERMISSIONS, OrderManagementMixin, filter_args
 from app.views.common import act, form_error
 from app.views.shop.files import send_stored
+
+# The order list's filter «has a line of the category» (the second filter on the company column).
+CATEGORY_FILTER = "_flt_1_company"
 
 
 class FilterOrderSearch(BaseFilter):
@@ -70,6 +83,22 @@ class FilterBuyerKind(BaseFilter):
         return query
 
 
+class FilterOrderCategory(BaseFilter):
+    """Orders having a line of the category (by the category the line was added with): the dashboard's
+    «Оформлено заказов» with a category chosen opens this list."""
+
+    name = "есть позиция категории (id)"
+    arg_name = "order_category"
+
+    def apply(self, query, value):  # noqa: ANN001, ANN201
+        value = value[0] if isinstance(value, list) and value else value
+        try:
+            category_id = int(value)
+        except (TypeError, ValueError):
+            return query
+        return query.filter(Order.id.in_(sa.select(OrderLine.order_id).where(OrderLine.category_id == category_id)))
+
+
 def company_cell(company) -> Markup:  # noqa: ANN001
     if company is None:
         return Markup('<span class="text-muted">частное лицо</span>')
@@ -83,7 +112,7 @@ class OrderView(OrderManagementMixin, ShopModelView):
             "number": [FilterOrderSearch, FilterEqual],
             "status": [FilterEqual, FilterNotEqual],
             "customer": [FilterCustomer],
-            "company": [FilterBuyerKind],
+            "company": [FilterBuyerKind, FilterOrderCategory],
         },
         list_loads=[selectinload(Order.customer), selectinload(Order.company), selectinload(Order.assignee)],
     )
@@ -218,6 +247,11 @@ class OrderView(OrderManagementMixin, ShopModelView):
         active = []
         for key, values in active_values.items():
             column = key.split("_", 3)[-1]
+            if key == CATEGORY_FILTER:
+                names = [db.session.get(Category, int(v)) if v.isdigit() else None for v in values]
+                shown_names = ", ".join(c.name if c else v for c, v in zip(names, values, strict=True))
+                active.append({"label": "Категория в заказе", "value": shown_names, "url": url_with({key: None})})
+                continue
             shown = []
             for value in values:
                 if column in enums and value in enums[column]._value2member_map_:

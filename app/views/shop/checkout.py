@@ -97,6 +97,7 @@ def _render(form: dict, error: str | None = None, error_field: str | None = None
         deliveries=list(DeliveryMethod),
         payments=list(PaymentMethod),
         addresses=addresses.addresses_of(db.session, current_user.id),
+        billing=addresses.billing_address(db.session, current_user.id),
     ), status
 
 

@@ -167,7 +167,8 @@ class AddressForm(FlaskForm):
     house = text_field("Дом, корпус", max_length=20)
     flat = text_field("Квартира / офис", max_length=20)
     comment = text_field("Комментарий для курьера", max_length=500)
-    is_primary = BooleanField("Сделать основным")
+    is_primary = BooleanField("Адрес доставки по умолчанию")
+    is_billing = BooleanField("Адрес для документов (плательщик)")
 
     def address(self) -> AddressData:
         return AddressData(**{name: getattr(self, name).data or "" for name in AddressData.__dataclass_fields__})

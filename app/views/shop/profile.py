@@ -35,6 +35,7 @@ def show():
     return render_template(
         "shop/profile.html",
         addresses=addresses.addresses_of(db.session, current_user.id),
+        billing=addresses.billing_address(db.session, current_user.id),
         address_limit=current_app.config["ADDRESS_LIMIT"],
         prefs=prefs,
         events=notifications.configurable_events(),
@@ -69,7 +70,11 @@ def create_address():
     outcome = _run_valid(
         form,
         lambda: addresses.add_address(
-            db.session, customer_id=current_user.id, data=form.address(), make_primary=bool(form.is_primary.data)
+            db.session,
+            customer_id=current_user.id,
+            data=form.address(),
+            make_primary=bool(form.is_primary.data),
+            make_billing=bool(form.is_billing.data),
         ),
         "Адрес сохранён.",
     )
@@ -139,7 +144,28 @@ def make_primary(address_id: int):
     _own_address(address_id)
     act(
         lambda: addresses.set_primary(db.session, customer_id=current_user.id, address_id=address_id),
-        success="Основной адрес изменён.",
+        success="Адрес доставки по умолчанию изменён.",
+    )
+    return redirect(url_for(".show") + "#addresses")
+
+
+@bp.post("/addresses/<int:address_id>/billing")
+@auth_required()
+def make_billing(address_id: int):
+    _own_address(address_id)
+    act(
+        lambda: addresses.set_billing(db.session, customer_id=current_user.id, address_id=address_id),
+        success="Адрес для документов изменён.",
+    )
+    return redirect(url_for(".show") + "#addresses")
+
+
+@bp.post("/addresses/billing/clear")
+@auth_required()
+def clear_billing():
+    act(
+        lambda: addresses.clear_billing(db.session, customer_id=current_user.id),
+        success="В документах будет адрес доставки по умолчанию.",
     )
     return redirect(url_for(".show") + "#addresses")
 

@@ -150,3 +150,27 @@ def _money(value) -> str:
 def _total(response) -> str:
     text = response.get_data(as_text=True)
     return re.search(r'data-testid="entries-total">([^<]+)<', text).group(1).replace("\xa0", " ")
+
+
+def test_orders_placed_with_a_category_drill_down_to_the_orders_having_it(
+    app,
+    staff_client,
+    db_session,
+    march,  # noqa: F811
+    catalog,
+):
+    login_staff(staff_client, make_staff(app, "Manager"))
+    category = catalog.cards.category_id
+    page = staff_client.get(f"/admin/dashboard/?{MARCH_ARGS}&category={category}").get_data(as_text=True)
+    assert "оформленные заказы — те, где есть позиция этой категории" in page
+    urls = {
+        u.replace("\\u0026", "&").replace("&amp;", "&") for u in re.findall(r"/admin/orderview/list/\?[^\"' ]+", page)
+    }
+    assert len(urls) == 1, urls
+    listed = staff_client.get(urls.pop()).get_data(as_text=True)
+    # In March only the cards order has a line of the category (the April reorder is outside the period).
+    assert report.revenue_widget(db_session, MARCH, "month", report.Filters(category_id=category)).placed == 1
+    assert march["cards"].number in listed
+    for other in ("flyers", "stickers", "placed_only", "again"):
+        assert march[other].number not in listed, other
+    assert "Категория в заказе" in listed

@@ -104,3 +104,26 @@ def test_a_private_customer_downloads_the_order_confirmation_with_vat(
     other = app.test_client()
     login_customer(other, other_customer.email)
     assert other.get(f"/account/orders/{order.number}/confirmation.pdf").status_code == 404
+
+
+def test_a_company_order_keeps_the_companys_legal_address_not_the_buyers_billing_address(
+    app, db_session, catalog, customer
+):
+    from app.services.customers import addresses
+    from tests.services.test_addresses import data
+
+    set_shop_requisites(db_session, valid_from=date(2020, 1, 1))
+    addresses.add_address(db_session, customer_id=customer.id, data=data(city="Тверь"), make_billing=True)
+    company = make_company(db_session, customer)
+    order = place_order(db_session, customer, catalog.cards, company=company, payment="invoice")
+    assert order.billing_address_snapshot is None
+    from app.services.actors import Actor
+
+    invoice = issuing.issue_invoice(db_session, order, actor=Actor.system("test"))
+    assert invoice.snapshot["buyer"]["address"] == company.legal_address
+    db_session.commit()
+    client = app.test_client()
+    login_customer(client, customer.email)
+    page = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
+    assert "В документах — юридический адрес компании из её реквизитов: " + company.legal_address in page
+    assert "Тверь" not in page

@@ -40,7 +40,7 @@ def test_customer_adds_edits_switches_and_deletes_addresses(app, client, custome
     home, work = addresses.addresses_of(db_session, customer.id)
     assert (home.label, home.is_primary, home.phone) == ("Дом", True, "+79165554433")
     page = client.get("/account/profile").get_data(as_text=True)
-    assert "125009, Москва, ул. Тверская, д. 7, кв./офис 12" in page and "Основной" in page
+    assert "125009, Москва, ул. Тверская, д. 7, кв./офис 12" in page and "Доставка по умолчанию" in page
     assert client.post(f"/account/addresses/{work.id}/primary").status_code == 302
     response = client.post(f"/account/addresses/{work.id}/edit", data=FORM | {"label": "Офис", "street": "Арбат"})
     assert response.status_code == 302
@@ -313,3 +313,76 @@ def test_registration_needs_consent_to_personal_data_processing_and_records_it(a
     assert consent.customer_id == customer.id and consent.source == ConsentSource.registration
     assert consent.document == "Политика обработки персональных данных (/pages/privacy)" and consent.edition
     assert client.get("/pages/privacy").status_code == 200
+
+
+def test_profile_marks_a_billing_address_apart_from_the_delivery_one(client, customer, other_customer, db_session):
+    login_customer(client, customer.email)
+    client.post("/account/addresses", data=FORM)
+    client.post("/account/addresses", data=FORM | {"label": "Бухгалтерия", "street": "Арбат", "is_billing": "1"})
+    home, office = addresses.addresses_of(db_session, customer.id)
+    page = client.get("/account/profile").get_data(as_text=True)
+    assert 'data-testid="default-delivery">Дом<' in page
+    assert 'data-testid="default-billing">Бухгалтерия<' in page
+    assert "юридический адрес компании" in page
+    assert client.post("/account/addresses/billing/clear").status_code == 302
+    page = client.get("/account/profile").get_data(as_text=True)
+    assert "В документах будет адрес доставки по умолчанию." in page
+    assert 'data-testid="default-billing">Дом <span class="fw-normal text-secondary">(как у доставки)' in page
+    assert client.post(f"/account/addresses/{office.id}/billing").status_code == 302
+    db_session.expire_all()
+    assert addresses.billing_address(db_session, customer.id).id == office.id
+    theirs = addresses.add_address(db_session, customer_id=other_customer.id, data=data())
+    db_session.commit()
+    assert client.post(f"/account/addresses/{theirs.id}/billing").status_code == 404
+    db_session.expire_all()
+    assert not addresses.customer_address(db_session, other_customer.id, theirs.id).is_billing
+
+
+def test_checkout_prefills_delivery_and_the_confirmation_names_the_billing_address(
+    app, client, catalog, customer, db_session
+):
+    from datetime import date
+
+    from tests.document_helpers import pdftotext, set_shop_requisites
+
+    set_shop_requisites(db_session, valid_from=date(2020, 1, 1))
+    home = addresses.add_address(db_session, customer_id=customer.id, data=data())
+    addresses.add_address(
+        db_session, customer_id=customer.id, make_billing=True,
+        data=data(label="Для документов", recipient_name="Петрова Анна", city="Тверь", street="ул. Советская",
+                  house="3", flat="", postcode="170100"),
+    )  # fmt: skip
+    db_session.commit()
+    login_customer(client, customer.email)
+    _add_to_cart(client, catalog.cards, catalog.defaults(catalog.cards), 100)
+    page = client.get("/checkout/").get_data(as_text=True)
+    assert re.search(rf'name="address_id" id="address-{home.id}" value="{home.id}" checked', page)
+    assert "Плательщик в подтверждении заказа: Петрова Анна, 170100, Тверь, ул. Советская, д. 3" in page
+    form = {
+        "contact_name": "Иван Петров",
+        "contact_email": customer.email,
+        "contact_phone": "+79161234567",
+        "delivery_method": "courier",
+        "payment_method": "on_receipt",
+        "checkout_token": "t-billing",
+        "address_id": str(home.id),
+    }
+    assert client.post("/checkout/", data=form).status_code == 302
+    order = db_session.scalar(sa.select(Order))
+    assert order.delivery_address_snapshot["city"] == "Москва"
+    assert order.billing_address_snapshot["city"] == "Тверь"
+    # The order keeps its copy: a later change of the book does not change its documents.
+    addresses.clear_billing(db_session, customer_id=customer.id)
+    db_session.commit()
+    order_page = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
+    assert "Петрова Анна, 170100, Тверь, ул. Советская, д. 3" in order_page
+    text = " ".join(pdftotext(client.get(f"/account/orders/{order.number}/confirmation.pdf").data).split())
+    assert "Покупатель: Петрова Анна, 170100, Тверь, ул. Советская, д. 3" in text
+    assert "Тверская" not in text
+    # Staff see the payer on the order page too.
+    from tests.factories import login_staff, make_staff
+
+    staff = app.test_client()
+    login_staff(staff, make_staff(app, "Operator"))
+    admin_page = staff.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    assert "Плательщик (подтверждение заказа): Петрова Анна, 170100, Тверь, ул. Советская, д. 3" in admin_page
