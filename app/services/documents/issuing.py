@@ -122,7 +122,8 @@ def issue(
         **_sums(data),
     )
     document.period_from, document.period_to = data.period_from, data.period_to
-    stored = storage.store_bytes(session, data=pdf, filename=document.filename)
+    # The PDF was just drawn here: stored as it is, without parsing it again to check it opens.
+    stored = storage.store_bytes(session, data=pdf, filename=document.filename, read_through=False)
     document.file_id, document.sha256 = stored.id, stored.sha256
     session.add(document)
     session.flush()
