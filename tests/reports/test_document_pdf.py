@@ -238,3 +238,36 @@ def test_a_missing_font_is_a_clear_message():
 
 def test_buyer_party_keeps_requisites_line():
     assert BUYER.requisites_line.startswith("ООО «Ромашка», ИНН 7707083893, КПП 773601001")
+
+
+def test_each_pdf_embeds_a_valid_font_with_the_outlines_of_its_own_characters_only():
+    """The parsed font is shared by every PDF of the process; each PDF's font file keeps the glyph numbering and
+    carries outlines only for what that PDF prints (checksums valid, so strict readers accept it)."""
+    import io
+
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    def embedded(pdf: bytes) -> dict[str, TTFont]:
+        fonts = {}
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            for ref in page["/Resources"]["/Font"].values():
+                cid_font = ref.get_object()["/DescendantFonts"][0].get_object()
+                descriptor = cid_font["/FontDescriptor"].get_object()
+                assert cid_font["/CIDToGIDMap"] == "/Identity"
+                fonts[str(cid_font["/BaseFont"])] = TTFont(
+                    io.BytesIO(descriptor["/FontFile2"].get_object().get_data()), checkChecksums=2
+                )
+        return fonts
+
+    def act(name: str) -> bytes:
+        return render(replace(sample("act", lines=1), lines=(DocLine(name, 1, Decimal("10.00"), Decimal("0"), None),)))
+
+    first = act("Щётка")
+    second = act("Жёлудь")
+    for pdf, used, unused in ((first, "Щ", "Ж"), (second, "Ж", "Щ")):
+        regular = next(font for name, font in embedded(pdf).items() if "Bold" not in name)
+        glyf, cmap = regular["glyf"], regular.getBestCmap()
+        assert glyf[cmap[ord(used)]].numberOfContours > 0
+        assert glyf[cmap[ord(unused)]].numberOfContours == 0
+    assert "Щётка" in pdftotext(first) and "Жёлудь" in pdftotext(second)
