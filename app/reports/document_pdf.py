@@ -931,8 +931,10 @@ def _header_lines(pdf: DocumentPdf, data: DocumentData, x: float) -> None:
     pdf.labelled("Продавец:", s.name, "2", x=x)
     pdf.labelled("Адрес:", s.address, "2а", x=x)
     pdf.labelled("ИНН/КПП продавца:", s.inn_kpp, "2б", x=x)
-    pdf.labelled("Грузоотправитель и его адрес:", "он же", "3", x=x)
-    pdf.labelled("Грузополучатель и его адрес:", data.consignee or f"{b.name}, {b.address}", "4", x=x)
+    advance = data.kind == "advance_invoice"  # nothing is shipped: lines 3, 4 and 5а are dashes
+    pdf.labelled("Грузоотправитель и его адрес:", DASH if advance else "он же", "3", x=x)
+    consignee = DASH if advance else data.consignee or f"{b.name}, {b.address}"
+    pdf.labelled("Грузополучатель и его адрес:", consignee, "4", x=x)
     payments = "; ".join(f"№ {p.number} от {_d(p.day)}" for p in data.payment_docs)
     pdf.labelled("К платёжно-расчётному документу", payments or f"№ {DASH} от {DASH}", "5", x=x)
     shipment = data.extra.get("shipment_doc")
@@ -940,7 +942,7 @@ def _header_lines(pdf: DocumentPdf, data: DocumentData, x: float) -> None:
     doc = f"№ {shipment['number']} от {_d(date.fromisoformat(shipment['day']))}" if shipment else f"№ {data.number}"
     if not shipment:
         doc += f" от {_d(data.day)}"
-    pdf.labelled("Документ об отгрузке", f"{rows}; {doc}", "5а", x=x)
+    pdf.labelled("Документ об отгрузке", DASH if advance else f"{rows}; {doc}", "5а", x=x)
     if data.day >= PP26_FROM:
         pdf.labelled("Счёт-фактура на аванс (зачтённый):", data.extra.get("advance_invoices") or DASH, "5б", x=x)
     pdf.labelled("Покупатель:", b.name, "6", x=x)
@@ -1028,7 +1030,18 @@ def _invoice_table(pdf: DocumentPdf, data: DocumentData, with_code: bool) -> Non
         row = table.row()
         for number, _, _ in columns:
             row.cell(number, style=numbers, align="CENTER")
+        advance = data.kind == "advance_invoice"
         for i, line in enumerate(data.lines, 1):
+            if advance:  # the sum received, its VAT at the calculated rate; no quantity, unit or price
+                values = {
+                    "1": str(i),
+                    "1а": line.name,
+                    "7": advance_rate_label(line.vat_rate),
+                    "8": money(line.vat) if line.vat_rate is not None else "без НДС",
+                    "9": money(line.total),
+                }
+                table.row([values.get(n, DASH) for n, _, _ in columns])
+                continue
             values = {
                 "А": DASH,
                 "1": str(i),
@@ -1049,13 +1062,21 @@ def _invoice_table(pdf: DocumentPdf, data: DocumentData, with_code: bool) -> Non
         before = [n for n, _, _ in columns].index("5")
         bold = FontFace(emphasis="BOLD")
         row.cell("Всего к оплате (9)", colspan=before, style=bold, align="LEFT")
-        row.cell(money(data.net), style=bold)
+        row.cell(DASH if advance else money(data.net), style=bold)
         row.cell("Х")
         row.cell("Х")
         row.cell(money(data.vat), style=bold)
         row.cell(money(data.total), style=bold)
         row.cell("", colspan=len(columns) - before - 5)
     pdf.ln(1.5)
+
+
+def advance_rate_label(rate: Decimal | None) -> str:
+    """Column 7 of an advance invoice: the calculated rate, «22/122» (п. 4 ст. 164 НК), or «без НДС»."""
+    if rate is None:
+        return "без НДС"
+    r = rate.normalize()
+    return f"{format(r, 'f')}/{format(100 + r, 'f')}".replace(".", ",")
 
 
 def _invoice_signatures(pdf: DocumentPdf, seller: Party, day: date) -> None:
@@ -1134,7 +1155,8 @@ def _transfer_part(pdf: DocumentPdf, data: DocumentData, basis_label: str) -> No
 
 
 def render_vat_invoice(data: DocumentData, *, font_regular: str, font_bold: str) -> bytes:
-    """Счёт-фактура (ПП № 1137, приложение № 1) or a УПД (the same plus status, code column and lines 8–19)."""
+    """Счёт-фактура (ПП № 1137, приложение № 1), an advance one (the sum received, VAT at the calculated rate, no
+    quantities) or a УПД (the same plus status, code column and lines 8–19)."""
     upd = data.upd_status is not None
     pdf = DocumentPdf(landscape=True, font_regular=font_regular, font_bold=font_bold, title=_title(data))
     pdf.font(5.5)
@@ -1403,12 +1425,14 @@ TITLES = {
     "correction": "Корректировочный документ",
     "statement": "Акт сверки",
     "confirmation": "Подтверждение заказа",
+    "advance_invoice": "Счёт-фактура на аванс",
 }
 
 RENDERERS: dict[str, Callable[..., bytes]] = {
     "invoice": render_invoice,
     "upd": render_vat_invoice,
     "vat_invoice": render_vat_invoice,
+    "advance_invoice": render_vat_invoice,
     "act": render_act,
     "correction": render_correction,
     "statement": render_statement,
