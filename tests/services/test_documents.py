@@ -528,9 +528,15 @@ def test_a_mass_payment_issues_an_advance_invoice_per_company_order_numbered_wit
     ]
 
 
-def test_without_the_shops_requisites_the_payment_is_still_recorded(db_session, catalog, customer, company):
+def test_without_the_shops_requisites_the_payment_is_recorded_and_the_advance_invoice_comes_later(
+    db_session, catalog, customer, company
+):
     order = company_order(db_session, customer, company, catalog.cards)
     lifecycle.mark_paid(db_session, order, actor=SYSTEM)
     db_session.commit()
     db_session.refresh(order)
     assert order.paid_at is not None and advance_invoices(db_session) == []
+    set_shop_requisites(db_session, valid_from=date(2020, 1, 1))
+    [adv] = issuing.issue_order_documents(db_session, [order.id], actor=SYSTEM)
+    assert adv.kind == K.advance_invoice and adv.total == order.amount_due
+    assert issuing.issue_order_documents(db_session, [order.id], actor=SYSTEM) == []

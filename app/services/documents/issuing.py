@@ -319,10 +319,11 @@ def _realisation_doc(session: Session, order_id: int, cycle: int) -> Document | 
 
 
 def issue_order_documents(session: Session, order_ids: Sequence[int], *, actor: Actor) -> list[Document]:
-    """Make sure every sale and return the journal posted for these (company) orders has its document; returns
-    the documents issued now. Idempotent."""
+    """Make sure every sale and return the journal posted for these (company) orders has its document, and a
+    payment received before realisation its advance invoice; returns the documents issued now. Idempotent."""
     if not order_ids:
         return []
+    advances = issue_advance_invoices(session, order_ids, actor=actor)
     entries = list(
         session.scalars(
             sa.select(JournalEntry)
@@ -344,7 +345,7 @@ def issue_order_documents(session: Session, order_ids: Sequence[int], *, actor: 
             )
         )
     )
-    made: list[Document] = []
+    made: list[Document] = list(advances)
     for (order_id, kind, cycle), group in sorted(
         groups.items(), key=lambda item: (item[0][0], min(e.id for e in item[1]))
     ):
