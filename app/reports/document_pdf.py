@@ -203,13 +203,15 @@ class _DocumentFont(TTFFont):
     """A document font in one PDF: the parsed font shared by all PDFs of the process (read only), its own record
     of the characters used, text encoded by one `str.translate`."""
 
-    __slots__ = ()
+    __slots__ = ("codes", "font_file", "chars")
+
+    codes: dict[int, str | None]
+    font_file: _FontFile
+    chars: set[str]
 
     def encode_text(self, text: str) -> str:
-        codes, subset = _FONT_FILES[str(self.ttffile)][1], self.subset
-        assert isinstance(subset, _GlyphSubset)
-        subset.chars.update(text)
-        return f"({escape_parens(text.translate(codes).encode('utf-16-be').decode('latin-1'))}) Tj"
+        self.chars.update(text)
+        return f"({escape_parens(text.translate(self.codes).encode('utf-16-be').decode('latin-1'))}) Tj"
 
     def close(self) -> None:
         pass  # shared with other PDFs
@@ -239,14 +241,20 @@ def _font_for_document(path: str, fontkey: str, index: int) -> _DocumentFont:
                 _FONT_FILES[path] = (_FontFile(Path(path).read_bytes()), codes)
             template.ttfont.close()
             _FONT_TEMPLATES[key] = template
-    font = copy.copy(template)
-    font.__class__ = _DocumentFont
+    font = _DocumentFont.__new__(_DocumentFont)
+    for name in _TTF_SLOTS:
+        if hasattr(template, name):
+            setattr(font, name, getattr(template, name))
+    font.font_file, font.codes = _FONT_FILES[path]
     font.i = index
     font.missing_glyphs = []
     font.biggest_size_pt = 0
-    font.subset = _GlyphSubset(font)
-    assert isinstance(font, _DocumentFont)
+    subset = _GlyphSubset(font)
+    font.subset, font.chars = subset, subset.chars
     return font
+
+
+_TTF_SLOTS = tuple(name for cls in TTFFont.__mro__ for name in getattr(cls, "__slots__", ()))
 
 
 class _DocumentOutput(OutputProducer):
@@ -299,7 +307,7 @@ class _DocumentOutput(OutputProducer):
         self._add_pdf_obj(descriptor, "fonts")
         cid_font.font_descriptor = descriptor
         cid_font.c_i_d_to_g_i_d_map = Name("Identity")  # type: ignore[assignment]
-        stream = PDFFontStream(contents=_FONT_FILES[str(font.ttffile)][0].program(set(glyphs)))
+        stream = PDFFontStream(contents=font.font_file.program(set(glyphs)))
         self._add_pdf_obj(stream, "fonts")
         descriptor.font_file2 = stream  # type: ignore[attr-defined]
         return composite
@@ -383,22 +391,93 @@ class DocumentPdf(FPDF):
     def text(self, x: float, y: float, text: str = "") -> None:  # type: ignore[override]
         """fpdf2's `text()` for what documents draw (a document font, filled, no underline): the same operators,
         without its checks for features documents do not use (it is called for every line of every cell)."""
-        font = self.current_font
-        if (
-            not isinstance(font, TTFFont)
-            or self.underline
-            or self.strikethrough
-            or self._record_text_quad_points
-            or self.text_mode != TextMode.FILL
-        ):
+        if not self._plain_text():
             super().text(x, y, text)
             return
+        self._out(self._text_op(x, y, text))
+
+    def _plain_text(self) -> bool:
+        """Text as documents draw it: a document font, filled, not underlined or struck through."""
+        return (
+            type(self.current_font) is _DocumentFont
+            and not (self.underline or self.strikethrough or self._record_text_quad_points)
+            and self.text_mode == TextMode.FILL
+        )
+
+    def _text_op(self, x: float, y: float, text: str) -> str:
+        """The operators fpdf2's `text()` writes for `text` with its baseline at (x, y)."""
+        font = self.current_font
+        assert type(font) is _DocumentFont
         if not self.current_font_is_set_on_page:
             self._out(self._set_font_for_page(font, self.font_size_pt))
         out = f"BT {x * self.k:.2f} {(self.h - y) * self.k:.2f} Td {font.encode_text(text)} ET"
         if self.fill_color != self.text_color:
             out = f"q {self.text_color.serialize().lower()} {out} Q"  # type: ignore[union-attr]
-        self._out(out)
+        return out
+
+    def cell(  # type: ignore[override]
+        self,
+        w: float | None = None,
+        h: float | None = None,
+        text: str = "",
+        border: int | str = 0,
+        new_x: str = "RIGHT",
+        new_y: str = "TOP",
+        align: str = "L",
+        **kwargs: Any,
+    ) -> bool:
+        """fpdf2's `cell()` for the one-line cells documents draw (no fill, link or markdown): the same operators
+        and the same position afterwards, without its text-layout machinery."""
+        new_x, new_y, align = str(new_x).upper(), str(new_y).upper(), str(align).upper()
+        if (
+            kwargs
+            or border not in (0, 1)
+            or new_x not in ("RIGHT", "LEFT", "LMARGIN")
+            or new_y not in ("TOP", "NEXT")
+            or align not in ("L", "R", "C", "LEFT", "RIGHT", "CENTER")
+            or not self._plain_text()
+        ):
+            return super().cell(w, h, text, border, new_x=new_x, new_y=new_y, align=align, **kwargs)  # type: ignore[arg-type]
+        size = self.font_size
+        h = size if h is None else h
+        text_w = self.width_of(text) if text else 0.0
+        if w is None:
+            w = text_w + 2 * self.c_margin
+        elif w == 0:
+            w = self.w - self.r_margin - self.x
+        broke = self._perform_page_break_if_need_be(h)
+        x, y, k = self.x, self.y, self.k
+        parts = []
+        if border == 1:
+            parts.append(f"{x * k:.2f} {(self.h - y) * k:.2f} {w * k:.2f} {-h * k:.2f} re S")
+        if text:
+            if align[0] == "R":
+                dx = w - self.c_margin - text_w
+            elif align[0] == "C":
+                dx = (w - text_w) / 2
+            else:
+                dx = self.c_margin
+            font = self.current_font
+            assert type(font) is _DocumentFont
+            if not self.current_font_is_set_on_page:
+                self._out(self._set_font_for_page(font, self.font_size_pt))
+            color = self.text_color != self.fill_color
+            parts.append(f"BT {(x + dx) * k:.2f} {(self.h - y - 0.5 * h - 0.3 * size) * k:.2f} Td")
+            if color:
+                parts.append(self.text_color.serialize().lower())  # type: ignore[union-attr]
+            parts += (font.encode_text(text), "ET")
+            if color:
+                parts = ["q", *parts, "Q"]
+        if parts:
+            self._out(" ".join(parts))
+        self._lasth = h
+        if new_x == "RIGHT":
+            self.x = x + w
+        elif new_x == "LMARGIN":
+            self.x = self.l_margin
+        if new_y == "NEXT":
+            self.y = y + h
+        return broke
 
     def rect(self, x: float, y: float, w: float, h: float, style: str | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """A plain rectangle, stroked («D») or filled and stroked («DF»), as fpdf2 draws it."""
@@ -410,9 +489,7 @@ class DocumentPdf(FPDF):
 
     def width_of(self, text: str) -> float:
         """The width of a line in mm in the current font: the font's advance widths, no shaping."""
-        font = self.current_font
-        assert isinstance(font, TTFFont)
-        return sum(map(font.cw.__getitem__, map(ord, text))) * self.font_size_pt / (1000 * self.k)
+        return sum(map(self.current_font.cw.__getitem__, map(ord, text))) * self.font_size_pt / (1000 * self.k)  # type: ignore[union-attr]
 
     def wrap(self, text: str, width: float) -> list[str]:
         """Lines of `text` that fit `width` mm (by words; a word longer than the width is cut). The same captions
@@ -670,6 +747,8 @@ class Grid:
         lh = self._lh(cell)
         text_y = tops[r] + (h - len(lines) * lh) / 2
         align = (cell.align or self.aligns[c]).upper()
+        plain = pdf._plain_text()
+        ops = []
         for line in lines:
             text_y += lh
             if align.startswith("R"):
@@ -678,7 +757,12 @@ class Grid:
                 tx = x + (w - pdf.width_of(line)) / 2
             else:
                 tx = x + self.pad_x
-            pdf.text(tx, text_y - lh * 0.25, line)
+            if plain:
+                ops.append(pdf._text_op(tx, text_y - lh * 0.25, line))
+            else:
+                pdf.text(tx, text_y - lh * 0.25, line)
+        if ops:
+            pdf._out("\n".join(ops))
 
     def _lh(self, cell: _GridCell) -> float:
         return self.line_height * (cell.size or self.size) / self.size if cell.size else self.line_height
