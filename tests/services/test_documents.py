@@ -484,6 +484,12 @@ def test_a_company_paying_before_realisation_gets_an_advance_invoice_that_the_up
     assert f"Счёт-фактура на аванс (зачтённый): № 1 от {adv.day:%d.%m.%Y}" in upd_text
     assert issuing.DocumentData.from_json(upd.snapshot).extra["advance_invoices"] == f"№ 1 от {adv.day:%d.%m.%Y}"
 
+    # An advance invoice fixed later is named on 5б with its latest исправление (the next УПД of the order).
+    fixed = issuing.issue_revision(db_session, adv, actor=SYSTEM)
+    assert (fixed.kind, fixed.number, fixed.revision) == (K.advance_invoice, 1, 1)
+    label = issuing.advance_invoices_label(issuing.advance_invoices(db_session, order.id))
+    assert label == f"№ 1 от {adv.day:%d.%m.%Y}, исправление № 1 от {shop_today():%d.%m.%Y}"
+
     # The reconcile check is unchanged: advance invoices are not sales.
     period = Period(upd.day - timedelta(days=1), upd.day + timedelta(days=1))
     assert issuing.issued_sales_total(db_session, period.start, period.end) == order.total

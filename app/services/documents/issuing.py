@@ -377,8 +377,8 @@ def _issue_sale(
             )
         )
     )
-    advances = advance_invoices(session, order_id, day)
-    offset = {"advance_invoices": "; ".join(f"№ {d.number} от {d.day:%d.%m.%Y}" for d in advances)} if advances else {}
+    advances = advance_invoices_label(advance_invoices(session, order_id, day))
+    offset = {"advance_invoices": advances} if advances else {}
     common = {
         "day": day,
         "seller": seller,
@@ -463,6 +463,24 @@ def advance_invoices(session: Session, order_id: int, until: date | None = None)
     if until is not None:
         query = query.where(Document.day <= until)
     return list(session.scalars(query))
+
+
+def advance_invoices_label(documents: Sequence[Document]) -> str:
+    """Line 5б: «№ 7 от 19.11.2026» for each advance invoice offset, with its latest исправление when it has one
+    («№ 7 от 19.11.2026, исправление № 1 от 21.11.2026»), several joined by «;»."""
+    latest: dict[tuple[int, int], Document] = {}
+    for document in documents:
+        key = (document.year, document.number)
+        if key not in latest or document.revision > latest[key].revision:
+            latest[key] = document
+    parts = []
+    for document in sorted(latest.values(), key=lambda d: (d.day, d.number)):
+        text = f"№ {document.number} от {document.day:%d.%m.%Y}"
+        revision = (document.snapshot or {}).get("revision")
+        if document.revision and revision:
+            text += f", исправление № {document.revision} от {date.fromisoformat(revision['day']):%d.%m.%Y}"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def _advance_lines(order: Order) -> tuple[DocLine, ...]:
