@@ -1,9 +1,11 @@
 """Closing documents: issue and render 1,000 documents of mixed kinds (1–20 lines each) — time, documents per
-second and peak RSS. Goal: ≤ 30 s and ≤ 300 MB.
+second, peak RSS and the CPU time of the process. Goal: ≤ 30 s and ≤ 300 MB.
 
-Each document goes the whole issuing path: a number from its series' counter, the snapshot, the PDF drawn by
-fpdf2, stored through the storage service (checked by content, SHA-256) and the row inserted; a commit every
-50 documents. The database is a scratch SQLite file (or DATABASE_URL / --scratch-postgres).
+Kinds in turn: счёт, УПД, счёт-фактура, акт, УКД, акт сверки, счёт-фактура на аванс. Each document goes the whole
+issuing path: a number from its series' counter, the snapshot, the PDF drawn by fpdf2, stored through the storage
+service (by content, SHA-256) and the row inserted; a commit every 50 documents. The database is a scratch SQLite
+file (or DATABASE_URL / --scratch-postgres). On a machine shared with other work compare the CPU times: the wall
+time also counts the waits for a core.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.support import make_app, scratch_database  # noqa: E402
 
-KINDS = ("invoice", "upd", "vat_invoice", "act", "correction", "statement")
+KINDS = ("invoice", "upd", "vat_invoice", "act", "correction", "statement", "advance_invoice")
 
 
 def main() -> None:
@@ -91,6 +93,9 @@ def main() -> None:
                 extra: dict = {}
                 if kind in ("upd", "correction"):
                     extra["upd_status"] = 1
+                if kind == "advance_invoice":  # the sum received per line, no quantities; line 5: the payment
+                    body = tuple(DocLine(f"Предоплата: {x.name}", 0, x.total, x.vat, x.vat_rate) for x in body)
+                    extra["payment_docs"] = (DocRef("Оплата", f"2026-{n:06d}", day),)
                 if kind == "correction":
                     extra["lines_before"] = body
                     body = tuple(DocLine(x.name, x.quantity // 2, x.total / 2, x.vat / 2, x.vat_rate) for x in body)
@@ -127,9 +132,16 @@ def main() -> None:
     print(f"database: {where}")
     print(f"documents: {args.documents:,} ({', '.join(f'{k} {v}' for k, v in counts.items())}), 1–20 lines each")
     print(f"time: {elapsed:.1f} s, {args.documents / elapsed:.1f} documents/s, peak RSS {rss_mb:.0f} MB")
-    # On a machine shared with other work the wall time includes waiting for a core; the CPU time does not.
     print(f"CPU time of this process: {cpu:.1f} s ({args.documents / cpu:.1f} documents per CPU-second)")
-    print(f"goal: ≤ 30 s and ≤ 300 MB — {'met' if elapsed <= 30 and rss_mb <= 300 else 'NOT met'}")
+    load = os.getloadavg()[0]
+    print(
+        f"load average {load:.1f} on {os.cpu_count()} cores: on a shared machine the wall time includes waiting for "
+        "a core taken by other work, the CPU time does not — compare CPU times"
+    )
+    print(
+        f"goal: ≤ 30 s and ≤ 300 MB — wall time {'met' if elapsed <= 30 else 'NOT met'}, "
+        f"CPU time {'met' if cpu <= 30 else 'NOT met'}, memory {'met' if rss_mb <= 300 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ class DocumentKind(LabelledEnum):
     act = "act"  # акт выполненных работ
     correction = "correction"  # УКД / корректировочный счёт-фактура
     statement = "statement"  # акт сверки взаимных расчётов
+    advance_invoice = "advance_invoice"  # счёт-фактура на аванс (payment received before realisation)
 
     @classmethod
     def _labels(cls) -> dict[str, str]:
@@ -43,10 +44,12 @@ class DocumentKind(LabelledEnum):
             "act": "Акт",
             "correction": "Корректировочный документ (УКД)",
             "statement": "Акт сверки",
+            "advance_invoice": "Счёт-фактура на аванс",
         }
 
 
-# The numbering series of each kind: счета-фактуры, УПД and corrections share one sequence (ПП № 1137).
+# The numbering series of each kind: счета-фактуры (advance ones too), УПД and corrections share one sequence
+# (ПП № 1137).
 SERIES = {
     DocumentKind.invoice: "invoice",
     DocumentKind.upd: "vat_invoice",
@@ -54,6 +57,7 @@ SERIES = {
     DocumentKind.correction: "vat_invoice",
     DocumentKind.act: "act",
     DocumentKind.statement: "statement",
+    DocumentKind.advance_invoice: "vat_invoice",
 }
 
 
@@ -149,6 +153,7 @@ class Document(AppendOnly, Model):
             DocumentKind.act: "akt",
             DocumentKind.correction: "ukd",
             DocumentKind.statement: "akt-sverki",
+            DocumentKind.advance_invoice: "schet-faktura-avans",
         }
         revision = f"-ispr{self.revision}" if self.revision else ""
         return f"{names[self.kind]}-{self.year}-{self.number}{revision}.pdf"

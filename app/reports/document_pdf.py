@@ -6,13 +6,15 @@ layouts follow `shared/reference/accounting-ru.md` (ПП № 1137 forms, with th
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import logging
 import os
+import struct
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,8 +22,21 @@ from typing import Any
 
 import segno
 from fontTools import subset as ftsubset
+from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.fonts import FontFace
+from fpdf.enums import TextMode
+from fpdf.fonts import FontFace, Glyph, SubsetMap, TTFFont
+from fpdf.output import (
+    CIDSystemInfo,
+    OutputProducer,
+    PDFFont,
+    PDFFontStream,
+    PDFType3Font,
+    _build_cmap_blocks,
+    _cid_font_widths,
+)
+from fpdf.syntax import Name, PDFArray, PDFContentStream
+from fpdf.util import escape_parens
 
 from app.services.documents.data import (
     CURRENCY,
@@ -79,6 +94,225 @@ def document_font(path: str) -> str:
         return _FONT_SUBSETS[key]
 
 
+class _FontFile:
+    """The document font's file (`document_font`) in pieces, so that a PDF embeds the outlines of the glyphs it
+    uses and nothing else, the glyph numbers unchanged: characters are written as glyph numbers
+    (Identity-H, CIDToGIDMap /Identity), and the file is put together from the original tables with the unused
+    outlines left empty — microseconds, where subsetting it with fontTools for each PDF took tens of
+    milliseconds."""
+
+    def __init__(self, data: bytes) -> None:
+        font = ttLib.TTFont(io.BytesIO(data), lazy=False)
+        self.sfnt_version: bytes = str(font.reader.sfntVersion).encode("latin-1")
+        self.tables = {tag: bytes(font.reader[tag]) for tag in font.reader.keys()}
+        glyf, loca = self.tables["glyf"], font["loca"].locations
+        order = font.getGlyphOrder()
+        self.outlines = [glyf[loca[i] : loca[i + 1]] for i in range(len(order))]
+        self.components: dict[int, set[int]] = {}
+        table = font["glyf"]
+        for gid, name in enumerate(order):
+            glyph = table[name]  # type: ignore[index]
+            if glyph.isComposite():
+                self.components[gid] = {font.getGlyphID(c.glyphName) for c in glyph.components}
+        head = bytearray(self.tables["head"])
+        struct.pack_into(">I", head, 8, 0)  # checkSumAdjustment, computed per file
+        struct.pack_into(">h", head, 50, 1)  # indexToLocFormat: long offsets
+        self.tables["head"] = bytes(head)
+
+    def program(self, used: set[int]) -> bytes:
+        """The TrueType file with the outlines of `used` glyphs (and the glyphs they are made of)."""
+        keep, todo = {0}, list(used)
+        while todo:
+            gid = todo.pop()
+            if gid not in keep:
+                keep.add(gid)
+                todo.extend(self.components.get(gid, ()))
+        parts, offsets, offset = [], [], 0
+        for gid, outline in enumerate(self.outlines):
+            offsets.append(offset)
+            if gid in keep and outline:
+                outline += b"\0" * (-len(outline) % 4)
+                parts.append(outline)
+                offset += len(outline)
+        offsets.append(offset)
+        tables = dict(self.tables, glyf=b"".join(parts), loca=struct.pack(f">{len(offsets)}I", *offsets))
+        tags = sorted(tables)
+        selector = max(len(tags).bit_length() - 1, 0)
+        header = self.sfnt_version + struct.pack(
+            ">HHHH", len(tags), 16 << selector, selector, len(tags) * 16 - (16 << selector)
+        )
+        records, body, position, head_at = [], [], 12 + 16 * len(tags), 0
+        for tag in tags:
+            data = tables[tag] + b"\0" * (-len(tables[tag]) % 4)
+            if tag == "head":
+                head_at = position
+            records.append(struct.pack(">4sIII", tag.encode("latin-1"), _checksum(data), position, len(tables[tag])))
+            body.append(data)
+            position += len(data)
+        program = bytearray(header + b"".join(records) + b"".join(body))
+        struct.pack_into(">I", program, head_at + 8, (0xB1B0AFBA - _checksum(program)) & 0xFFFFFFFF)
+        return bytes(program)
+
+
+def _checksum(data: bytes | bytearray) -> int:
+    return sum(struct.unpack(f">{len(data) // 4}I", data[: len(data) // 4 * 4])) & 0xFFFFFFFF
+
+
+class _GlyphSubset(SubsetMap):
+    """fpdf2's record of the characters a PDF uses, with each character written as its glyph number."""
+
+    def __init__(self, font: TTFFont) -> None:  # noqa: D107  (fpdf2's SubsetMap state is not used)
+        self.font = font
+        self.chars: set[str] = set()
+        self._next = 0
+
+    def pick(self, unicode: int) -> int | None:  # type: ignore[override]
+        gid = self.font.glyph_ids.get(unicode)
+        if gid is None:
+            if unicode not in self.font.missing_glyphs:
+                self.font.missing_glyphs.append(unicode)
+            return None
+        self.chars.add(chr(unicode))
+        return gid
+
+    def pick_glyph(self, glyph: Glyph | None) -> int | None:
+        return None if glyph is None else glyph.glyph_id
+
+    def glyphs(self) -> dict[int, Glyph]:
+        """Glyph number → the glyph (its first character, width) of every character used."""
+        font, out = self.font, {}
+        for char in sorted(self.chars):
+            code = ord(char)
+            gid = font.glyph_ids.get(code)
+            if gid is not None and gid not in out:
+                out[gid] = Glyph(gid, (code,), font.cmap[code], int(font.cw[code]))
+        return out
+
+    def items(self) -> Iterator[tuple[Glyph | None, int]]:  # type: ignore[override]
+        for gid, glyph in self.glyphs().items():
+            yield glyph, gid
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def get_all_glyph_names(self) -> list[str]:  # type: ignore[override]
+        return [glyph.glyph_name for glyph in self.glyphs().values()]
+
+
+class _DocumentFont(TTFFont):
+    """A document font in one PDF: the parsed font shared by all PDFs of the process (read only), its own record
+    of the characters used, text encoded by one `str.translate`."""
+
+    __slots__ = ("codes", "font_file", "chars")
+
+    codes: dict[int, str | None]
+    font_file: _FontFile
+    chars: set[str]
+
+    def encode_text(self, text: str) -> str:
+        self.chars.update(text)
+        return f"({escape_parens(text.translate(self.codes).encode('utf-16-be').decode('latin-1'))}) Tj"
+
+    def close(self) -> None:
+        pass  # shared with other PDFs
+
+
+_FONT_TEMPLATES: dict[tuple[str, str, float], TTFFont] = {}
+_FONT_FILES: dict[str, tuple[_FontFile, dict[int, str | None]]] = {}
+_WRAPPED: dict[tuple[str, float, str, float], tuple[str, ...]] = {}
+
+
+def _font_for_document(path: str, fontkey: str, index: int) -> _DocumentFont:
+    """The font of one PDF (made from a template parsed once per process and font file: parsing the TTF for
+    every PDF was a third of a document's time)."""
+    path = document_font(path)
+    key = (path, fontkey, os.path.getmtime(path))
+    with _FONT_LOCK:
+        template = _FONT_TEMPLATES.get(key)
+        if template is None:
+            scratch = FPDF()
+            scratch.add_font("template", style="B" if fontkey.endswith("B") else "", fname=path)
+            template = next(iter(scratch.fonts.values()))
+            assert isinstance(template, TTFFont)
+            template.fontkey = fontkey
+            if path not in _FONT_FILES:
+                # Characters the font has become their glyph numbers; the others are dropped (fpdf2 does the same).
+                codes: dict[int, str | None] = {code: chr(gid) for code, gid in template.glyph_ids.items()}
+                _FONT_FILES[path] = (_FontFile(Path(path).read_bytes()), codes)
+            template.ttfont.close()
+            _FONT_TEMPLATES[key] = template
+    font = _DocumentFont.__new__(_DocumentFont)
+    for name in _TTF_SLOTS:
+        if hasattr(template, name):
+            setattr(font, name, getattr(template, name))
+    font.font_file, font.codes = _FONT_FILES[path]
+    font.i = index
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    subset = _GlyphSubset(font)
+    font.subset, font.chars = subset, subset.chars
+    return font
+
+
+_TTF_SLOTS = tuple(name for cls in TTFFont.__mro__ for name in getattr(cls, "__slots__", ()))
+
+
+class _DocumentOutput(OutputProducer):
+    """fpdf2's output, with the document fonts embedded as `_FontFile` makes them (other fonts as fpdf2 does)."""
+
+    def _add_fonts(self, *args: Any, **kwargs: Any) -> dict[int, PDFFont | PDFType3Font]:  # type: ignore[override]
+        fonts = sorted(self.fpdf.fonts.values(), key=lambda font: font.i)
+        if not all(isinstance(font, _DocumentFont) for font in fonts):
+            return super()._add_fonts(*args, **kwargs)
+        return {font.i: self._add_document_font(font) for font in fonts}  # type: ignore[arg-type]
+
+    def _add_document_font(self, font: _DocumentFont) -> PDFFont:
+        subset = font.subset
+        assert isinstance(subset, _GlyphSubset)
+        missing = sorted({ord(c) for c in subset.chars if ord(c) not in font.glyph_ids})
+        if missing:
+            logging.getLogger(__name__).warning(
+                "Font %s has no glyphs for %s", font.name, ", ".join(f"U+{code:04X}" for code in missing[:10])
+            )
+        glyphs = subset.glyphs()
+        fontname = f"MPDFAA+{font.name}"
+        composite = PDFFont(subtype="Type0", base_font=fontname, encoding="Identity-H")
+        self._add_pdf_obj(composite, "fonts")
+        cid_font = PDFFont(
+            subtype="CIDFontType2",
+            base_font=fontname,
+            d_w=font.desc.missing_width,
+            w=_cid_font_widths({gid: glyph.glyph_width for gid, glyph in glyphs.items()}),
+        )
+        self._add_pdf_obj(cid_font, "fonts")
+        composite.descendant_fonts = PDFArray([cid_font])
+        mapping = [f"<{gid:04X}> <{glyph.unicode[0]:04X}>\n" for gid, glyph in sorted(glyphs.items())]
+        to_unicode = PDFContentStream(
+            (
+                "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo\n"
+                "<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n"
+                "/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+                f"{_build_cmap_blocks(mapping, 'bfchar')}"
+                "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+            ).encode("latin-1"),
+            compress=True,
+        )
+        self._add_pdf_obj(to_unicode, "fonts")
+        composite.to_unicode = to_unicode
+        system_info = CIDSystemInfo()
+        self._add_pdf_obj(system_info, "fonts")
+        cid_font.c_i_d_system_info = system_info
+        descriptor = copy.copy(font.desc)
+        descriptor.font_name = Name(fontname)
+        self._add_pdf_obj(descriptor, "fonts")
+        cid_font.font_descriptor = descriptor
+        cid_font.c_i_d_to_g_i_d_map = Name("Identity")  # type: ignore[assignment]
+        stream = PDFFontStream(contents=font.font_file.program(set(glyphs)))
+        self._add_pdf_obj(stream, "fonts")
+        descriptor.font_file2 = stream  # type: ignore[attr-defined]
+        return composite
+
+
 # From this day the forms carry line 5б, the new caption of column 14 and the ОГРНИП line (ПП № 26).
 PP26_FROM = date(2026, 4, 1)
 DASH = "—"
@@ -98,16 +332,12 @@ class DocumentPdf(FPDF):
                     f"Не найден шрифт для PDF: {path or '(не задан)'}. Укажите TTF-файл с кириллицей в настройке "
                     f"{setting}."
                 )
-        font_regular, font_bold = document_font(font_regular), document_font(font_bold)
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
         self.set_margins(8 if landscape else 12, 8, 8 if landscape else 12)
         self.set_auto_page_break(True, 8)
-        self.add_font(self.FONT, style="", fname=font_regular)
-        self.add_font(self.FONT, style="B", fname=font_bold)
-        for loaded in self.fonts.values():
-            # The glyphs keep the bounding boxes they have: recomputing them on save decodes and re-encodes every
-            # glyph of the embedded subset, which was half of a document's time.
-            loaded.ttfont.recalcBBoxes = False  # type: ignore[union-attr]
+        for style, path in (("", font_regular), ("B", font_bold)):
+            font = _font_for_document(path, self.FONT.lower() + style, len(self.fonts) + 1)
+            self.fonts[font.fontkey] = font
         self.set_title(title)
         self.set_creator("printshop")
         self.set_line_width(0.2)
@@ -153,16 +383,126 @@ class DocumentPdf(FPDF):
         return True
 
     def font(self, size: float, bold: bool = False) -> None:
-        self.set_font(self.FONT, style="B" if bold else "", size=size)
+        style = "B" if bold else ""
+        if self.font_size_pt == size and self.font_style == style and self.current_font is not None:
+            return  # fpdf2's set_font checks the same, after a dozen other things (it is called per cell)
+        self.set_font(self.FONT, style=style, size=size)
+
+    def text(self, x: float, y: float, text: str = "") -> None:  # type: ignore[override]
+        """fpdf2's `text()` for what documents draw (a document font, filled, no underline): the same operators,
+        without its checks for features documents do not use (it is called for every line of every cell)."""
+        if not self._plain_text():
+            super().text(x, y, text)
+            return
+        self._out(self._text_op(x, y, text))
+
+    def _plain_text(self) -> bool:
+        """Text as documents draw it: a document font, filled, not underlined or struck through."""
+        return (
+            type(self.current_font) is _DocumentFont
+            and not (self.underline or self.strikethrough or self._record_text_quad_points)
+            and self.text_mode == TextMode.FILL
+        )
+
+    def _text_op(self, x: float, y: float, text: str) -> str:
+        """The operators fpdf2's `text()` writes for `text` with its baseline at (x, y)."""
+        font = self.current_font
+        assert type(font) is _DocumentFont
+        if not self.current_font_is_set_on_page:
+            self._out(self._set_font_for_page(font, self.font_size_pt))
+        out = f"BT {x * self.k:.2f} {(self.h - y) * self.k:.2f} Td {font.encode_text(text)} ET"
+        if self.fill_color != self.text_color:
+            out = f"q {self.text_color.serialize().lower()} {out} Q"  # type: ignore[union-attr]
+        return out
+
+    def cell(  # type: ignore[override]
+        self,
+        w: float | None = None,
+        h: float | None = None,
+        text: str = "",
+        border: int | str = 0,
+        new_x: str = "RIGHT",
+        new_y: str = "TOP",
+        align: str = "L",
+        **kwargs: Any,
+    ) -> bool:
+        """fpdf2's `cell()` for the one-line cells documents draw (no fill, link or markdown): the same operators
+        and the same position afterwards, without its text-layout machinery."""
+        new_x, new_y, align = str(new_x).upper(), str(new_y).upper(), str(align).upper()
+        if (
+            kwargs
+            or border not in (0, 1)
+            or new_x not in ("RIGHT", "LEFT", "LMARGIN")
+            or new_y not in ("TOP", "NEXT")
+            or align not in ("L", "R", "C", "LEFT", "RIGHT", "CENTER")
+            or not self._plain_text()
+        ):
+            return super().cell(w, h, text, border, new_x=new_x, new_y=new_y, align=align, **kwargs)  # type: ignore[arg-type]
+        size = self.font_size
+        h = size if h is None else h
+        text_w = self.width_of(text) if text else 0.0
+        if w is None:
+            w = text_w + 2 * self.c_margin
+        elif w == 0:
+            w = self.w - self.r_margin - self.x
+        broke = self._perform_page_break_if_need_be(h)
+        x, y, k = self.x, self.y, self.k
+        parts = []
+        if border == 1:
+            parts.append(f"{x * k:.2f} {(self.h - y) * k:.2f} {w * k:.2f} {-h * k:.2f} re S")
+        if text:
+            if align[0] == "R":
+                dx = w - self.c_margin - text_w
+            elif align[0] == "C":
+                dx = (w - text_w) / 2
+            else:
+                dx = self.c_margin
+            font = self.current_font
+            assert type(font) is _DocumentFont
+            if not self.current_font_is_set_on_page:
+                self._out(self._set_font_for_page(font, self.font_size_pt))
+            color = self.text_color != self.fill_color
+            parts.append(f"BT {(x + dx) * k:.2f} {(self.h - y - 0.5 * h - 0.3 * size) * k:.2f} Td")
+            if color:
+                parts.append(self.text_color.serialize().lower())  # type: ignore[union-attr]
+            parts += (font.encode_text(text), "ET")
+            if color:
+                parts = ["q", *parts, "Q"]
+        if parts:
+            self._out(" ".join(parts))
+        self._lasth = h
+        if new_x == "RIGHT":
+            self.x = x + w
+        elif new_x == "LMARGIN":
+            self.x = self.l_margin
+        if new_y == "NEXT":
+            self.y = y + h
+        return broke
+
+    def rect(self, x: float, y: float, w: float, h: float, style: str | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        """A plain rectangle, stroked («D») or filled and stroked («DF»), as fpdf2 draws it."""
+        if kwargs or style not in (None, "D", "DF", "FD"):
+            super().rect(x, y, w, h, style, **kwargs)  # type: ignore[arg-type]
+            return
+        k, operator = self.k, "S" if style in (None, "D") else "B"
+        self._out(f"{x * k:.2f} {(self.h - y) * k:.2f} {w * k:.2f} {-h * k:.2f} re {operator}")
 
     def width_of(self, text: str) -> float:
         """The width of a line in mm in the current font: the font's advance widths, no shaping."""
-        font = self.current_font
-        assert font is not None
-        return font.get_text_width(text, self.font_size_pt, None)[1] / self.k
+        return sum(map(self.current_font.cw.__getitem__, map(ord, text))) * self.font_size_pt / (1000 * self.k)  # type: ignore[union-attr]
 
     def wrap(self, text: str, width: float) -> list[str]:
-        """Lines of `text` that fit `width` mm (by words; a word longer than the width is cut)."""
+        """Lines of `text` that fit `width` mm (by words; a word longer than the width is cut). The same captions
+        are wrapped in every document, so the lines are remembered per font, size, text and width."""
+        key = (str(self.current_font.ttffile), self.font_size_pt, text, round(width, 3))  # type: ignore[union-attr]
+        lines = _WRAPPED.get(key)
+        if lines is None:
+            if len(_WRAPPED) > 50_000:
+                _WRAPPED.clear()
+            lines = _WRAPPED[key] = tuple(self._wrap(text, width))
+        return list(lines)
+
+    def _wrap(self, text: str, width: float) -> list[str]:
         lines: list[str] = []
         for paragraph in text.split("\n"):
             line = ""
@@ -265,7 +605,7 @@ class DocumentPdf(FPDF):
         self._out("\n".join([*parts, "f"]))
 
     def output_bytes(self) -> bytes:
-        return bytes(self.output())
+        return bytes(self.output(output_producer_class=_DocumentOutput))
 
 
 # --- tables --------------------------------------------------------------------------------------------------
@@ -407,6 +747,8 @@ class Grid:
         lh = self._lh(cell)
         text_y = tops[r] + (h - len(lines) * lh) / 2
         align = (cell.align or self.aligns[c]).upper()
+        plain = pdf._plain_text()
+        ops = []
         for line in lines:
             text_y += lh
             if align.startswith("R"):
@@ -415,7 +757,12 @@ class Grid:
                 tx = x + (w - pdf.width_of(line)) / 2
             else:
                 tx = x + self.pad_x
-            pdf.text(tx, text_y - lh * 0.25, line)
+            if plain:
+                ops.append(pdf._text_op(tx, text_y - lh * 0.25, line))
+            else:
+                pdf.text(tx, text_y - lh * 0.25, line)
+        if ops:
+            pdf._out("\n".join(ops))
 
     def _lh(self, cell: _GridCell) -> float:
         return self.line_height * (cell.size or self.size) / self.size if cell.size else self.line_height
@@ -669,8 +1016,10 @@ def _header_lines(pdf: DocumentPdf, data: DocumentData, x: float) -> None:
     pdf.labelled("Продавец:", s.name, "2", x=x)
     pdf.labelled("Адрес:", s.address, "2а", x=x)
     pdf.labelled("ИНН/КПП продавца:", s.inn_kpp, "2б", x=x)
-    pdf.labelled("Грузоотправитель и его адрес:", "он же", "3", x=x)
-    pdf.labelled("Грузополучатель и его адрес:", data.consignee or f"{b.name}, {b.address}", "4", x=x)
+    advance = data.kind == "advance_invoice"  # nothing is shipped: lines 3, 4 and 5а are dashes
+    pdf.labelled("Грузоотправитель и его адрес:", DASH if advance else "он же", "3", x=x)
+    consignee = DASH if advance else data.consignee or f"{b.name}, {b.address}"
+    pdf.labelled("Грузополучатель и его адрес:", consignee, "4", x=x)
     payments = "; ".join(f"№ {p.number} от {_d(p.day)}" for p in data.payment_docs)
     pdf.labelled("К платёжно-расчётному документу", payments or f"№ {DASH} от {DASH}", "5", x=x)
     shipment = data.extra.get("shipment_doc")
@@ -678,7 +1027,7 @@ def _header_lines(pdf: DocumentPdf, data: DocumentData, x: float) -> None:
     doc = f"№ {shipment['number']} от {_d(date.fromisoformat(shipment['day']))}" if shipment else f"№ {data.number}"
     if not shipment:
         doc += f" от {_d(data.day)}"
-    pdf.labelled("Документ об отгрузке", f"{rows}; {doc}", "5а", x=x)
+    pdf.labelled("Документ об отгрузке", DASH if advance else f"{rows}; {doc}", "5а", x=x)
     if data.day >= PP26_FROM:
         pdf.labelled("Счёт-фактура на аванс (зачтённый):", data.extra.get("advance_invoices") or DASH, "5б", x=x)
     pdf.labelled("Покупатель:", b.name, "6", x=x)
@@ -766,7 +1115,18 @@ def _invoice_table(pdf: DocumentPdf, data: DocumentData, with_code: bool) -> Non
         row = table.row()
         for number, _, _ in columns:
             row.cell(number, style=numbers, align="CENTER")
+        advance = data.kind == "advance_invoice"
         for i, line in enumerate(data.lines, 1):
+            if advance:  # the sum received, its VAT at the calculated rate; no quantity, unit or price
+                values = {
+                    "1": str(i),
+                    "1а": line.name,
+                    "7": advance_rate_label(line.vat_rate),
+                    "8": money(line.vat) if line.vat_rate is not None else "без НДС",
+                    "9": money(line.total),
+                }
+                table.row([values.get(n, DASH) for n, _, _ in columns])
+                continue
             values = {
                 "А": DASH,
                 "1": str(i),
@@ -787,13 +1147,21 @@ def _invoice_table(pdf: DocumentPdf, data: DocumentData, with_code: bool) -> Non
         before = [n for n, _, _ in columns].index("5")
         bold = FontFace(emphasis="BOLD")
         row.cell("Всего к оплате (9)", colspan=before, style=bold, align="LEFT")
-        row.cell(money(data.net), style=bold)
+        row.cell(DASH if advance else money(data.net), style=bold)
         row.cell("Х")
         row.cell("Х")
         row.cell(money(data.vat), style=bold)
         row.cell(money(data.total), style=bold)
         row.cell("", colspan=len(columns) - before - 5)
     pdf.ln(1.5)
+
+
+def advance_rate_label(rate: Decimal | None) -> str:
+    """Column 7 of an advance invoice: the calculated rate, «22/122» (п. 4 ст. 164 НК), or «без НДС»."""
+    if rate is None:
+        return "без НДС"
+    r = rate.normalize()
+    return f"{format(r, 'f')}/{format(100 + r, 'f')}".replace(".", ",")
 
 
 def _invoice_signatures(pdf: DocumentPdf, seller: Party, day: date) -> None:
@@ -872,7 +1240,8 @@ def _transfer_part(pdf: DocumentPdf, data: DocumentData, basis_label: str) -> No
 
 
 def render_vat_invoice(data: DocumentData, *, font_regular: str, font_bold: str) -> bytes:
-    """Счёт-фактура (ПП № 1137, приложение № 1) or a УПД (the same plus status, code column and lines 8–19)."""
+    """Счёт-фактура (ПП № 1137, приложение № 1), an advance one (the sum received, VAT at the calculated rate, no
+    quantities) or a УПД (the same plus status, code column and lines 8–19)."""
     upd = data.upd_status is not None
     pdf = DocumentPdf(landscape=True, font_regular=font_regular, font_bold=font_bold, title=_title(data))
     pdf.font(5.5)
@@ -1141,12 +1510,14 @@ TITLES = {
     "correction": "Корректировочный документ",
     "statement": "Акт сверки",
     "confirmation": "Подтверждение заказа",
+    "advance_invoice": "Счёт-фактура на аванс",
 }
 
 RENDERERS: dict[str, Callable[..., bytes]] = {
     "invoice": render_invoice,
     "upd": render_vat_invoice,
     "vat_invoice": render_vat_invoice,
+    "advance_invoice": render_vat_invoice,
     "act": render_act,
     "correction": render_correction,
     "statement": render_statement,

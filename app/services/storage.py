@@ -107,11 +107,13 @@ def store_upload(
     allowed_kinds: frozenset[str] | None = None,
     max_pixels: int | None = None,
     field: str = "layout",
+    read_through: bool = True,
 ) -> StoredFile:
     """Check and store an uploaded file; raise ValidationError (and store nothing) when it is refused.
 
     The bytes reach their place when the session commits (`open_blob` finds them before that).
-    `max_pixels` bounds a raster image (default `UPLOAD_MAX_PIXELS`).
+    `max_pixels` bounds a raster image (default `UPLOAD_MAX_PIXELS`). `read_through=False` skips opening an image
+    or PDF to check it can be read: for files the application drew itself (closing documents).
     """
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     root = upload_root()
@@ -137,7 +139,9 @@ def store_upload(
         if file_type is None or file_type.kind not in accepted:
             label = ACCEPTED_LABEL if allowed_kinds is None else ", ".join(sorted(k.upper() for k in accepted))
             raise ValidationError(f"Этот тип файла не принимается. Допустимые форматы: {label}.", field=field)
-        if file_type.kind in RASTER_FORMATS:
+        if not read_through:
+            pass
+        elif file_type.kind in RASTER_FORMATS:
             check_image(tmp, file_type.kind, max_pixels=max_pixels or upload_max_pixels(), field=field)
         elif file_type.kind in PDF_KINDS and head.startswith(b"%PDF-"):  # old .ai files are PostScript
             check_pdf(tmp, field=field)
@@ -218,8 +222,16 @@ def _read_through(reader, field: str) -> None:  # noqa: ANN001 - a pypdf PdfRead
         page.mediabox  # noqa: B018 - every page must name its size
 
 
-def store_bytes(session: Session, *, data: bytes, filename: str, **owner: int | str | None) -> StoredFile:
-    return store_upload(session, stream=io.BytesIO(data), filename=filename, **owner)  # type: ignore[arg-type]
+def store_bytes(
+    session: Session, *, data: bytes, filename: str, read_through: bool = True, **owner: int | str | None
+) -> StoredFile:
+    return store_upload(
+        session,
+        stream=io.BytesIO(data),
+        filename=filename,
+        read_through=read_through,
+        **owner,  # type: ignore[arg-type]
+    )
 
 
 def open_blob(stored: StoredFile) -> Path:

@@ -10,7 +10,17 @@ import pytest
 from app.reports.document_pdf import render_document
 from app.services.documents.data import DocLine, DocRef, StatementRow, amount_in_words, payment_qr_payload, plural
 from app.services.errors import ValidationError
-from tests.document_helpers import BUYER, FONT, FONT_BOLD, SELLER, decode_qr, pdftotext, render_pages, sample
+from tests.document_helpers import (
+    BUYER,
+    FONT,
+    FONT_BOLD,
+    SELLER,
+    decode_qr,
+    pdftotext,
+    render_pages,
+    sample,
+    sample_lines,
+)
 
 
 def render(data):  # noqa: ANN001, ANN201
@@ -238,3 +248,66 @@ def test_a_missing_font_is_a_clear_message():
 
 def test_buyer_party_keeps_requisites_line():
     assert BUYER.requisites_line.startswith("ООО «Ромашка», ИНН 7707083893, КПП 773601001")
+
+
+def test_each_pdf_embeds_a_valid_font_with_the_outlines_of_its_own_characters_only():
+    """The parsed font is shared by every PDF of the process; each PDF's font file keeps the glyph numbering and
+    carries outlines only for what that PDF prints (checksums valid, so strict readers accept it)."""
+    import io
+
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    def embedded(pdf: bytes) -> dict[str, TTFont]:
+        fonts = {}
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            for ref in page["/Resources"]["/Font"].values():
+                cid_font = ref.get_object()["/DescendantFonts"][0].get_object()
+                descriptor = cid_font["/FontDescriptor"].get_object()
+                assert cid_font["/CIDToGIDMap"] == "/Identity"
+                fonts[str(cid_font["/BaseFont"])] = TTFont(
+                    io.BytesIO(descriptor["/FontFile2"].get_object().get_data()), checkChecksums=2
+                )
+        return fonts
+
+    def act(name: str) -> bytes:
+        return render(replace(sample("act", lines=1), lines=(DocLine(name, 1, Decimal("10.00"), Decimal("0"), None),)))
+
+    first = act("Щётка")
+    second = act("Жёлудь")
+    for pdf, used, unused in ((first, "Щ", "Ж"), (second, "Ж", "Щ")):
+        regular = next(font for name, font in embedded(pdf).items() if "Bold" not in name)
+        glyf, cmap = regular["glyf"], regular.getBestCmap()
+        assert glyf[cmap[ord(used)]].numberOfContours > 0
+        assert glyf[cmap[ord(unused)]].numberOfContours == 0
+    assert "Щётка" in pdftotext(first) and "Жёлудь" in pdftotext(second)
+
+
+def test_an_advance_invoice_has_the_payment_the_calculated_rate_and_no_quantities(tmp_path):
+    from app.reports.document_pdf import advance_rate_label
+
+    lines = tuple(replace(line, name=f"Предварительная оплата: {line.name}", quantity=0) for line in sample_lines(3))
+    data = sample("advance_invoice", lines=lines, payment_docs=(DocRef("Оплата", "2026-000123", date(2026, 11, 19)),))
+    text = pdftotext(render(data))
+    for needle in (
+        "Счёт-фактура № 15 от 20.11.2026",
+        "К платёжно-расчётному документу № 2026-000123 от 19.11.2026",
+        "Грузоотправитель и его адрес: —",
+        "Грузополучатель и его адрес: —",
+        "Документ об отгрузке —",
+        "22/122 220,00 1 220,00",
+        "22/122 649,00 3 599,00",
+        "22/122 72,13 400,00",
+        "Всего к оплате (9) — Х Х 941,13 5 219,00",
+    ):
+        assert needle in text, needle
+    assert " 500 " not in text and "Универсальный" not in text and "Статус" not in text
+    render_pages(render(data), tmp_path)
+    assert [advance_rate_label(Decimal(r)) for r in ("22", "20.00", "10", "5", "7")] == [
+        "22/122",
+        "20/120",
+        "10/110",
+        "5/105",
+        "7/107",
+    ]
+    assert advance_rate_label(None) == "без НДС"

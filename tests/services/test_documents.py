@@ -424,3 +424,125 @@ def test_the_monthly_run_twice_issues_and_emails_each_document_once(
     bad = app.test_cli_runner().invoke(args=["documents", "monthly", "--month", "ноябрь"])
     assert bad.exit_code != 0 and "ГГГГ-ММ" in bad.output
     assert dispatch.previous_month(date(2026, 1, 15)) == date(2025, 12, 1)
+
+
+# --- счёт-фактура на аванс ------------------------------------------------------------------------------------
+
+
+def advance_invoices(session, order_id=None):  # noqa: ANN001, ANN201
+    return [d for d in documents(session, order_id) if d.kind == K.advance_invoice]
+
+
+def test_a_company_paying_before_realisation_gets_an_advance_invoice_that_the_upd_then_names(
+    app, db_session, catalog, customer, company, shop, tmp_path
+):
+    from datetime import timedelta
+
+    from app.reports import accounting
+    from app.reports.metrics import Period
+    from app.services.money import extract_vat
+    from app.services.shoptime import shop_today
+
+    order = company_order(db_session, customer, company, catalog.cards)
+    lifecycle.mark_paid(db_session, order, actor=SYSTEM)
+    db_session.commit()
+    [adv] = advance_invoices(db_session, order.id)
+    [payment] = sale_entries(db_session, order.id, JournalKind.payment)
+    # The sum received, VAT at the calculated rate 22/122 of each line, to the kopeck.
+    expected_vat = sum((extract_vat(line.total, line.vat_rate)[1] for line in order.lines), D("0"))
+    assert adv.total == payment.amount == order.amount_due
+    assert adv.vat == expected_vat == order.vat_total and adv.net == adv.total - adv.vat
+    assert (adv.series, adv.number, adv.day, adv.company_id) == ("vat_invoice", 1, shop_today(), company.id)
+    assert adv.title == f"Счёт-фактура на аванс № 1 от {adv.day:%d.%m.%Y}"
+    text = pdftotext(issuing.pdf_bytes(adv))
+    for needle in (
+        "Счёт-фактура № 1 от",
+        f"К платёжно-расчётному документу № {order.number} от {payment.day:%d.%m.%Y}",
+        "Предварительная оплата: ",
+        "22/122",
+        "Грузоотправитель и его адрес: —",
+        f"{company.inn}/{company.kpp}",
+    ):
+        assert needle in text, needle
+    assert "Универсальный" not in text and "Документ об отгрузке —" in text
+    render_pages(issuing.pdf_bytes(adv), tmp_path)
+    # Once per payment, whatever calls it again; recorded in the order's history.
+    assert issuing.issue_advance_invoices(db_session, [order.id], actor=SYSTEM) == []
+    assert (
+        adv.title
+        in db_session.scalars(
+            sa.select(OrderHistory.new_value).where(OrderHistory.order_id == order.id, OrderHistory.field == "document")
+        ).all()
+    )
+
+    # Realised: the УПД takes the next number of the same sequence and names the payment (5) and the advance (5б).
+    advance(db_session, order, *TO_READY, S.handed_over)
+    [upd] = [d for d in documents(db_session, order.id) if d.kind == K.upd]
+    assert upd.number == 2 and upd.total == adv.total
+    upd_text = pdftotext(issuing.pdf_bytes(upd))
+    assert f"К платёжно-расчётному документу № {order.number} от {payment.day:%d.%m.%Y}" in upd_text
+    assert f"Счёт-фактура на аванс (зачтённый): № 1 от {adv.day:%d.%m.%Y}" in upd_text
+    assert issuing.DocumentData.from_json(upd.snapshot).extra["advance_invoices"] == f"№ 1 от {adv.day:%d.%m.%Y}"
+
+    # An advance invoice fixed later is named on 5б with its latest исправление (the next УПД of the order).
+    fixed = issuing.issue_revision(db_session, adv, actor=SYSTEM)
+    assert (fixed.kind, fixed.number, fixed.revision) == (K.advance_invoice, 1, 1)
+    label = issuing.advance_invoices_label(issuing.advance_invoices(db_session, order.id))
+    assert label == f"№ 1 от {adv.day:%d.%m.%Y}, исправление № 1 от {shop_today():%d.%m.%Y}"
+
+    # The reconcile check is unchanged: advance invoices are not sales.
+    period = Period(upd.day - timedelta(days=1), upd.day + timedelta(days=1))
+    assert issuing.issued_sales_total(db_session, period.start, period.end) == order.total
+    assert accounting.reconcile(db_session, period).ok
+
+
+def test_no_advance_invoice_for_a_private_customer_a_payment_after_realisation_or_a_shop_without_vat(
+    db_session, catalog, customer, company, shop
+):
+    private = place_order(db_session, customer, catalog.cards, payment="invoice")
+    lifecycle.mark_paid(db_session, private, actor=SYSTEM)
+    late = advance(db_session, company_order(db_session, customer, company, catalog.cards), *TO_READY, S.handed_over)
+    lifecycle.mark_paid(db_session, late, actor=SYSTEM)
+    db_session.commit()
+    assert advance_invoices(db_session) == []
+    [upd] = [d for d in documents(db_session, late.id) if d.kind == K.upd]
+    assert "Счёт-фактура на аванс (зачтённый): —" in pdftotext(issuing.pdf_bytes(upd))
+
+    set_shop_requisites(db_session, valid_from=date(2020, 1, 1), vat_regime="usn_exempt")
+    exempt = company_order(db_session, customer, company, catalog.cards)
+    lifecycle.mark_paid(db_session, exempt, actor=SYSTEM)
+    db_session.commit()
+    assert advance_invoices(db_session) == []
+
+
+def test_a_mass_payment_issues_an_advance_invoice_per_company_order_numbered_with_the_invoices(
+    db_session, catalog, customer, company, shop
+):
+    from app.services.orders import batches
+
+    first = advance(db_session, company_order(db_session, customer, company, catalog.cards), *TO_READY, S.handed_over)
+    others = [company_order(db_session, customer, company, catalog.cards) for _ in range(2)]
+    batches.mark_paid(
+        db_session, order_ids=[o.id for o in others], total=sum((o.amount_due for o in others), D("0")), actor=SYSTEM
+    )
+    db_session.commit()
+    [upd] = [d for d in documents(db_session, first.id) if d.kind == K.upd]
+    numbers = sorted((d.number, d.order_id) for d in advance_invoices(db_session))
+    assert upd.number == 1 and numbers == [(2, others[0].id), (3, others[1].id)]
+    assert [d.total for d in sorted(advance_invoices(db_session), key=lambda d: d.number)] == [
+        o.amount_due for o in others
+    ]
+
+
+def test_without_the_shops_requisites_the_payment_is_recorded_and_the_advance_invoice_comes_later(
+    db_session, catalog, customer, company
+):
+    order = company_order(db_session, customer, company, catalog.cards)
+    lifecycle.mark_paid(db_session, order, actor=SYSTEM)
+    db_session.commit()
+    db_session.refresh(order)
+    assert order.paid_at is not None and advance_invoices(db_session) == []
+    set_shop_requisites(db_session, valid_from=date(2020, 1, 1))
+    [adv] = issuing.issue_order_documents(db_session, [order.id], actor=SYSTEM)
+    assert adv.kind == K.advance_invoice and adv.total == order.amount_due
+    assert issuing.issue_order_documents(db_session, [order.id], actor=SYSTEM) == []

@@ -9,6 +9,12 @@ already issued):
 - **УПД** (status 1 for a VAT payer, 2 otherwise) — or, with `DOCUMENTS_REALISATION_FORM = "act"`, an **акт**
   plus a **счёт-фактура** (the акт alone for a non-payer) — for each sale the journal posted for a company
   order (`sale:<order>:<cycle>`), from the posted entries;
+- a **счёт-фактура на аванс** when a company pays for an order before it is realised (`advance:<order>:<cycle>`
+  of the journal's payment entry), issued by the payment effect the day the payment is recorded (п. 3 ст. 168
+  НК: within 5 calendar days): the sum received with VAT at the calculated rate (22/122), no quantities, line 5
+  naming the payment; the УПД (счёт-фактура) of the sale then names it on line 5б. Only a VAT payer issues it;
+  not for private customers (their payment has a cash receipt), not for goods without VAT, not when the order
+  is already realised (that payment is not an advance);
 - a **корректировочный документ** (УКД) for each return the journal posted after such a sale
   (`return:<order>:<cycle>`): before = the sale's entries, after = zero, or the new sale when the return is
   the first half of a correction (the journal's repost of changed lines, reason «Исправление»);
@@ -57,6 +63,7 @@ from app.services.documents.parties import SellerRequisitesMissing, company_part
 from app.services.errors import DomainError, ValidationError
 from app.services.money import ZERO
 from app.services.orders import history as order_history
+from app.services.orders.lifecycle import REALISED_STATUSES
 from app.services.shoptime import shop_today
 
 log = logging.getLogger(__name__)
@@ -64,6 +71,7 @@ K = DocumentKind
 REALISATION_KINDS = (K.upd, K.vat_invoice, K.act)
 FORMS = ("upd", "act")
 TITLES = {K.upd: "УПД", K.vat_invoice: "Счёт-фактура", K.act: "Акт", K.correction: "УКД", K.invoice: "Счёт"}
+ADVANCE_PREFIX = "Предварительная оплата: "
 
 
 def realisation_form() -> str:
@@ -123,7 +131,8 @@ def issue(
         **_sums(data),
     )
     document.period_from, document.period_to = data.period_from, data.period_to
-    stored = storage.store_bytes(session, data=pdf, filename=document.filename)
+    # The PDF was just drawn here: stored as it is, without parsing it again to check it opens.
+    stored = storage.store_bytes(session, data=pdf, filename=document.filename, read_through=False)
     document.file_id, document.sha256 = stored.id, stored.sha256
     session.add(document)
     session.flush()
@@ -313,10 +322,11 @@ def _realisation_doc(session: Session, order_id: int, cycle: int) -> Document | 
 
 
 def issue_order_documents(session: Session, order_ids: Sequence[int], *, actor: Actor) -> list[Document]:
-    """Make sure every sale and return the journal posted for these (company) orders has its document; returns
-    the documents issued now. Idempotent."""
+    """Make sure every sale and return the journal posted for these (company) orders has its document, and a
+    payment received before realisation its advance invoice; returns the documents issued now. Idempotent."""
     if not order_ids:
         return []
+    advances = issue_advance_invoices(session, order_ids, actor=actor)
     entries = list(
         session.scalars(
             sa.select(JournalEntry)
@@ -338,7 +348,7 @@ def issue_order_documents(session: Session, order_ids: Sequence[int], *, actor: 
             )
         )
     )
-    made: list[Document] = []
+    made: list[Document] = list(advances)
     for (order_id, kind, cycle), group in sorted(
         groups.items(), key=lambda item: (item[0][0], min(e.id for e in item[1]))
     ):
@@ -370,6 +380,8 @@ def _issue_sale(
             )
         )
     )
+    advances = advance_invoices_label(advance_invoices(session, order_id, day))
+    offset = {"advance_invoices": advances} if advances else {}
     common = {
         "day": day,
         "seller": seller,
@@ -386,7 +398,7 @@ def _issue_sale(
         status = 1 if seller.vat_payer else 2
 
         def build_upd(number: str) -> DocumentData:
-            return DocumentData(kind=K.upd.value, number=number, upd_status=status, **common)  # type: ignore[arg-type]
+            return DocumentData(kind=K.upd.value, number=number, upd_status=status, extra=offset, **common)  # type: ignore[arg-type]
 
         return [
             issue(
@@ -420,7 +432,12 @@ def _issue_sale(
     shipment = DocRef("Акт", str(act.number), act.day).to_dict()
 
     def build_invoice(number: str) -> DocumentData:
-        return DocumentData(kind=K.vat_invoice.value, number=number, extra={"shipment_doc": shipment}, **common)  # type: ignore[arg-type]
+        return DocumentData(
+            kind=K.vat_invoice.value,
+            number=number,
+            extra={"shipment_doc": shipment, **offset},
+            **common,  # type: ignore[arg-type]
+        )
 
     invoice = issue(
         session,
@@ -433,6 +450,100 @@ def _issue_sale(
         company=order.company,
     )
     return [act, invoice]
+
+
+# --- счёт-фактура на аванс -------------------------------------------------------------------------------
+
+
+def advance_invoices(session: Session, order_id: int, until: date | None = None) -> list[Document]:
+    """The order's advance invoices in force (not cancelled), dated up to `until`, oldest first."""
+    query = (
+        sa.select(Document)
+        .where(Document.order_id == order_id, Document.kind == K.advance_invoice)
+        .where(~sa.exists().where(DocumentCancellation.document_id == Document.id))
+        .order_by(Document.id)
+    )
+    if until is not None:
+        query = query.where(Document.day <= until)
+    return list(session.scalars(query))
+
+
+def advance_invoices_label(documents: Sequence[Document]) -> str:
+    """Line 5б: «№ 7 от 19.11.2026» for each advance invoice offset, with its latest исправление when it has one
+    («№ 7 от 19.11.2026, исправление № 1 от 21.11.2026»), several joined by «;»."""
+    latest: dict[tuple[int, int], Document] = {}
+    for document in documents:
+        key = (document.year, document.number)
+        if key not in latest or document.revision > latest[key].revision:
+            latest[key] = document
+    parts = []
+    for document in sorted(latest.values(), key=lambda d: (d.day, d.number)):
+        text = f"№ {document.number} от {document.day:%d.%m.%Y}"
+        revision = (document.snapshot or {}).get("revision")
+        if document.revision and revision:
+            text += f", исправление № {document.revision} от {date.fromisoformat(revision['day']):%d.%m.%Y}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _advance_lines(order: Order) -> tuple[DocLine, ...]:
+    """What the payment is for, line by line: the sum received and its VAT «в том числе» (the order line's VAT,
+    computed at r/(100 + r) of what the line costs), without quantity, unit or price."""
+    return tuple(
+        replace(line, name=ADVANCE_PREFIX + line.name, quantity=0, okei="", unit="") for line in _order_lines(order)
+    )
+
+
+def issue_advance_invoices(session: Session, order_ids: Sequence[int], *, actor: Actor) -> list[Document]:
+    """The счёт-фактура на аванс of each company order whose payment the journal has just posted before the order
+    is realised; returns those issued now. Idempotent: one per payment entry of the journal."""
+    made: list[Document] = []
+    for order_id in order_ids:
+        order = session.get(Order, order_id)
+        if order is None or order.company is None or order.status in REALISED_STATUSES:
+            continue  # a private customer's payment, or money for what was already realised: not an advance
+        payment = session.scalar(
+            sa.select(JournalEntry)
+            .where(JournalEntry.order_id == order_id, JournalEntry.kind == JournalKind.payment)
+            .order_by(JournalEntry.id.desc())
+            .limit(1)
+        )
+        if payment is None:
+            continue
+        key = f"advance:{order_id}:{payment.cycle}"
+        if session.scalar(sa.select(Document.id).where(Document.kind == K.advance_invoice, Document.source_key == key)):
+            continue
+        lines = _advance_lines(order)
+        if not any(line.vat_rate for line in lines):
+            continue  # nothing here bears VAT: no invoice for it
+        day = shop_today()
+        seller = seller_party(session, day)
+        if not seller.vat_payer:
+            continue
+        data = DocumentData(
+            kind=K.advance_invoice.value,
+            number="",
+            day=day,
+            seller=seller,
+            buyer=company_party(order.company),
+            lines=lines,
+            order_number=order.number,
+            basis=_basis(order),
+            payment_docs=(DocRef("Оплата", order.number, payment.day),),
+        )
+        made.append(
+            issue(
+                session,
+                kind=K.advance_invoice,
+                day=day,
+                source_key=key,
+                build=lambda number, data=data: replace(data, number=number),
+                actor=actor,
+                order=order,
+                company=order.company,
+            )
+        )
+    return made
 
 
 def _issue_return(
@@ -529,14 +640,16 @@ def cancel_document(session: Session, document: Document, *, actor: Actor, reaso
     return cancellation
 
 
-FIXABLE = (K.upd, K.vat_invoice, K.act, K.correction)
+FIXABLE = (K.upd, K.vat_invoice, K.act, K.correction, K.advance_invoice)
 
 
 def issue_revision(session: Session, document: Document, *, actor: Actor, comment: str = "") -> Document:
     """An исправленный document: the same number and date, line 1а «Исправление № N от <today>», the parties'
     requisites as they are now (the seller's: the version in force on the document's day), the same lines."""
     if document.kind not in FIXABLE:
-        raise ValidationError("Исправленный документ выставляется только для УПД, счёта-фактуры, акта и УКД.")
+        raise ValidationError(
+            "Исправленный документ выставляется только для УПД, счёта-фактуры (в том числе на аванс), акта и УКД."
+        )
     if document.is_cancelled:
         raise ValidationError("Документ аннулирован — исправлять нечего.")
     latest = session.scalar(

@@ -127,3 +127,29 @@ def test_a_company_order_keeps_the_companys_legal_address_not_the_buyers_billing
     page = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
     assert "В документах — юридический адрес компании из её реквизитов: " + company.legal_address in page
     assert "Тверь" not in page
+
+
+def test_an_advance_invoice_is_in_the_companys_documents_and_on_the_order_page_in_the_back_office(
+    app, db_session, staff_client, catalog, customer, other_customer
+):
+    from app.services.actors import Actor
+    from app.services.orders import lifecycle
+    from tests.factories import login_staff, make_staff
+
+    set_shop_requisites(db_session, valid_from=date(2020, 1, 1))
+    company = make_company(db_session, customer)
+    order = place_order(db_session, customer, catalog.cards, company=company, payment="invoice")
+    lifecycle.mark_paid(db_session, order, actor=Actor.system("test"))
+    db_session.commit()
+    adv = db_session.scalar(sa.select(Document).where(Document.kind == DocumentKind.advance_invoice))
+    owner = app.test_client()
+    login_customer(owner, customer.email)
+    page = owner.get(f"/companies/{company.id}/documents").get_data(as_text=True)
+    assert "Счёт-фактура на аванс" in page and f"№ {adv.number}" in page
+    assert owner.get(f"/documents/{adv.id}").data == issuing.pdf_bytes(adv)
+    stranger = app.test_client()
+    login_customer(stranger, other_customer.email)
+    assert stranger.get(f"/documents/{adv.id}").status_code == 404
+    login_staff(staff_client, make_staff(app, "Accountant"))
+    assert adv.title in staff_client.get(f"/admin/orderview/show/{order.id}").get_data(as_text=True)
+    assert "Счёт-фактура на аванс" in staff_client.get("/admin/documentview/list/").get_data(as_text=True)
