@@ -141,6 +141,9 @@ def _create_pg_database(name: str) -> str:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A test database is thrown away: its commits (and the TRUNCATE before every test) need not wait for the
+        # disk. Durability is the only thing this changes; every statement behaves the same.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     base = sa.engine.make_url(PG_ADMIN_URL)
     return base.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
 
