@@ -88,6 +88,17 @@ class BuyerSaleDay(Model):
     active in a period under the dashboard's filters, and who bought with a promo code."""
 
     __tablename__ = "buyer_sale_day"
+    __table_args__ = (
+        # The promo codes' buyers of a period: an index-only scan of the tenth of the rows that carry a code.
+        sa.Index(
+            "ix_buyer_sale_day_promo",
+            "day",
+            "promo_code_id",
+            "buyer",
+            postgresql_where=sa.text("promo_code_id <> 0"),
+            sqlite_where=sa.text("promo_code_id <> 0"),
+        ),
+    )
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     buyer: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
