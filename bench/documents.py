@@ -39,7 +39,7 @@ def main() -> None:
     from app.services.actors import Actor
     from app.services.documents import issuing
     from app.services.documents.data import DocLine, DocRef, DocumentData, Party, StatementRow
-    from app.services.money import extract_vat
+    from app.services.money import extract_vat, to_money
 
     seller = Party(
         name="Общество с ограниченной ответственностью «Печатный двор»",
@@ -98,7 +98,10 @@ def main() -> None:
                     extra["payment_docs"] = (DocRef("Оплата", f"2026-{n:06d}", day),)
                 if kind == "correction":
                     extra["lines_before"] = body
-                    body = tuple(DocLine(x.name, x.quantity // 2, x.total / 2, x.vat / 2, x.vat_rate) for x in body)
+                    body = tuple(
+                        DocLine(x.name, x.quantity // 2, to_money(x.total / 2), to_money(x.vat / 2), x.vat_rate)
+                        for x in body
+                    )  # half the goods, in whole kopecks as every issued sum
                     extra["corrected"] = DocRef("УПД", "1", day)
                 if kind == "statement":
                     extra.update(
