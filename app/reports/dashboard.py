@@ -507,8 +507,8 @@ def customers_widget(session: Session, period: Period, filters: Filters = Filter
         segment = [BuyerDay.segment == filters.segment] if filters.segment else []
         # count(*) over a GROUP BY, not count(DISTINCT): PostgreSQL hashes (in parallel) instead of sorting,
         # 2–3× faster over the ~900,000 buyer-days of four years at a million orders.
-        buyers = sa.select(BuyerDay.buyer).where(_in(BuyerDay.day, period), *segment).group_by(BuyerDay.buyer)
-        active = session.execute(sa.select(sa.func.count()).select_from(buyers.subquery())).scalar_one()
+        distinct = sa.select(BuyerDay.buyer).where(_in(BuyerDay.day, period), *segment).group_by(BuyerDay.buyer)
+        active = session.execute(sa.select(sa.func.count()).select_from(distinct.subquery())).scalar_one()
         first_segment = [BuyerFirstSale.segment == filters.segment] if filters.segment else []
         new = session.execute(
             sa.select(sa.func.count()).where(_in(BuyerFirstSale.first_day, period), *first_segment)

@@ -232,8 +232,9 @@ def _font_for_document(path: str, fontkey: str, index: int) -> _DocumentFont:
         if template is None:
             scratch = FPDF()
             scratch.add_font("template", style="B" if fontkey.endswith("B") else "", fname=path)
-            template = next(iter(scratch.fonts.values()))
-            assert isinstance(template, TTFFont)
+            loaded = next(iter(scratch.fonts.values()))
+            assert isinstance(loaded, TTFFont)
+            template = loaded
             template.fontkey = fontkey
             if path not in _FONT_FILES:
                 # Characters the font has become their glyph numbers; the others are dropped (fpdf2 does the same).
@@ -286,7 +287,7 @@ class _DocumentOutput(OutputProducer):
         )
         self._add_pdf_obj(cid_font, "fonts")
         composite.descendant_fonts = PDFArray([cid_font])
-        mapping = [f"<{gid:04X}> <{glyph.unicode[0]:04X}>\n" for gid, glyph in sorted(glyphs.items())]
+        mapping = [f"<{gid:04X}> <{glyph.unicode[0]:04X}>\n" for gid, glyph in sorted(glyphs.items())]  # type: ignore[index]
         to_unicode = PDFContentStream(
             (
                 "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo\n"
@@ -489,7 +490,8 @@ class DocumentPdf(FPDF):
 
     def width_of(self, text: str) -> float:
         """The width of a line in mm in the current font: the font's advance widths, no shaping."""
-        return sum(map(self.current_font.cw.__getitem__, map(ord, text))) * self.font_size_pt / (1000 * self.k)  # type: ignore[union-attr]
+        widths: Any = self.current_font.cw  # type: ignore[union-attr]
+        return sum(map(widths.__getitem__, map(ord, text))) * self.font_size_pt / (1000 * self.k)
 
     def wrap(self, text: str, width: float) -> list[str]:
         """Lines of `text` that fit `width` mm (by words; a word longer than the width is cut). The same captions

@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
@@ -142,6 +143,10 @@ def issue(
     if company is not None:
         registry.record(session, company, actor, "document", None, title)
     return document
+
+
+def _numbered(data: DocumentData, number: str) -> DocumentData:
+    return replace(data, number=number)
 
 
 def _sums(data: DocumentData) -> dict[str, object]:
@@ -537,7 +542,7 @@ def issue_advance_invoices(session: Session, order_ids: Sequence[int], *, actor:
                 kind=K.advance_invoice,
                 day=day,
                 source_key=key,
-                build=lambda number, data=data: replace(data, number=number),
+                build=partial(_numbered, data),
                 actor=actor,
                 order=order,
                 company=order.company,
